@@ -1,0 +1,33 @@
+//! Runs a parsed command line and turns the outcome into an exit code.
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::commands::{self, Outcome, Ui};
+
+/// Runs the command; errors are printed to standard error with their help.
+pub fn run(cli: Cli) -> ExitCode {
+    let ui = Ui::detect(cli.no_color);
+    let result = match &cli.command {
+        Command::Validate(args) => commands::validate::run(args, ui),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Failure) => ExitCode::from(1),
+        Ok(Outcome::Changes) => ExitCode::from(2),
+        Err(e) => {
+            let theme = if ui.color_stderr {
+                miette::GraphicalTheme::unicode()
+            } else {
+                miette::GraphicalTheme::unicode_nocolor()
+            };
+            let mut out = String::new();
+            let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+            if handler.render_report(&mut out, &e).is_err() {
+                out = format!("error: {e}\n");
+            }
+            eprint!("{out}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! `validate`: check a config file offline and report every problem.
+
+use std::io::Write;
+
+use crate::cli::ValidateArgs;
+use crate::commands::{read_source, Outcome, Ui};
+use crate::config::{self, Loaded};
+use crate::error::Error;
+use crate::report::{self, DiagnosticFormat, Record, SourceFile};
+
+pub fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
+    let file = read_source(&args.config.config)?;
+    let loaded = config::load(file.text(), &config::process_env);
+    let failed = loaded.errors() > 0 || (args.strict && loaded.warnings() > 0);
+    let out = render(&loaded, &file, args.format, ui);
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.stdout.as_bytes()).map_err(Error::Stdout)?;
+    eprint!("{}", out.stderr);
+    Ok(if failed { Outcome::Failure } else { Outcome::Success })
+}
+
+/// What `validate` prints, split by stream.
+pub struct Rendered {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Renders the result of loading a file in the chosen format. Pure, for snapshot tests.
+pub fn render(loaded: &Loaded, file: &SourceFile, format: DiagnosticFormat, ui: Ui) -> Rendered {
+    let records = || loaded.problems.iter().map(|p| Record::new(p, file));
+    match format {
+        DiagnosticFormat::Json => Rendered { stdout: report::json(&records().collect::<Vec<_>>()), stderr: String::new() },
+        DiagnosticFormat::Github => Rendered { stdout: records().map(|r| report::github(&r)).collect(), stderr: String::new() },
+        DiagnosticFormat::Human => {
+            let mut stderr: String = loaded.problems.iter().map(|p| report::human(p, file, ui.color_stderr)).collect();
+            let (errors, warnings) = (loaded.errors(), loaded.warnings());
+            let counts = format!("{} error{}, {} warning{}", errors, plural(errors), warnings, plural(warnings));
+            let stdout = match &loaded.config {
+                Some(c) if errors == 0 => {
+                    format!("{} is valid: {} webhook{} ({counts}).\n", file.name(), c.webhooks.len(), plural(c.webhooks.len()))
+                }
+                _ => {
+                    stderr.push_str(&format!("{} is not valid: {counts}.\n", file.name()));
+                    String::new()
+                }
+            };
+            Rendered { stdout, stderr }
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

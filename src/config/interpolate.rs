@@ -1,0 +1,125 @@
+//! `${NAME}` interpolation from the environment; `$${` is a literal `${`.
+
+use std::ops::Range;
+
+/// The result of interpolating one string.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Interpolated {
+    pub value: String,
+    /// True when at least one `${NAME}` was replaced: the value is then a secret.
+    pub used_env: bool,
+}
+
+/// Something wrong at a byte range of the raw string.
+#[derive(Debug, PartialEq, Eq)]
+pub enum InterpolationError {
+    Unset { var: String, at: Range<usize> },
+    Syntax { reason: &'static str, at: Range<usize> },
+}
+
+/// Replaces every `${NAME}` in `raw` by `env(NAME)`. Reports every problem in the string, not
+/// only the first.
+pub fn interpolate(
+    raw: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Interpolated, Vec<InterpolationError>> {
+    let mut value = String::with_capacity(raw.len());
+    let mut errors = Vec::new();
+    let mut used_env = false;
+    let mut rest = raw;
+    let mut offset = 0;
+    while let Some(i) = rest.find('$') {
+        value.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let at = offset + i;
+        if tail.starts_with("$${") {
+            value.push_str("${");
+            rest = &tail[3..];
+            offset = at + 3;
+        } else if let Some(body) = tail.strip_prefix("${") {
+            match body.find('}') {
+                None => {
+                    errors.push(InterpolationError::Syntax {
+                        reason: "`${` is not closed by `}`",
+                        at: at..raw.len(),
+                    });
+                    rest = "";
+                    offset = raw.len();
+                }
+                Some(close) => {
+                    let name = &body[..close];
+                    let span = at..at + close + 3;
+                    if !is_var_name(name) {
+                        errors.push(InterpolationError::Syntax {
+                            reason: "a variable name is letters, digits and `_`, not starting with a digit",
+                            at: span,
+                        });
+                    } else {
+                        match env(name) {
+                            Some(v) => {
+                                value.push_str(&v);
+                                used_env = true;
+                            }
+                            None => errors.push(InterpolationError::Unset { var: name.to_string(), at: span }),
+                        }
+                    }
+                    rest = &body[close + 1..];
+                    offset = at + close + 3;
+                }
+            }
+        } else {
+            value.push('$');
+            rest = &tail[1..];
+            offset = at + 1;
+        }
+    }
+    value.push_str(rest);
+    if errors.is_empty() {
+        Ok(Interpolated { value, used_env })
+    } else {
+        Err(errors)
+    }
+}
+
+fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "TOKEN").then(|| "s3cr3t".to_string())
+    }
+
+    #[test]
+    fn replaces_and_marks_secret() {
+        let r = interpolate("Bearer ${TOKEN}", &env).unwrap();
+        assert_eq!(r, Interpolated { value: "Bearer s3cr3t".into(), used_env: true });
+    }
+
+    #[test]
+    fn double_dollar_is_literal_and_not_secret() {
+        let r = interpolate("a $${TOKEN} $5 $", &env).unwrap();
+        assert_eq!(r, Interpolated { value: "a ${TOKEN} $5 $".into(), used_env: false });
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_range() {
+        let errs = interpolate("${NOPE} ${1X} ${TOKEN", &env).unwrap_err();
+        assert_eq!(
+            errs,
+            vec![
+                InterpolationError::Unset { var: "NOPE".into(), at: 0..7 },
+                InterpolationError::Syntax {
+                    reason: "a variable name is letters, digits and `_`, not starting with a digit",
+                    at: 8..13
+                },
+                InterpolationError::Syntax { reason: "`${` is not closed by `}`", at: 14..21 },
+            ]
+        );
+    }
+}

@@ -1,0 +1,400 @@
+//! Walks the YAML tree of a config file, building the model and collecting every problem.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::interpolate::{interpolate, InterpolationError};
+use super::problem::ConfigProblem;
+use super::rules::{self, UrlIssue};
+use super::{Config, Header, Webhook, SUPPORTED_VERSION};
+use crate::event::Event;
+use crate::secret::{Secret, Value};
+use crate::yaml::{self, Node, NodeKind, ScalarType, Span};
+
+/// Keys allowed at the top of the file.
+pub const ROOT_KEYS: &[&str] = &["version", "webhooks"];
+/// Keys allowed in one webhook.
+pub const WEBHOOK_KEYS: &[&str] = &["name", "url", "events", "headers"];
+
+/// The outcome of loading: a config when there was no error, and every problem in file order.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Option<Config>,
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl Loaded {
+    pub fn errors(&self) -> usize {
+        self.problems.iter().filter(|p| p.is_error()).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.problems.len() - self.errors()
+    }
+}
+
+/// Loads a config from its text; `env` resolves `${NAME}`. Pure: no I/O besides `env`.
+pub fn load(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Loaded {
+    let mut walker = Walker { text, env, problems: Vec::new() };
+    let config = match yaml::parse(text) {
+        Err(e) => {
+            walker.problems.push(ConfigProblem::Syntax { message: e.message, at: e.span.into() });
+            None
+        }
+        Ok(None) => {
+            walker.problems.push(ConfigProblem::Empty { at: Span::new(0, text.len()).into() });
+            None
+        }
+        Ok(Some(root)) => walker.root(&root),
+    };
+    let mut problems = walker.problems;
+    problems.sort_by_key(|p| p.primary_span().offset());
+    let config = config.filter(|_| problems.iter().all(|p| !p.is_error()));
+    Loaded { config, problems }
+}
+
+/// The name of a webhook item, when it has a usable one.
+fn name_of(item: &Node) -> Option<(&str, Span)> {
+    let NodeKind::Map(entries) = &item.kind else { return None };
+    let (_, v) = entries.iter().find(|(k, _)| k.as_str() == Some("name"))?;
+    let name = v.as_str()?;
+    (!name.trim().is_empty()).then_some((name, v.span))
+}
+
+struct Walker<'a> {
+    text: &'a str,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    problems: Vec<ConfigProblem>,
+}
+
+/// The entries of a checked mapping: the first occurrence of each allowed key.
+type Fields<'n> = HashMap<&'n str, (&'n Node, &'n Node)>;
+
+impl Walker<'_> {
+    fn push(&mut self, p: ConfigProblem) {
+        self.problems.push(p);
+    }
+
+    fn root(&mut self, root: &Node) -> Option<Config> {
+        let fields = self.mapping(root, "the config file", "the top level", ROOT_KEYS)?;
+        match fields.get("version") {
+            None => self.push(ConfigProblem::VersionMissing { at: root.head().into() }),
+            Some((_, v)) => self.version(v),
+        }
+        let Some((key, list)) = fields.get("webhooks") else {
+            self.push(ConfigProblem::MissingField {
+                field: "webhooks",
+                owner: "the config file".into(),
+                at: root.head().into(),
+                help: "add `webhooks:` with a list of webhooks (it may be `[]`)".into(),
+            });
+            return None;
+        };
+        let items = match &list.kind {
+            NodeKind::Seq(items) => items,
+            _ => {
+                let at = if list.span.is_empty() { key.span } else { list.span };
+                self.wrong_type("`webhooks`", "a list of webhooks", list, at, "write each webhook as a `- name: …` item under `webhooks:`");
+                return None;
+            }
+        };
+        // Names are checked for repeats apart from the rest, so that a repeat is reported even
+        // when one of the two webhooks has other errors.
+        let mut names: HashMap<&str, Span> = HashMap::new();
+        let mut webhooks = Vec::with_capacity(items.len());
+        for item in items {
+            if let Some((name, span)) = name_of(item) {
+                match names.get(name) {
+                    Some(first) => self.push(ConfigProblem::NameDuplicate {
+                        name: name.to_string(),
+                        at: span.into(),
+                        first: (*first).into(),
+                    }),
+                    None => {
+                        names.insert(name, span);
+                    }
+                }
+            }
+            webhooks.extend(self.webhook(item));
+        }
+        Some(Config { webhooks })
+    }
+
+    fn version(&mut self, v: &Node) {
+        match &v.kind {
+            NodeKind::Scalar(s) if s.resolved_type() == ScalarType::Int => {
+                if s.value.parse::<u64>().ok() != Some(SUPPORTED_VERSION) {
+                    self.push(ConfigProblem::VersionUnsupported { found: s.value.clone(), at: v.span.into() });
+                }
+            }
+            _ => self.wrong_type("`version`", "an integer", v, v.span, "write `version: 1`"),
+        }
+    }
+
+    fn webhook(&mut self, item: &Node) -> Option<Webhook> {
+        let fields = self.mapping(item, "a webhook", "a webhook", WEBHOOK_KEYS)?;
+        let missing = |field: &'static str, example: &str| ConfigProblem::MissingField {
+            field,
+            owner: "this webhook".into(),
+            at: item.head().into(),
+            help: format!("add `{field}: {example}`"),
+        };
+        let name = match fields.get("name") {
+            None => {
+                self.push(missing("name", "Email Sent Webhook"));
+                None
+            }
+            Some((_, n)) => self.string(n, "`name`").and_then(|s| {
+                if s.trim().is_empty() {
+                    self.push(ConfigProblem::NameBlank { at: n.span.into() });
+                    None
+                } else {
+                    Some((s.to_string(), n.span))
+                }
+            }),
+        };
+        let url = match fields.get("url") {
+            None => {
+                self.push(missing("url", "https://example.org/hooks/email-sent"));
+                None
+            }
+            Some((_, n)) => self.url(n),
+        };
+        let events = match fields.get("events") {
+            None => {
+                self.push(missing("events", "[email-sent]"));
+                None
+            }
+            Some((k, n)) => self.events(k, n),
+        };
+        let headers = match fields.get("headers") {
+            None => Some(Vec::new()),
+            Some((_, n)) => self.headers(n),
+        };
+        let (name, span) = name?;
+        Some(Webhook { name, url: url?, events: events?, headers: headers?, span })
+    }
+
+    fn url(&mut self, n: &Node) -> Option<Value> {
+        let raw = self.string(n, "`url`")?;
+        let value = self.interpolated(n, raw)?;
+        let at = n.span.into();
+        let mut ok = true;
+        for issue in rules::check_url(value.expose()) {
+            ok &= issue.is_warning();
+            self.push(match issue {
+                UrlIssue::Invalid(reason) => ConfigProblem::UrlInvalid { reason, at },
+                UrlIssue::Scheme(scheme) => ConfigProblem::UrlScheme { scheme, at },
+                UrlIssue::Credentials => ConfigProblem::UrlCredentials { at },
+                UrlIssue::Insecure => ConfigProblem::UrlInsecure { at },
+                UrlIssue::Unreachable { host, reason } => ConfigProblem::UrlUnreachable {
+                    host: if value.is_secret() { crate::secret::REDACTED.into() } else { host },
+                    reason,
+                    at,
+                },
+            });
+        }
+        ok.then_some(value)
+    }
+
+    fn events(&mut self, key: &Node, n: &Node) -> Option<Vec<Event>> {
+        let NodeKind::Seq(items) = &n.kind else {
+            let at = if n.span.is_empty() { key.span } else { n.span };
+            self.wrong_type("`events`", "a list of event names", n, at, "write e.g. `events: [email-sent, email-opened]`");
+            return None;
+        };
+        if items.is_empty() {
+            self.push(ConfigProblem::EventsEmpty { at: n.span.into() });
+            return None;
+        }
+        let mut events = Vec::with_capacity(items.len());
+        let mut seen: HashMap<Event, Span> = HashMap::new();
+        let mut ok = true;
+        for item in items {
+            let Some(name) = self.string(item, "an event") else {
+                ok = false;
+                continue;
+            };
+            match Event::parse(name) {
+                Some(e) => match seen.get(&e) {
+                    Some(first) => {
+                        ok = false;
+                        self.push(ConfigProblem::EventDuplicate {
+                            name: name.to_string(),
+                            at: item.span.into(),
+                            first: (*first).into(),
+                        });
+                    }
+                    None => {
+                        seen.insert(e, item.span);
+                        events.push(e);
+                    }
+                },
+                None => {
+                    ok = false;
+                    let help = match Event::suggest(name) {
+                        Some(e) => format!("did you mean `{e}`?"),
+                        None => format!(
+                            "the accepted events are: {}",
+                            Event::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    };
+                    self.push(ConfigProblem::EventUnknown { name: name.to_string(), at: item.span.into(), help });
+                }
+            }
+        }
+        ok.then_some(events)
+    }
+
+    fn headers(&mut self, n: &Node) -> Option<Vec<Header>> {
+        let entries = match &n.kind {
+            NodeKind::Scalar(s) if s.resolved_type() == ScalarType::Null => return Some(Vec::new()),
+            NodeKind::Map(entries) => entries,
+            _ => {
+                self.wrong_type("`headers`", "a mapping of header names to values", n, n.span, "write e.g. `headers: {X-Webhook-Source: saleshandy}`, or leave `headers` out");
+                return None;
+            }
+        };
+        let mut headers = Vec::with_capacity(entries.len());
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut ok = true;
+        for (k, v) in entries {
+            let Some(name) = self.string(k, "a header name") else {
+                ok = false;
+                continue;
+            };
+            let lower = name.to_ascii_lowercase();
+            if let Some(first) = seen.get(&lower) {
+                ok = false;
+                self.push(ConfigProblem::HeaderDuplicate { name: name.to_string(), at: k.span.into(), first: (*first).into() });
+                continue;
+            }
+            seen.insert(lower.clone(), k.span);
+            if !rules::is_header_token(name) {
+                ok = false;
+                self.push(ConfigProblem::HeaderNameInvalid { name: name.to_string(), at: k.span.into() });
+            } else if rules::FORBIDDEN_HEADERS.contains(&lower.as_str()) {
+                ok = false;
+                self.push(ConfigProblem::HeaderForbidden { name: name.to_string(), at: k.span.into() });
+            }
+            let Some(raw) = self.string(v, &format!("the value of header `{name}`")) else {
+                ok = false;
+                continue;
+            };
+            let Some(value) = self.interpolated(v, raw) else {
+                ok = false;
+                continue;
+            };
+            if let Some(what) = rules::header_value_problem(value.expose()) {
+                ok = false;
+                self.push(ConfigProblem::HeaderValueInvalid { name: name.to_string(), what, at: v.span.into() });
+                continue;
+            }
+            headers.push(Header { name: name.to_string(), value });
+        }
+        ok.then_some(headers)
+    }
+
+    /// Resolves `${NAME}` in a string node; the result is secret when anything was replaced.
+    fn interpolated(&mut self, n: &Node, raw: &str) -> Option<Value> {
+        match interpolate(raw, self.env) {
+            Ok(r) if r.used_env => Some(Value::Secret(Secret::new(r.value))),
+            Ok(r) => Some(Value::Plain(r.value)),
+            Err(errors) => {
+                for e in errors {
+                    self.push(match e {
+                        InterpolationError::Unset { var, at } => ConfigProblem::EnvUnset {
+                            help: format!("export {var} before running, or write `$${{` for a literal `${{`"),
+                            var,
+                            at: self.sub_span(n, raw, at).into(),
+                        },
+                        InterpolationError::Syntax { reason, at } => {
+                            ConfigProblem::InterpolationSyntax { reason, at: self.sub_span(n, raw, at).into() }
+                        }
+                    });
+                }
+                None
+            }
+        }
+    }
+
+    /// The source span of `range` within a scalar's value, when the source spells the value
+    /// verbatim (plain or simply quoted); the whole scalar otherwise.
+    fn sub_span(&self, n: &Node, value: &str, range: Range<usize>) -> Span {
+        let src = self.text.get(n.span.start..n.span.end).unwrap_or("");
+        let start = if src == value {
+            Some(n.span.start)
+        } else if src.len() == value.len() + 2 && src.get(1..src.len() - 1) == Some(value) {
+            Some(n.span.start + 1)
+        } else {
+            self.text.get(n.span.start..).and_then(|s| s.find(value)).map(|i| n.span.start + i)
+        };
+        match start {
+            Some(s) => Span::new(s + range.start, s + range.end),
+            None => n.span,
+        }
+    }
+
+    /// A string scalar, or a type error.
+    fn string<'n>(&mut self, n: &'n Node, what: &str) -> Option<&'n str> {
+        if let Some(s) = n.as_str() {
+            return Some(s);
+        }
+        let help = match &n.kind {
+            NodeKind::Scalar(s) if s.resolved_type() != ScalarType::Null => {
+                format!("put the value in quotes to make it a string: \"{}\"", s.value)
+            }
+            _ => "write a string here".to_string(),
+        };
+        self.wrong_type(what, "a string", n, n.span, &help);
+        None
+    }
+
+    fn wrong_type(&mut self, what: &str, expected: &'static str, n: &Node, at: Span, help: &str) {
+        self.push(ConfigProblem::WrongType {
+            what: what.to_string(),
+            expected,
+            found: n.describe(),
+            at: at.into(),
+            help: help.to_string(),
+        });
+    }
+
+    /// Checks that `n` is a mapping with string keys, no repeated key and only `allowed` keys.
+    fn mapping<'n>(&mut self, n: &'n Node, what: &str, owner: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+        let NodeKind::Map(entries) = &n.kind else {
+            let example = if owner == "a webhook" { "`- name: …` followed by `url:`, `events:`" } else { "`version: 1` and `webhooks:`" };
+            self.wrong_type(what, "a mapping", n, n.span, &format!("write {example}"));
+            return None;
+        };
+        let mut fields: Fields<'n> = HashMap::new();
+        for (k, v) in entries {
+            let Some(key) = self.string(k, "a key") else { continue };
+            if let Some((first, _)) = fields.get(key) {
+                self.push(ConfigProblem::DuplicateKey {
+                    key: key.to_string(),
+                    owner: owner.to_string(),
+                    at: k.span.into(),
+                    first: first.span.into(),
+                });
+                continue;
+            }
+            if !allowed.contains(&key) {
+                let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+                let close = allowed
+                    .iter()
+                    .map(|a| (strsim::jaro_winkler(&key.to_ascii_lowercase(), a), a))
+                    .filter(|(s, _)| *s > 0.8)
+                    .max_by(|a, b| a.0.total_cmp(&b.0));
+                let help = match close {
+                    Some((_, a)) => format!("did you mean `{a}`? The keys allowed in {owner} are {list}"),
+                    None => format!("the keys allowed in {owner} are {list}"),
+                };
+                self.push(ConfigProblem::UnknownKey { key: key.to_string(), owner: owner.to_string(), at: k.span.into(), help });
+                continue;
+            }
+            fields.insert(key, (k, v));
+        }
+        Some(fields)
+    }
+}

@@ -1,0 +1,50 @@
+//! The config file: its model, and loading it with every problem located in the source.
+//!
+//! The format is in DESIGN.md. Loading never stops at the first problem: [`load`] returns the
+//! config (when there is no error) together with every error and warning, in file order.
+
+mod interpolate;
+mod load;
+mod problem;
+pub mod rules;
+
+pub use load::{load, Loaded, ROOT_KEYS, WEBHOOK_KEYS};
+pub use problem::ConfigProblem;
+
+use crate::event::Event;
+use crate::secret::Value;
+use crate::yaml::Span;
+
+/// The only config format version this build reads.
+pub const SUPPORTED_VERSION: u64 = 1;
+
+/// A valid config: the webhooks an account should have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub webhooks: Vec<Webhook>,
+}
+
+/// One desired webhook. Its `name` is its identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub name: String,
+    pub url: Value,
+    /// In file order, without repeats.
+    pub events: Vec<Event>,
+    /// In file order; names are unique ignoring case.
+    pub headers: Vec<Header>,
+    /// Where the webhook's `name` stands in the file.
+    pub span: Span,
+}
+
+/// One custom header sent with every delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    pub name: String,
+    pub value: Value,
+}
+
+/// Reads the process environment, for [`load`].
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}

@@ -1,0 +1,172 @@
+//! The per-value rules for webhook URLs and headers, free of YAML and spans.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use url::{Host, Url};
+
+/// Something about a URL that is wrong (or, for the last two, worth a warning).
+#[derive(Debug, PartialEq, Eq)]
+pub enum UrlIssue {
+    Invalid(String),
+    Scheme(String),
+    Credentials,
+    Insecure,
+    Unreachable { host: String, reason: &'static str },
+}
+
+impl UrlIssue {
+    pub fn is_warning(&self) -> bool {
+        matches!(self, UrlIssue::Insecure | UrlIssue::Unreachable { .. })
+    }
+}
+
+/// Checks a webhook URL. An empty result means it is a valid, public `https://` URL.
+pub fn check_url(raw: &str) -> Vec<UrlIssue> {
+    let url = match Url::parse(raw.trim()) {
+        Ok(url) => url,
+        Err(e) => return vec![UrlIssue::Invalid(e.to_string())],
+    };
+    let mut issues = Vec::new();
+    match url.scheme() {
+        "https" => {}
+        "http" => issues.push(UrlIssue::Insecure),
+        other => return vec![UrlIssue::Scheme(other.to_string())],
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        issues.insert(0, UrlIssue::Credentials);
+    }
+    match url.host() {
+        None => return vec![UrlIssue::Invalid("the URL has no host".into())],
+        Some(host) => {
+            if let Some(reason) = unreachable_reason(&host) {
+                issues.push(UrlIssue::Unreachable { host: host.to_string(), reason });
+            }
+        }
+    }
+    issues
+}
+
+/// Why Saleshandy's servers could not reach this host, if they could not.
+pub fn unreachable_reason(host: &Host<&str>) -> Option<&'static str> {
+    match host {
+        Host::Ipv4(ip) => ipv4_reason(ip),
+        Host::Ipv6(ip) => ipv6_reason(ip),
+        Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            if d == "localhost" || d.ends_with(".localhost") {
+                Some("it is this machine (localhost)")
+            } else if d.ends_with(".local") {
+                Some("`.local` names resolve only on the local network (mDNS)")
+            } else if d.ends_with(".internal") || d.ends_with(".lan") || d.ends_with(".home.arpa") {
+                Some("the domain is reserved for private networks")
+            } else if !d.contains('.') {
+                Some("a name without a dot resolves only inside a private network")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+fn ipv4_reason(ip: &Ipv4Addr) -> Option<&'static str> {
+    if ip.is_loopback() {
+        Some("it is a loopback address")
+    } else if ip.is_private() {
+        Some("it is a private address")
+    } else if ip.is_link_local() {
+        Some("it is a link-local address")
+    } else if ip.is_unspecified() || ip.is_broadcast() {
+        Some("it is not a host address")
+    } else if ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64 {
+        Some("it is a carrier-grade NAT address")
+    } else {
+        None
+    }
+}
+
+fn ipv6_reason(ip: &Ipv6Addr) -> Option<&'static str> {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return ipv4_reason(&v4);
+    }
+    let first = ip.segments()[0];
+    if ip.is_loopback() {
+        Some("it is a loopback address")
+    } else if ip.is_unspecified() {
+        Some("it is not a host address")
+    } else if first & 0xfe00 == 0xfc00 {
+        Some("it is a unique local (private) address")
+    } else if first & 0xffc0 == 0xfe80 {
+        Some("it is a link-local address")
+    } else {
+        None
+    }
+}
+
+/// Whether an address is one Saleshandy could reach, for callers that resolved a name.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => ipv4_reason(&v4).is_none(),
+        IpAddr::V6(v6) => ipv6_reason(&v6).is_none(),
+    }
+}
+
+/// Headers Saleshandy sets on each delivery itself; a webhook may not set them.
+pub const FORBIDDEN_HEADERS: &[&str] =
+    &["host", "content-length", "content-type", "transfer-encoding", "connection"];
+
+/// An RFC 9110 token: what a header name may be.
+pub fn is_header_token(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// What makes a header value unusable, if anything.
+pub fn header_value_problem(value: &str) -> Option<&'static str> {
+    if value.contains('\r') || value.contains('\n') {
+        Some("a line break")
+    } else if value.contains('\0') {
+        Some("a NUL character")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_public_https_url_is_clean() {
+        assert_eq!(check_url("https://hooks.example.org/a?b=c"), vec![]);
+    }
+
+    #[test]
+    fn url_errors() {
+        assert!(matches!(check_url("/relative")[..], [UrlIssue::Invalid(_)]));
+        assert_eq!(check_url("ftp://example.org"), vec![UrlIssue::Scheme("ftp".into())]);
+        assert_eq!(check_url("https://u:p@example.org"), vec![UrlIssue::Credentials]);
+        assert_eq!(check_url("https://u@example.org"), vec![UrlIssue::Credentials]);
+    }
+
+    #[test]
+    fn url_warnings() {
+        assert_eq!(check_url("http://example.org"), vec![UrlIssue::Insecure]);
+        for host in ["localhost", "127.0.0.1", "10.1.2.3", "192.168.0.4", "172.20.0.1", "169.254.1.1", "[::1]", "[fd00::1]", "[fe80::1]", "printer.local", "intranet", "100.64.0.1", "[::ffff:10.0.0.1]"] {
+            let issues = check_url(&format!("https://{host}/x"));
+            assert!(matches!(issues[..], [UrlIssue::Unreachable { .. }]), "{host}: {issues:?}");
+        }
+        assert!(check_url("https://8.8.8.8/x").is_empty());
+        assert!(check_url("https://[2001:db8::1]/x").is_empty());
+    }
+
+    #[test]
+    fn header_rules() {
+        assert!(is_header_token("X-Webhook-Source"));
+        assert!(!is_header_token("X Webhook"));
+        assert!(!is_header_token("X:Y"));
+        assert!(!is_header_token(""));
+        assert_eq!(header_value_problem("a\nb"), Some("a line break"));
+        assert_eq!(header_value_problem("a\0b"), Some("a NUL character"));
+        assert_eq!(header_value_problem("Bearer x"), None);
+    }
+}

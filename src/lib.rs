@@ -1,0 +1,14 @@
+//! saleshandy-webhooks: Saleshandy webhooks as code.
+//!
+//! The flow is one direction (see DESIGN.md): the config is loaded and validated
+//! ([`config`]), compared with the state, and rendered; only the applier talks to the network.
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod report;
+pub mod secret;
+pub mod yaml;

@@ -1,0 +1,205 @@
+//! Shows problems found in a file: human (miette graphics), JSON, or GitHub Actions commands.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use serde::Serialize;
+
+/// A file's text with its display name and a line index, for locating byte offsets.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    name: String,
+    text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile { name: name.into(), text, line_starts }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn location(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.line_starts[line - 1];
+        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count()) + 1;
+        (line, col)
+    }
+}
+
+/// A diagnostic joined to the file it is about, so that miette can show the snippet.
+pub struct InFile<'a, D> {
+    pub problem: &'a D,
+    source: NamedSource<Arc<str>>,
+}
+
+impl<'a, D> InFile<'a, D> {
+    pub fn new(problem: &'a D, file: &SourceFile) -> Self {
+        let source = NamedSource::new(file.name.clone(), file.text.clone()).with_language("yaml");
+        InFile { problem, source }
+    }
+}
+
+impl<D: Diagnostic> std::fmt::Debug for InFile<'_, D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.problem, f)
+    }
+}
+
+impl<D: Diagnostic> std::fmt::Display for InFile<'_, D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.problem, f)
+    }
+}
+
+impl<D: Diagnostic> std::error::Error for InFile<'_, D> {}
+
+impl<D: Diagnostic> Diagnostic for InFile<'_, D> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.problem.code()
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.problem.severity()
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.problem.help()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.problem.labels()
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+}
+
+/// How problems are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiagnosticFormat {
+    /// Located errors with source snippets, for people.
+    Human,
+    /// A JSON list of {severity, code, message, file, line, column, help}.
+    Json,
+    /// GitHub Actions workflow commands, so errors show on the pull request.
+    Github,
+}
+
+/// One problem as machine output shows it.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Record {
+    pub severity: &'static str,
+    pub code: String,
+    pub message: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub help: Option<String>,
+}
+
+impl Record {
+    pub fn new<D: Diagnostic>(d: &D, file: &SourceFile) -> Self {
+        let offset = d.labels().and_then(|mut l| l.next()).map_or(0, |l| l.offset());
+        let (line, column) = file.location(offset);
+        Record {
+            severity: severity_word(d),
+            code: d.code().map(|c| c.to_string()).unwrap_or_default(),
+            message: d.to_string(),
+            file: file.name.clone(),
+            line,
+            column,
+            help: d.help().map(|h| h.to_string()),
+        }
+    }
+}
+
+fn severity_word<D: Diagnostic>(d: &D) -> &'static str {
+    match d.severity() {
+        Some(miette::Severity::Warning) => "warning",
+        Some(miette::Severity::Advice) => "notice",
+        _ => "error",
+    }
+}
+
+/// Renders one diagnostic with its snippet. `color` selects the themed or plain output.
+pub fn human<D: Diagnostic>(d: &D, file: &SourceFile, color: bool) -> String {
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    if handler.render_report(&mut out, &InFile::new(d, file)).is_err() {
+        // Rendering only fails on a formatter error; fall back to the bare message.
+        let _ = write!(out, "{d}");
+    }
+    out
+}
+
+/// A JSON list of records, pretty-printed, with a trailing newline.
+pub fn json(records: &[Record]) -> String {
+    let mut s = serde_json::to_string_pretty(records).unwrap_or_else(|_| "[]".into());
+    s.push('\n');
+    s
+}
+
+/// One GitHub Actions workflow command, e.g. `::error file=a.yaml,line=3,col=5,title=…::…`.
+pub fn github(r: &Record) -> String {
+    let mut message = r.message.clone();
+    if let Some(help) = &r.help {
+        let _ = write!(message, "\nhelp: {help}");
+    }
+    format!(
+        "::{} file={},line={},col={},title={}::{}\n",
+        r.severity,
+        escape_property(&r.file),
+        r.line,
+        r.column,
+        escape_property(&r.code),
+        escape_data(&message)
+    )
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_one_based_and_count_characters() {
+        let f = SourceFile::new("x", "ab\né€x\n");
+        assert_eq!(f.location(0), (1, 1));
+        assert_eq!(f.location(3), (2, 1));
+        assert_eq!(f.location(3 + "é€".len()), (2, 3));
+    }
+
+    #[test]
+    fn github_commands_escape_their_fields() {
+        let r = Record {
+            severity: "error",
+            code: "config::syntax".into(),
+            message: "50% bad\nreally".into(),
+            file: "a,b.yaml".into(),
+            line: 3,
+            column: 5,
+            help: None,
+        };
+        assert_eq!(github(&r), "::error file=a%2Cb.yaml,line=3,col=5,title=config%3A%3Asyntax::50%25 bad%0Areally\n");
+    }
+}

@@ -1,0 +1,86 @@
+//! Values that may carry a secret from the environment, built so that they cannot be printed
+//! or serialised in clear by accident.
+
+use std::fmt;
+
+/// A string from the config. A value that used `${NAME}` interpolation is [`Value::Secret`]:
+/// its `Debug` and `Display` print `(secret)`, and it implements no `Serialize`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Value {
+    Plain(String),
+    Secret(Secret),
+}
+
+/// A resolved secret. Only [`Secret::expose`] gives the clear text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+/// What a secret prints as, everywhere.
+pub const REDACTED: &str = "(secret)";
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    /// The clear value. Call it only where the value must leave the process as intended: the
+    /// create request, and the keyed fingerprint.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl Value {
+    pub fn is_secret(&self) -> bool {
+        matches!(self, Value::Secret(_))
+    }
+
+    /// The clear value, for the create request only.
+    pub fn expose(&self) -> &str {
+        match self {
+            Value::Plain(s) => s,
+            Value::Secret(s) => s.expose(),
+        }
+    }
+
+    /// What may be shown to a user: the value, or `(secret)`.
+    pub fn shown(&self) -> &str {
+        match self {
+            Value::Plain(s) => s,
+            Value::Secret(_) => REDACTED,
+        }
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Plain(s) => fmt::Debug::fmt(s, f),
+            Value::Secret(_) => f.write_str(REDACTED),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.shown())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_format_in_clear() {
+        let v = Value::Secret(Secret::new("hunter2".into()));
+        assert_eq!(format!("{v} {v:?} {:?}", Some(&v)), "(secret) (secret) Some((secret))");
+        assert_eq!(v.expose(), "hunter2");
+    }
+}

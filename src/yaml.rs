@@ -1,0 +1,430 @@
+//! A YAML document as a tree of nodes that remember their byte span in the source.
+//!
+//! serde-based loaders stop at the first type error and forget where values came from; the
+//! config checks need every node's position to label each problem, and need to keep going after
+//! one. This module turns saphyr-parser's event stream into such a tree. It knows nothing about
+//! webhooks.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
+
+/// A byte range in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(span: Span) -> Self {
+        (span.start, span.len()).into()
+    }
+}
+
+/// One node of the document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    Scalar(Scalar),
+    Seq(Vec<Node>),
+    /// Entries in file order; duplicates are kept so that the caller can report them.
+    Map(Vec<(Node, Node)>),
+}
+
+/// A scalar with what is needed to resolve its type under the YAML 1.2 core schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scalar {
+    pub value: String,
+    /// Plain (unquoted) scalars are resolved to null, bool, int or float when they look like one.
+    pub plain: bool,
+    /// A tag such as `!!str` forces the type; anything else is kept for the caller to refuse.
+    pub tag: Option<String>,
+}
+
+/// What a scalar means under the YAML 1.2 core schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarType {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Str,
+}
+
+impl Scalar {
+    pub fn resolved_type(&self) -> ScalarType {
+        match self.tag.as_deref() {
+            Some("!!str") => return ScalarType::Str,
+            Some("!!int") => return ScalarType::Int,
+            Some("!!bool") => return ScalarType::Bool,
+            Some("!!float") => return ScalarType::Float,
+            Some("!!null") => return ScalarType::Null,
+            _ => {}
+        }
+        if !self.plain {
+            return ScalarType::Str;
+        }
+        resolve_plain(&self.value)
+    }
+}
+
+fn resolve_plain(v: &str) -> ScalarType {
+    match v {
+        "" | "~" | "null" | "Null" | "NULL" => return ScalarType::Null,
+        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => return ScalarType::Bool,
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => return ScalarType::Float,
+        _ => {}
+    }
+    let digits = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
+    if let Some(hex) = v.strip_prefix("0x") {
+        if digits(hex, 16) {
+            return ScalarType::Int;
+        }
+    }
+    if let Some(oct) = v.strip_prefix("0o") {
+        if digits(oct, 8) {
+            return ScalarType::Int;
+        }
+    }
+    let unsigned = v.strip_prefix(['-', '+']).unwrap_or(v);
+    if digits(unsigned, 10) {
+        return ScalarType::Int;
+    }
+    if is_float(unsigned) {
+        return ScalarType::Float;
+    }
+    ScalarType::Str
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`, sign already removed.
+fn is_float(s: &str) -> bool {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => {
+            (int.chars().all(|c| c.is_ascii_digit()) && frac.chars().all(|c| c.is_ascii_digit()))
+                && !(int.is_empty() && frac.is_empty())
+        }
+        None => !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit()),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
+impl ScalarType {
+    /// The type's name as a user reads it in "expected a string, found …".
+    pub fn describe(self) -> &'static str {
+        match self {
+            ScalarType::Null => "nothing (null)",
+            ScalarType::Bool => "a boolean",
+            ScalarType::Int => "an integer",
+            ScalarType::Float => "a number",
+            ScalarType::Str => "a string",
+        }
+    }
+}
+
+impl Node {
+    /// The node's type as a user reads it.
+    pub fn describe(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Scalar(s) => s.resolved_type().describe(),
+            NodeKind::Seq(_) => "a list",
+            NodeKind::Map(_) => "a mapping",
+        }
+    }
+
+    /// The scalar's text when it is a string under the core schema.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar(s) if s.resolved_type() == ScalarType::Str => Some(&s.value),
+            _ => None,
+        }
+    }
+
+    /// A short span to point at: the node itself for scalars, its first line for collections.
+    pub fn head(&self) -> Span {
+        match &self.kind {
+            NodeKind::Scalar(_) => self.span,
+            NodeKind::Map(entries) => entries.first().map_or(self.span, |(k, _)| k.span),
+            NodeKind::Seq(items) => items.first().map_or(self.span, |n| n.head()),
+        }
+    }
+}
+
+/// A document that could not be parsed: where and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError {
+    pub message: String,
+    pub span: Span,
+}
+
+/// Upper bound on nodes produced by alias expansion ("billion laughs" protection).
+const MAX_ALIAS_NODES: usize = 100_000;
+
+/// Parses `text` as exactly one YAML document. `Ok(None)` is an empty stream.
+pub fn parse(text: &str) -> Result<Option<Node>, ParseError> {
+    Builder::new(text).run()
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    /// Byte offset of every char, only built when the text is not ASCII (markers count chars).
+    char_offsets: Option<Vec<usize>>,
+    stack: Vec<Open>,
+    anchors: HashMap<usize, Node>,
+    alias_nodes: usize,
+    documents: usize,
+    root: Option<Node>,
+}
+
+enum Open {
+    Seq { start: usize, anchor: usize, items: Vec<Node> },
+    Map { start: usize, anchor: usize, entries: Vec<(Node, Node)>, key: Option<Node> },
+}
+
+impl<'a> Builder<'a> {
+    fn new(text: &'a str) -> Self {
+        let char_offsets = (!text.is_ascii()).then(|| {
+            let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            v.push(text.len());
+            v
+        });
+        Builder {
+            text,
+            char_offsets,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            alias_nodes: 0,
+            documents: 0,
+            root: None,
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.char_offsets {
+            Some(v) => v.get(char_index).copied().unwrap_or(self.text.len()),
+            None => char_index.min(self.text.len()),
+        }
+    }
+
+    fn span(&self, s: YamlSpan) -> Span {
+        Span::new(self.byte(s.start.index()), self.byte(s.end.index()))
+    }
+
+    fn run(mut self) -> Result<Option<Node>, ParseError> {
+        let mut parser = Parser::new_from_str(self.text);
+        while let Some(next) = parser.next_event() {
+            let (event, yspan) = next.map_err(|e| {
+                let at = self.byte(e.marker().index());
+                ParseError {
+                    message: e.info().to_string(),
+                    span: Span::new(at, at),
+                }
+            })?;
+            let span = self.span(yspan);
+            match event {
+                Event::DocumentStart(_) => {
+                    self.documents += 1;
+                    if self.documents > 1 {
+                        return Err(ParseError {
+                            message: "the file holds more than one YAML document (`---`); \
+                                      put every webhook in one document"
+                                .into(),
+                            span,
+                        });
+                    }
+                }
+                Event::Scalar(value, style, anchor, tag) => {
+                    let node = Node {
+                        kind: NodeKind::Scalar(Scalar {
+                            value: value.into_owned(),
+                            plain: style == ScalarStyle::Plain,
+                            tag: tag.map(|t| tag_name(&t)),
+                        }),
+                        span,
+                    };
+                    self.finish(node, anchor)?;
+                }
+                Event::Alias(id) => {
+                    let node = self.anchors.get(&id).cloned().ok_or_else(|| ParseError {
+                        message: "alias refers to an anchor that is not defined before it".into(),
+                        span,
+                    })?;
+                    self.alias_nodes += count_nodes(&node);
+                    if self.alias_nodes > MAX_ALIAS_NODES {
+                        return Err(ParseError {
+                            message: "aliases expand to too many nodes".into(),
+                            span,
+                        });
+                    }
+                    // The alias keeps the place where it is used, so errors point there.
+                    self.finish(Node { span, ..node }, 0)?;
+                }
+                Event::SequenceStart(anchor, tag) => {
+                    self.refuse_tag(tag, span)?;
+                    self.stack.push(Open::Seq { start: span.start, anchor, items: Vec::new() });
+                }
+                Event::MappingStart(anchor, tag) => {
+                    self.refuse_tag(tag, span)?;
+                    self.stack.push(Open::Map {
+                        start: span.start,
+                        anchor,
+                        entries: Vec::new(),
+                        key: None,
+                    });
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    let (node, anchor) = match self.stack.pop() {
+                        Some(Open::Seq { start, anchor, items }) => {
+                            let end = items.last().map_or(span.end, |n| n.span.end.max(start));
+                            (Node { kind: NodeKind::Seq(items), span: Span::new(start, end) }, anchor)
+                        }
+                        Some(Open::Map { start, anchor, entries, .. }) => {
+                            let end = entries.last().map_or(span.end, |(_, v)| v.span.end.max(start));
+                            (Node { kind: NodeKind::Map(entries), span: Span::new(start, end) }, anchor)
+                        }
+                        None => continue,
+                    };
+                    self.finish(node, anchor)?;
+                }
+                Event::StreamStart
+                | Event::StreamEnd
+                | Event::DocumentEnd
+                | Event::Nothing => {}
+            }
+        }
+        Ok(self.root)
+    }
+
+    fn refuse_tag(&self, tag: Option<Cow<'_, saphyr_parser::Tag>>, span: Span) -> Result<(), ParseError> {
+        match tag.map(|t| tag_name(&t)) {
+            Some(t) if t != "!!map" && t != "!!seq" => Err(ParseError {
+                message: format!("the tag `{t}` is not supported here"),
+                span,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn finish(&mut self, node: Node, anchor: usize) -> Result<(), ParseError> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            Some(Open::Seq { items, .. }) => items.push(node),
+            Some(Open::Map { entries, key, .. }) => match key.take() {
+                Some(k) => entries.push((k, node)),
+                None => *key = Some(node),
+            },
+            None => self.root = Some(node),
+        }
+        Ok(())
+    }
+}
+
+fn tag_name(tag: &saphyr_parser::Tag) -> String {
+    if tag.is_yaml_core_schema() {
+        format!("!!{}", tag.suffix)
+    } else {
+        tag.to_string()
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    1 + match &node.kind {
+        NodeKind::Scalar(_) => 0,
+        NodeKind::Seq(items) => items.iter().map(count_nodes).sum(),
+        NodeKind::Map(entries) => entries.iter().map(|(k, v)| count_nodes(k) + count_nodes(v)).sum(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(text: &str) -> Node {
+        parse(text).expect("parses").expect("has a document")
+    }
+
+    #[test]
+    fn spans_are_bytes_even_after_multibyte_text() {
+        let text = "a: \"é€\"\nb: x\n";
+        let NodeKind::Map(entries) = root(text).kind else { panic!("map") };
+        let (k, v) = &entries[1];
+        assert_eq!(&text[k.span.start..k.span.end], "b");
+        assert_eq!(&text[v.span.start..v.span.end], "x");
+    }
+
+    #[test]
+    fn plain_scalars_resolve_by_core_schema() {
+        let types: Vec<_> = ["1", "-3", "0x1F", "1.5", ".inf", "true", "~", "", "1.2.3", "yes", "1e3"]
+            .iter()
+            .map(|v| resolve_plain(v))
+            .collect();
+        use ScalarType::*;
+        assert_eq!(types, [Int, Int, Int, Float, Float, Bool, Null, Null, Str, Str, Float]);
+    }
+
+    #[test]
+    fn quoted_scalars_are_strings() {
+        assert_eq!(root("'1'").as_str(), Some("1"));
+        assert_eq!(root("!!str 1").as_str(), Some("1"));
+        assert_eq!(root("1").as_str(), None);
+    }
+
+    #[test]
+    fn aliases_expand_and_are_bounded() {
+        let n = root("a: &x [1, 2]\nb: *x\n");
+        let NodeKind::Map(entries) = n.kind else { panic!("map") };
+        assert!(matches!(entries[1].1.kind, NodeKind::Seq(ref v) if v.len() == 2));
+
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..8 {
+            let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
+            bomb.push_str(&format!("l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        let err = parse(&bomb).unwrap_err();
+        assert!(err.message.contains("too many"), "{err:?}");
+    }
+
+    #[test]
+    fn two_documents_are_refused() {
+        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert!(err.message.contains("more than one"));
+        assert_eq!(err.span.start, 5);
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(err.span.start > 0);
+    }
+}
