@@ -8,7 +8,12 @@ use crate::report::DiagnosticFormat;
 
 /// Manage Saleshandy webhooks as code: declare them in YAML, plan, and apply.
 #[derive(Debug, Parser)]
-#[command(name = "saleshandy-webhooks", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "saleshandy-webhooks",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Never use colour (also when NO_COLOR is set).
     #[arg(long, global = true)]

@@ -50,7 +50,10 @@ impl Event {
 
     /// The accepted name closest to a wrong one, when one is close enough to be a likely typo.
     pub fn suggest(wrong: &str) -> Option<Event> {
-        let normalised = wrong.trim().to_ascii_lowercase().replace(['_', ' ', '.'], "-");
+        let normalised = wrong
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['_', ' ', '.'], "-");
         if let Some(e) = Event::parse(&normalised) {
             return Some(e);
         }
@@ -93,7 +96,10 @@ mod tests {
         assert_eq!(Event::suggest("email-open"), Some(Event::EmailOpened));
         assert_eq!(Event::suggest("email_sent"), Some(Event::EmailSent));
         assert_eq!(Event::suggest("Reply-Recieved"), Some(Event::ReplyReceived));
-        assert_eq!(Event::suggest("inbox-analyzer-test-completed"), Some(Event::InboxAnalyserTestCompleted));
+        assert_eq!(
+            Event::suggest("inbox-analyzer-test-completed"),
+            Some(Event::InboxAnalyserTestCompleted)
+        );
         assert_eq!(Event::suggest("deploy"), None);
     }
 }

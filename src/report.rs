@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
 use serde::Serialize;
 
 /// A file's text with its display name and a line index, for locating byte offsets.
@@ -20,7 +22,11 @@ impl SourceFile {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        SourceFile { name: name.into(), text, line_starts }
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -36,7 +42,11 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         let start = self.line_starts[line - 1];
-        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count()) + 1;
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
         (line, col)
     }
 }
@@ -111,7 +121,10 @@ pub struct Record {
 
 impl Record {
     pub fn new<D: Diagnostic>(d: &D, file: &SourceFile) -> Self {
-        let offset = d.labels().and_then(|mut l| l.next()).map_or(0, |l| l.offset());
+        let offset = d
+            .labels()
+            .and_then(|mut l| l.next())
+            .map_or(0, |l| l.offset());
         let (line, column) = file.location(offset);
         Record {
             severity: severity_word(d),
@@ -135,10 +148,17 @@ fn severity_word<D: Diagnostic>(d: &D) -> &'static str {
 
 /// Renders one diagnostic with its snippet. `color` selects the themed or plain output.
 pub fn human<D: Diagnostic>(d: &D, file: &SourceFile, color: bool) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
-    if handler.render_report(&mut out, &InFile::new(d, file)).is_err() {
+    if handler
+        .render_report(&mut out, &InFile::new(d, file))
+        .is_err()
+    {
         // Rendering only fails on a formatter error; fall back to the bare message.
         let _ = write!(out, "{d}");
     }
@@ -170,7 +190,9 @@ pub fn github(r: &Record) -> String {
 }
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -200,6 +222,9 @@ mod tests {
             column: 5,
             help: None,
         };
-        assert_eq!(github(&r), "::error file=a%2Cb.yaml,line=3,col=5,title=config%3A%3Asyntax::50%25 bad%0Areally\n");
+        assert_eq!(
+            github(&r),
+            "::error file=a%2Cb.yaml,line=3,col=5,title=config%3A%3Asyntax::50%25 bad%0Areally\n"
+        );
     }
 }

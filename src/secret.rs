@@ -80,7 +80,10 @@ mod tests {
     #[test]
     fn secrets_never_format_in_clear() {
         let v = Value::Secret(Secret::new("hunter2".into()));
-        assert_eq!(format!("{v} {v:?} {:?}", Some(&v)), "(secret) (secret) Some((secret))");
+        assert_eq!(
+            format!("{v} {v:?} {:?}", Some(&v)),
+            "(secret) (secret) Some((secret))"
+        );
         assert_eq!(v.expose(), "hunter2");
     }
 }

@@ -87,6 +87,21 @@ impl Scalar {
         }
         resolve_plain(&self.value)
     }
+
+    /// The value of an integer scalar (decimal, `0x` or `0o`), when it is one and fits.
+    pub fn as_int(&self) -> Option<i64> {
+        if self.resolved_type() != ScalarType::Int {
+            return None;
+        }
+        let v = self.value.as_str();
+        if let Some(hex) = v.strip_prefix("0x") {
+            i64::from_str_radix(hex, 16).ok()
+        } else if let Some(oct) = v.strip_prefix("0o") {
+            i64::from_str_radix(oct, 8).ok()
+        } else {
+            v.parse().ok()
+        }
+    }
 }
 
 fn resolve_plain(v: &str) -> ScalarType {
@@ -206,8 +221,17 @@ struct Builder<'a> {
 }
 
 enum Open {
-    Seq { start: usize, anchor: usize, items: Vec<Node> },
-    Map { start: usize, anchor: usize, entries: Vec<(Node, Node)>, key: Option<Node> },
+    Seq {
+        start: usize,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: usize,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
 }
 
 impl<'a> Builder<'a> {
@@ -290,7 +314,11 @@ impl<'a> Builder<'a> {
                 }
                 Event::SequenceStart(anchor, tag) => {
                     self.refuse_tag(tag, span)?;
-                    self.stack.push(Open::Seq { start: span.start, anchor, items: Vec::new() });
+                    self.stack.push(Open::Seq {
+                        start: span.start,
+                        anchor,
+                        items: Vec::new(),
+                    });
                 }
                 Event::MappingStart(anchor, tag) => {
                     self.refuse_tag(tag, span)?;
@@ -303,28 +331,52 @@ impl<'a> Builder<'a> {
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
                     let (node, anchor) = match self.stack.pop() {
-                        Some(Open::Seq { start, anchor, items }) => {
+                        Some(Open::Seq {
+                            start,
+                            anchor,
+                            items,
+                        }) => {
                             let end = items.last().map_or(span.end, |n| n.span.end.max(start));
-                            (Node { kind: NodeKind::Seq(items), span: Span::new(start, end) }, anchor)
+                            (
+                                Node {
+                                    kind: NodeKind::Seq(items),
+                                    span: Span::new(start, end),
+                                },
+                                anchor,
+                            )
                         }
-                        Some(Open::Map { start, anchor, entries, .. }) => {
-                            let end = entries.last().map_or(span.end, |(_, v)| v.span.end.max(start));
-                            (Node { kind: NodeKind::Map(entries), span: Span::new(start, end) }, anchor)
+                        Some(Open::Map {
+                            start,
+                            anchor,
+                            entries,
+                            ..
+                        }) => {
+                            let end = entries
+                                .last()
+                                .map_or(span.end, |(_, v)| v.span.end.max(start));
+                            (
+                                Node {
+                                    kind: NodeKind::Map(entries),
+                                    span: Span::new(start, end),
+                                },
+                                anchor,
+                            )
                         }
                         None => continue,
                     };
                     self.finish(node, anchor)?;
                 }
-                Event::StreamStart
-                | Event::StreamEnd
-                | Event::DocumentEnd
-                | Event::Nothing => {}
+                Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
             }
         }
         Ok(self.root)
     }
 
-    fn refuse_tag(&self, tag: Option<Cow<'_, saphyr_parser::Tag>>, span: Span) -> Result<(), ParseError> {
+    fn refuse_tag(
+        &self,
+        tag: Option<Cow<'_, saphyr_parser::Tag>>,
+        span: Span,
+    ) -> Result<(), ParseError> {
         match tag.map(|t| tag_name(&t)) {
             Some(t) if t != "!!map" && t != "!!seq" => Err(ParseError {
                 message: format!("the tag `{t}` is not supported here"),
@@ -362,7 +414,10 @@ fn count_nodes(node: &Node) -> usize {
     1 + match &node.kind {
         NodeKind::Scalar(_) => 0,
         NodeKind::Seq(items) => items.iter().map(count_nodes).sum(),
-        NodeKind::Map(entries) => entries.iter().map(|(k, v)| count_nodes(k) + count_nodes(v)).sum(),
+        NodeKind::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| count_nodes(k) + count_nodes(v))
+            .sum(),
     }
 }
 
@@ -377,7 +432,9 @@ mod tests {
     #[test]
     fn spans_are_bytes_even_after_multibyte_text() {
         let text = "a: \"é€\"\nb: x\n";
-        let NodeKind::Map(entries) = root(text).kind else { panic!("map") };
+        let NodeKind::Map(entries) = root(text).kind else {
+            panic!("map")
+        };
         let (k, v) = &entries[1];
         assert_eq!(&text[k.span.start..k.span.end], "b");
         assert_eq!(&text[v.span.start..v.span.end], "x");
@@ -385,12 +442,17 @@ mod tests {
 
     #[test]
     fn plain_scalars_resolve_by_core_schema() {
-        let types: Vec<_> = ["1", "-3", "0x1F", "1.5", ".inf", "true", "~", "", "1.2.3", "yes", "1e3"]
-            .iter()
-            .map(|v| resolve_plain(v))
-            .collect();
+        let types: Vec<_> = [
+            "1", "-3", "0x1F", "1.5", ".inf", "true", "~", "", "1.2.3", "yes", "1e3",
+        ]
+        .iter()
+        .map(|v| resolve_plain(v))
+        .collect();
         use ScalarType::*;
-        assert_eq!(types, [Int, Int, Int, Float, Float, Bool, Null, Null, Str, Str, Float]);
+        assert_eq!(
+            types,
+            [Int, Int, Int, Float, Float, Bool, Null, Null, Str, Str, Float]
+        );
     }
 
     #[test]
@@ -403,12 +465,18 @@ mod tests {
     #[test]
     fn aliases_expand_and_are_bounded() {
         let n = root("a: &x [1, 2]\nb: *x\n");
-        let NodeKind::Map(entries) = n.kind else { panic!("map") };
+        let NodeKind::Map(entries) = n.kind else {
+            panic!("map")
+        };
         assert!(matches!(entries[1].1.kind, NodeKind::Seq(ref v) if v.len() == 2));
 
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..8 {
-            let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("l{}", i - 1)
+            };
             bomb.push_str(&format!("l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         let err = parse(&bomb).unwrap_err();

@@ -45,12 +45,24 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Error> {
         let mut buf = Vec::new();
         std::io::stdin()
             .read_to_end(&mut buf)
-            .map_err(|source| Error::ReadConfig { path: path.to_path_buf(), source })?;
+            .map_err(|source| Error::ReadConfig {
+                path: path.to_path_buf(),
+                source,
+            })?;
         buf
     } else {
-        std::fs::read(path).map_err(|source| Error::ReadConfig { path: path.to_path_buf(), source })?
+        std::fs::read(path).map_err(|source| Error::ReadConfig {
+            path: path.to_path_buf(),
+            source,
+        })?
     };
-    let text = String::from_utf8(bytes).map_err(|_| Error::ConfigEncoding { path: path.to_path_buf() })?;
-    let name = if path == Path::new("-") { "<stdin>".to_string() } else { path.display().to_string() };
+    let text = String::from_utf8(bytes).map_err(|_| Error::ConfigEncoding {
+        path: path.to_path_buf(),
+    })?;
+    let name = if path == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    };
     Ok(SourceFile::new(name, text))
 }

@@ -14,9 +14,15 @@ pub fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
     let failed = loaded.errors() > 0 || (args.strict && loaded.warnings() > 0);
     let out = render(&loaded, &file, args.format, ui);
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.stdout.as_bytes()).map_err(Error::Stdout)?;
+    stdout
+        .write_all(out.stdout.as_bytes())
+        .map_err(Error::Stdout)?;
     eprint!("{}", out.stderr);
-    Ok(if failed { Outcome::Failure } else { Outcome::Success })
+    Ok(if failed {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    })
 }
 
 /// What `validate` prints, split by stream.
@@ -29,18 +35,40 @@ pub struct Rendered {
 pub fn render(loaded: &Loaded, file: &SourceFile, format: DiagnosticFormat, ui: Ui) -> Rendered {
     let records = || loaded.problems.iter().map(|p| Record::new(p, file));
     match format {
-        DiagnosticFormat::Json => Rendered { stdout: report::json(&records().collect::<Vec<_>>()), stderr: String::new() },
-        DiagnosticFormat::Github => Rendered { stdout: records().map(|r| report::github(&r)).collect(), stderr: String::new() },
+        DiagnosticFormat::Json => Rendered {
+            stdout: report::json(&records().collect::<Vec<_>>()),
+            stderr: String::new(),
+        },
+        DiagnosticFormat::Github => Rendered {
+            stdout: records().map(|r| report::github(&r)).collect(),
+            stderr: String::new(),
+        },
         DiagnosticFormat::Human => {
-            let mut stderr: String = loaded.problems.iter().map(|p| report::human(p, file, ui.color_stderr)).collect();
+            let mut stderr: String = loaded
+                .problems
+                .iter()
+                .map(|p| report::human(p, file, ui.color_stderr) + "\n")
+                .collect();
             let (errors, warnings) = (loaded.errors(), loaded.warnings());
-            let counts = format!("{} error{}, {} warning{}", errors, plural(errors), warnings, plural(warnings));
+            let warned = match warnings {
+                0 => String::new(),
+                n => format!(", {n} warning{}", plural(n)),
+            };
             let stdout = match &loaded.config {
                 Some(c) if errors == 0 => {
-                    format!("{} is valid: {} webhook{} ({counts}).\n", file.name(), c.webhooks.len(), plural(c.webhooks.len()))
+                    let n = c.webhooks.len();
+                    format!(
+                        "{} is valid: {n} webhook{}{warned}.\n",
+                        file.name(),
+                        plural(n)
+                    )
                 }
                 _ => {
-                    stderr.push_str(&format!("{} is not valid: {counts}.\n", file.name()));
+                    stderr.push_str(&format!(
+                        "{} is not valid: {errors} error{}{warned}.\n",
+                        file.name(),
+                        plural(errors)
+                    ));
                     String::new()
                 }
             };
@@ -50,5 +78,9 @@ pub fn render(loaded: &Loaded, file: &SourceFile, format: DiagnosticFormat, ui: 
 }
 
 fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }

@@ -13,8 +13,14 @@ pub struct Interpolated {
 /// Something wrong at a byte range of the raw string.
 #[derive(Debug, PartialEq, Eq)]
 pub enum InterpolationError {
-    Unset { var: String, at: Range<usize> },
-    Syntax { reason: &'static str, at: Range<usize> },
+    Unset {
+        var: String,
+        at: Range<usize>,
+    },
+    Syntax {
+        reason: &'static str,
+        at: Range<usize>,
+    },
 }
 
 /// Replaces every `${NAME}` in `raw` by `env(NAME)`. Reports every problem in the string, not
@@ -32,9 +38,9 @@ pub fn interpolate(
         value.push_str(&rest[..i]);
         let tail = &rest[i..];
         let at = offset + i;
-        if tail.starts_with("$${") {
+        if let Some(after) = tail.strip_prefix("$${") {
             value.push_str("${");
-            rest = &tail[3..];
+            rest = after;
             offset = at + 3;
         } else if let Some(body) = tail.strip_prefix("${") {
             match body.find('}') {
@@ -60,7 +66,10 @@ pub fn interpolate(
                                 value.push_str(&v);
                                 used_env = true;
                             }
-                            None => errors.push(InterpolationError::Unset { var: name.to_string(), at: span }),
+                            None => errors.push(InterpolationError::Unset {
+                                var: name.to_string(),
+                                at: span,
+                            }),
                         }
                     }
                     rest = &body[close + 1..];
@@ -98,13 +107,25 @@ mod tests {
     #[test]
     fn replaces_and_marks_secret() {
         let r = interpolate("Bearer ${TOKEN}", &env).unwrap();
-        assert_eq!(r, Interpolated { value: "Bearer s3cr3t".into(), used_env: true });
+        assert_eq!(
+            r,
+            Interpolated {
+                value: "Bearer s3cr3t".into(),
+                used_env: true
+            }
+        );
     }
 
     #[test]
     fn double_dollar_is_literal_and_not_secret() {
         let r = interpolate("a $${TOKEN} $5 $", &env).unwrap();
-        assert_eq!(r, Interpolated { value: "a ${TOKEN} $5 $".into(), used_env: false });
+        assert_eq!(
+            r,
+            Interpolated {
+                value: "a ${TOKEN} $5 $".into(),
+                used_env: false
+            }
+        );
     }
 
     #[test]
@@ -113,12 +134,18 @@ mod tests {
         assert_eq!(
             errs,
             vec![
-                InterpolationError::Unset { var: "NOPE".into(), at: 0..7 },
+                InterpolationError::Unset {
+                    var: "NOPE".into(),
+                    at: 0..7
+                },
                 InterpolationError::Syntax {
                     reason: "a variable name is letters, digits and `_`, not starting with a digit",
                     at: 8..13
                 },
-                InterpolationError::Syntax { reason: "`${` is not closed by `}`", at: 14..21 },
+                InterpolationError::Syntax {
+                    reason: "`${` is not closed by `}`",
+                    at: 14..21
+                },
             ]
         );
     }

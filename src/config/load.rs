@@ -35,14 +35,23 @@ impl Loaded {
 
 /// Loads a config from its text; `env` resolves `${NAME}`. Pure: no I/O besides `env`.
 pub fn load(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Loaded {
-    let mut walker = Walker { text, env, problems: Vec::new() };
+    let mut walker = Walker {
+        text,
+        env,
+        problems: Vec::new(),
+    };
     let config = match yaml::parse(text) {
         Err(e) => {
-            walker.problems.push(ConfigProblem::Syntax { message: e.message, at: e.span.into() });
+            walker.problems.push(ConfigProblem::Syntax {
+                message: e.message,
+                at: e.span.into(),
+            });
             None
         }
         Ok(None) => {
-            walker.problems.push(ConfigProblem::Empty { at: Span::new(0, text.len()).into() });
+            walker.problems.push(ConfigProblem::Empty {
+                at: Span::new(0, text.len()).into(),
+            });
             None
         }
         Ok(Some(root)) => walker.root(&root),
@@ -55,7 +64,9 @@ pub fn load(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Loaded {
 
 /// The name of a webhook item, when it has a usable one.
 fn name_of(item: &Node) -> Option<(&str, Span)> {
-    let NodeKind::Map(entries) = &item.kind else { return None };
+    let NodeKind::Map(entries) = &item.kind else {
+        return None;
+    };
     let (_, v) = entries.iter().find(|(k, _)| k.as_str() == Some("name"))?;
     let name = v.as_str()?;
     (!name.trim().is_empty()).then_some((name, v.span))
@@ -78,7 +89,9 @@ impl Walker<'_> {
     fn root(&mut self, root: &Node) -> Option<Config> {
         let fields = self.mapping(root, "the config file", "the top level", ROOT_KEYS)?;
         match fields.get("version") {
-            None => self.push(ConfigProblem::VersionMissing { at: root.head().into() }),
+            None => self.push(ConfigProblem::VersionMissing {
+                at: root.head().into(),
+            }),
             Some((_, v)) => self.version(v),
         }
         let Some((key, list)) = fields.get("webhooks") else {
@@ -93,8 +106,18 @@ impl Walker<'_> {
         let items = match &list.kind {
             NodeKind::Seq(items) => items,
             _ => {
-                let at = if list.span.is_empty() { key.span } else { list.span };
-                self.wrong_type("`webhooks`", "a list of webhooks", list, at, "write each webhook as a `- name: …` item under `webhooks:`");
+                let at = if list.span.is_empty() {
+                    key.span
+                } else {
+                    list.span
+                };
+                self.wrong_type(
+                    "`webhooks`",
+                    "a list of webhooks",
+                    list,
+                    at,
+                    "write each webhook as a `- name: …` item under `webhooks:`",
+                );
                 return None;
             }
         };
@@ -123,8 +146,11 @@ impl Walker<'_> {
     fn version(&mut self, v: &Node) {
         match &v.kind {
             NodeKind::Scalar(s) if s.resolved_type() == ScalarType::Int => {
-                if s.value.parse::<u64>().ok() != Some(SUPPORTED_VERSION) {
-                    self.push(ConfigProblem::VersionUnsupported { found: s.value.clone(), at: v.span.into() });
+                if s.as_int() != Some(SUPPORTED_VERSION) {
+                    self.push(ConfigProblem::VersionUnsupported {
+                        found: s.value.clone(),
+                        at: v.span.into(),
+                    });
                 }
             }
             _ => self.wrong_type("`version`", "an integer", v, v.span, "write `version: 1`"),
@@ -172,7 +198,13 @@ impl Walker<'_> {
             Some((_, n)) => self.headers(n),
         };
         let (name, span) = name?;
-        Some(Webhook { name, url: url?, events: events?, headers: headers?, span })
+        Some(Webhook {
+            name,
+            url: url?,
+            events: events?,
+            headers: headers?,
+            span,
+        })
     }
 
     fn url(&mut self, n: &Node) -> Option<Value> {
@@ -188,7 +220,11 @@ impl Walker<'_> {
                 UrlIssue::Credentials => ConfigProblem::UrlCredentials { at },
                 UrlIssue::Insecure => ConfigProblem::UrlInsecure { at },
                 UrlIssue::Unreachable { host, reason } => ConfigProblem::UrlUnreachable {
-                    host: if value.is_secret() { crate::secret::REDACTED.into() } else { host },
+                    host: if value.is_secret() {
+                        crate::secret::REDACTED.into()
+                    } else {
+                        host
+                    },
                     reason,
                     at,
                 },
@@ -200,7 +236,13 @@ impl Walker<'_> {
     fn events(&mut self, key: &Node, n: &Node) -> Option<Vec<Event>> {
         let NodeKind::Seq(items) = &n.kind else {
             let at = if n.span.is_empty() { key.span } else { n.span };
-            self.wrong_type("`events`", "a list of event names", n, at, "write e.g. `events: [email-sent, email-opened]`");
+            self.wrong_type(
+                "`events`",
+                "a list of event names",
+                n,
+                at,
+                "write e.g. `events: [email-sent, email-opened]`",
+            );
             return None;
         };
         if items.is_empty() {
@@ -236,10 +278,18 @@ impl Walker<'_> {
                         Some(e) => format!("did you mean `{e}`?"),
                         None => format!(
                             "the accepted events are: {}",
-                            Event::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+                            Event::ALL
+                                .iter()
+                                .map(|e| e.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     };
-                    self.push(ConfigProblem::EventUnknown { name: name.to_string(), at: item.span.into(), help });
+                    self.push(ConfigProblem::EventUnknown {
+                        name: name.to_string(),
+                        at: item.span.into(),
+                        help,
+                    });
                 }
             }
         }
@@ -251,7 +301,13 @@ impl Walker<'_> {
             NodeKind::Scalar(s) if s.resolved_type() == ScalarType::Null => return Some(Vec::new()),
             NodeKind::Map(entries) => entries,
             _ => {
-                self.wrong_type("`headers`", "a mapping of header names to values", n, n.span, "write e.g. `headers: {X-Webhook-Source: saleshandy}`, or leave `headers` out");
+                self.wrong_type(
+                    "`headers`",
+                    "a mapping of header names to values",
+                    n,
+                    n.span,
+                    "write e.g. `headers: {X-Webhook-Source: saleshandy}`, or leave `headers` out",
+                );
                 return None;
             }
         };
@@ -266,16 +322,26 @@ impl Walker<'_> {
             let lower = name.to_ascii_lowercase();
             if let Some(first) = seen.get(&lower) {
                 ok = false;
-                self.push(ConfigProblem::HeaderDuplicate { name: name.to_string(), at: k.span.into(), first: (*first).into() });
+                self.push(ConfigProblem::HeaderDuplicate {
+                    name: name.to_string(),
+                    at: k.span.into(),
+                    first: (*first).into(),
+                });
                 continue;
             }
             seen.insert(lower.clone(), k.span);
             if !rules::is_header_token(name) {
                 ok = false;
-                self.push(ConfigProblem::HeaderNameInvalid { name: name.to_string(), at: k.span.into() });
+                self.push(ConfigProblem::HeaderNameInvalid {
+                    name: name.to_string(),
+                    at: k.span.into(),
+                });
             } else if rules::FORBIDDEN_HEADERS.contains(&lower.as_str()) {
                 ok = false;
-                self.push(ConfigProblem::HeaderForbidden { name: name.to_string(), at: k.span.into() });
+                self.push(ConfigProblem::HeaderForbidden {
+                    name: name.to_string(),
+                    at: k.span.into(),
+                });
             }
             let Some(raw) = self.string(v, &format!("the value of header `{name}`")) else {
                 ok = false;
@@ -287,10 +353,17 @@ impl Walker<'_> {
             };
             if let Some(what) = rules::header_value_problem(value.expose()) {
                 ok = false;
-                self.push(ConfigProblem::HeaderValueInvalid { name: name.to_string(), what, at: v.span.into() });
+                self.push(ConfigProblem::HeaderValueInvalid {
+                    name: name.to_string(),
+                    what,
+                    at: v.span.into(),
+                });
                 continue;
             }
-            headers.push(Header { name: name.to_string(), value });
+            headers.push(Header {
+                name: name.to_string(),
+                value,
+            });
         }
         ok.then_some(headers)
     }
@@ -304,12 +377,17 @@ impl Walker<'_> {
                 for e in errors {
                     self.push(match e {
                         InterpolationError::Unset { var, at } => ConfigProblem::EnvUnset {
-                            help: format!("export {var} before running, or write `$${{` for a literal `${{`"),
+                            help: format!(
+                                "export {var} before running, or write `$${{` for a literal `${{`"
+                            ),
                             var,
                             at: self.sub_span(n, raw, at).into(),
                         },
                         InterpolationError::Syntax { reason, at } => {
-                            ConfigProblem::InterpolationSyntax { reason, at: self.sub_span(n, raw, at).into() }
+                            ConfigProblem::InterpolationSyntax {
+                                reason,
+                                at: self.sub_span(n, raw, at).into(),
+                            }
                         }
                     });
                 }
@@ -327,7 +405,10 @@ impl Walker<'_> {
         } else if src.len() == value.len() + 2 && src.get(1..src.len() - 1) == Some(value) {
             Some(n.span.start + 1)
         } else {
-            self.text.get(n.span.start..).and_then(|s| s.find(value)).map(|i| n.span.start + i)
+            self.text
+                .get(n.span.start..)
+                .and_then(|s| s.find(value))
+                .map(|i| n.span.start + i)
         };
         match start {
             Some(s) => Span::new(s + range.start, s + range.end),
@@ -342,7 +423,10 @@ impl Walker<'_> {
         }
         let help = match &n.kind {
             NodeKind::Scalar(s) if s.resolved_type() != ScalarType::Null => {
-                format!("put the value in quotes to make it a string: \"{}\"", s.value)
+                format!(
+                    "put the value in quotes to make it a string: \"{}\"",
+                    s.value
+                )
             }
             _ => "write a string here".to_string(),
         };
@@ -361,15 +445,27 @@ impl Walker<'_> {
     }
 
     /// Checks that `n` is a mapping with string keys, no repeated key and only `allowed` keys.
-    fn mapping<'n>(&mut self, n: &'n Node, what: &str, owner: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+    fn mapping<'n>(
+        &mut self,
+        n: &'n Node,
+        what: &str,
+        owner: &str,
+        allowed: &[&str],
+    ) -> Option<Fields<'n>> {
         let NodeKind::Map(entries) = &n.kind else {
-            let example = if owner == "a webhook" { "`- name: …` followed by `url:`, `events:`" } else { "`version: 1` and `webhooks:`" };
+            let example = if owner == "a webhook" {
+                "`- name: …` followed by `url:`, `events:`"
+            } else {
+                "`version: 1` and `webhooks:`"
+            };
             self.wrong_type(what, "a mapping", n, n.span, &format!("write {example}"));
             return None;
         };
         let mut fields: Fields<'n> = HashMap::new();
         for (k, v) in entries {
-            let Some(key) = self.string(k, "a key") else { continue };
+            let Some(key) = self.string(k, "a key") else {
+                continue;
+            };
             if let Some((first, _)) = fields.get(key) {
                 self.push(ConfigProblem::DuplicateKey {
                     key: key.to_string(),
@@ -380,17 +476,28 @@ impl Walker<'_> {
                 continue;
             }
             if !allowed.contains(&key) {
-                let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+                let list = allowed
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let close = allowed
                     .iter()
                     .map(|a| (strsim::jaro_winkler(&key.to_ascii_lowercase(), a), a))
                     .filter(|(s, _)| *s > 0.8)
                     .max_by(|a, b| a.0.total_cmp(&b.0));
                 let help = match close {
-                    Some((_, a)) => format!("did you mean `{a}`? The keys allowed in {owner} are {list}"),
+                    Some((_, a)) => {
+                        format!("did you mean `{a}`? The keys allowed in {owner} are {list}")
+                    }
                     None => format!("the keys allowed in {owner} are {list}"),
                 };
-                self.push(ConfigProblem::UnknownKey { key: key.to_string(), owner: owner.to_string(), at: k.span.into(), help });
+                self.push(ConfigProblem::UnknownKey {
+                    key: key.to_string(),
+                    owner: owner.to_string(),
+                    at: k.span.into(),
+                    help,
+                });
                 continue;
             }
             fields.insert(key, (k, v));

@@ -16,7 +16,7 @@ use crate::secret::Value;
 use crate::yaml::Span;
 
 /// The only config format version this build reads.
-pub const SUPPORTED_VERSION: u64 = 1;
+pub const SUPPORTED_VERSION: i64 = 1;
 
 /// A valid config: the webhooks an account should have.
 #[derive(Debug, Clone, PartialEq)]

@@ -22,6 +22,19 @@ impl UrlIssue {
 
 /// Checks a webhook URL. An empty result means it is a valid, public `https://` URL.
 pub fn check_url(raw: &str) -> Vec<UrlIssue> {
+    // The WHATWG parser repairs `https:/x` and `https:///x` into URLs with host `x`; a webhook
+    // URL must spell its host, so look at the authority before parsing.
+    match raw.trim().split_once("://") {
+        None => {
+            return vec![UrlIssue::Invalid(
+                "an absolute URL starts with `https://`".into(),
+            )]
+        }
+        Some((_, rest)) if rest.is_empty() || rest.starts_with(['/', '?', '#']) => {
+            return vec![UrlIssue::Invalid("the URL has no host".into())]
+        }
+        Some(_) => {}
+    }
     let url = match Url::parse(raw.trim()) {
         Ok(url) => url,
         Err(e) => return vec![UrlIssue::Invalid(e.to_string())],
@@ -39,7 +52,10 @@ pub fn check_url(raw: &str) -> Vec<UrlIssue> {
         None => return vec![UrlIssue::Invalid("the URL has no host".into())],
         Some(host) => {
             if let Some(reason) = unreachable_reason(&host) {
-                issues.push(UrlIssue::Unreachable { host: host.to_string(), reason });
+                issues.push(UrlIssue::Unreachable {
+                    host: host.to_string(),
+                    reason,
+                });
             }
         }
     }
@@ -111,13 +127,20 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 /// Headers Saleshandy sets on each delivery itself; a webhook may not set them.
-pub const FORBIDDEN_HEADERS: &[&str] =
-    &["host", "content-length", "content-type", "transfer-encoding", "connection"];
+pub const FORBIDDEN_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+];
 
 /// An RFC 9110 token: what a header name may be.
 pub fn is_header_token(name: &str) -> bool {
     !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// What makes a header value unusable, if anything.
@@ -143,17 +166,51 @@ mod tests {
     #[test]
     fn url_errors() {
         assert!(matches!(check_url("/relative")[..], [UrlIssue::Invalid(_)]));
-        assert_eq!(check_url("ftp://example.org"), vec![UrlIssue::Scheme("ftp".into())]);
-        assert_eq!(check_url("https://u:p@example.org"), vec![UrlIssue::Credentials]);
-        assert_eq!(check_url("https://u@example.org"), vec![UrlIssue::Credentials]);
+        assert_eq!(
+            check_url("https:///path"),
+            vec![UrlIssue::Invalid("the URL has no host".into())]
+        );
+        assert!(matches!(
+            check_url("https:example.org")[..],
+            [UrlIssue::Invalid(_)]
+        ));
+        assert_eq!(
+            check_url("ftp://example.org"),
+            vec![UrlIssue::Scheme("ftp".into())]
+        );
+        assert_eq!(
+            check_url("https://u:p@example.org"),
+            vec![UrlIssue::Credentials]
+        );
+        assert_eq!(
+            check_url("https://u@example.org"),
+            vec![UrlIssue::Credentials]
+        );
     }
 
     #[test]
     fn url_warnings() {
         assert_eq!(check_url("http://example.org"), vec![UrlIssue::Insecure]);
-        for host in ["localhost", "127.0.0.1", "10.1.2.3", "192.168.0.4", "172.20.0.1", "169.254.1.1", "[::1]", "[fd00::1]", "[fe80::1]", "printer.local", "intranet", "100.64.0.1", "[::ffff:10.0.0.1]"] {
+        for host in [
+            "localhost",
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.4",
+            "172.20.0.1",
+            "169.254.1.1",
+            "[::1]",
+            "[fd00::1]",
+            "[fe80::1]",
+            "printer.local",
+            "intranet",
+            "100.64.0.1",
+            "[::ffff:10.0.0.1]",
+        ] {
             let issues = check_url(&format!("https://{host}/x"));
-            assert!(matches!(issues[..], [UrlIssue::Unreachable { .. }]), "{host}: {issues:?}");
+            assert!(
+                matches!(issues[..], [UrlIssue::Unreachable { .. }]),
+                "{host}: {issues:?}"
+            );
         }
         assert!(check_url("https://8.8.8.8/x").is_empty());
         assert!(check_url("https://[2001:db8::1]/x").is_empty());
