@@ -10,6 +10,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let ui = Ui::detect(cli.no_color);
     let result = match &cli.command {
         Command::Validate(args) => commands::validate::run(args, ui),
+        Command::Plan(args) => commands::plan::run(args, ui),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

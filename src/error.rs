@@ -29,7 +29,17 @@ pub enum Error {
     )]
     ConfigInvalid { file: String, errors: usize },
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    State(Box<crate::state::StateError>),
+
     #[error("cannot write to standard output: {0}")]
     #[diagnostic(code(io::stdout))]
     Stdout(#[source] std::io::Error),
+}
+
+impl From<crate::state::StateError> for Error {
+    fn from(e: crate::state::StateError) -> Self {
+        Error::State(Box::new(e))
+    }
 }

@@ -73,9 +73,36 @@ impl fmt::Display for Value {
     }
 }
 
+/// A keyed fingerprint of a secret: equal values under the same key give equal fingerprints,
+/// and the value cannot be read back. The key is the state's lineage, so fingerprints from
+/// different states cannot be compared, and no table of common values fits every state.
+pub fn fingerprint(key: &str, secret: &Secret) -> String {
+    use hmac::{Hmac, Mac};
+    type HmacSha256 = Hmac<sha2::Sha256>;
+    let mut mac = match HmacSha256::new_from_slice(key.as_bytes()) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC takes keys of any length"),
+    };
+    mac.update(secret.expose().as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("hmac-sha256:{hex}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_depend_on_value_and_key_only() {
+        let a = Secret::new("token-a".into());
+        let fp = fingerprint("lineage-1", &a);
+        assert!(fp.starts_with("hmac-sha256:") && fp.len() == 12 + 64);
+        assert!(!fp.contains("token-a"));
+        assert_eq!(fp, fingerprint("lineage-1", &Secret::new("token-a".into())));
+        assert_ne!(fp, fingerprint("lineage-2", &a));
+        assert_ne!(fp, fingerprint("lineage-1", &Secret::new("token-b".into())));
+    }
 
     #[test]
     fn secrets_never_format_in_clear() {

@@ -1,12 +1,18 @@
 //! One module per command: each reads its inputs, calls the pure logic, and prints.
 
+pub mod plan;
 pub mod validate;
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 
+use std::path::PathBuf;
+
+use crate::cli::{ConfigArgs, StateArgs};
+use crate::config::{self, Config};
 use crate::error::Error;
-use crate::report::SourceFile;
+use crate::report::{self, SourceFile};
+use crate::state::{self, State};
 
 /// What a command tells `main` to exit with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,4 +71,45 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Error> {
         path.display().to_string()
     };
     Ok(SourceFile::new(name, text))
+}
+
+/// A valid config and its state, ready to plan.
+pub struct Inputs {
+    pub file: SourceFile,
+    pub config: Config,
+    pub state: State,
+    pub state_path: PathBuf,
+    /// Whether the state file existed (a first run has none).
+    pub state_exists: bool,
+}
+
+/// Loads the config (printing its warnings, or its errors and failing) and the state.
+pub fn load_inputs(
+    config_args: &ConfigArgs,
+    state_args: &StateArgs,
+    ui: Ui,
+) -> Result<Inputs, Error> {
+    let file = read_source(&config_args.config)?;
+    let loaded = config::load(file.text(), &config::process_env);
+    for p in &loaded.problems {
+        eprintln!("{}", report::human(p, &file, ui.color_stderr));
+    }
+    let errors = loaded.errors();
+    let config = loaded.config.ok_or_else(|| Error::ConfigInvalid {
+        file: file.name().to_string(),
+        errors,
+    })?;
+    let state_path = state_args
+        .state
+        .clone()
+        .unwrap_or_else(|| state::default_path(&config_args.config));
+    let found = State::load(&state_path)?;
+    let state_exists = found.is_some();
+    Ok(Inputs {
+        file,
+        config,
+        state: found.unwrap_or_default(),
+        state_path,
+        state_exists,
+    })
 }

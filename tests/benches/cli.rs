@@ -30,6 +30,27 @@ fn config(n: usize) -> String {
     s
 }
 
+/// A state recording every webhook of `config(n)` as created.
+fn state_for(n: usize) -> String {
+    let text = config(n);
+    let loaded = saleshandy_webhooks::config::load(&text, &|_| None);
+    let config = loaded.config.expect("generated config is valid");
+    let mut state = saleshandy_webhooks::state::State::new();
+    for (i, w) in config.webhooks.iter().enumerate() {
+        state.webhooks.insert(
+            w.name.clone(),
+            saleshandy_webhooks::state::Recorded {
+                id: format!("{i:024x}"),
+                sent: saleshandy_webhooks::state::Sent::from_webhook(w, &state.lineage),
+                status: "active".into(),
+                test_delivery: Some("succeeded".into()),
+                created_at: "2026-11-27T10:00:00Z".into(),
+            },
+        );
+    }
+    state.to_json()
+}
+
 fn time(args: &[&str], dir: &Path, runs: usize) -> (Duration, Duration) {
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
@@ -76,6 +97,16 @@ fn main() {
         report(
             &format!("validate, {n} webhooks"),
             time(&["validate", "-c", &file], dir.path(), runs),
+        );
+    }
+    // plan against a state that records every webhook (all unchanged): the full comparison.
+    for n in [1_000, 10_000] {
+        let file = format!("w{n}.yaml");
+        let state = format!("w{n}.state.json");
+        std::fs::write(dir.path().join(&state), state_for(n)).expect("write state");
+        report(
+            &format!("plan, {n} webhooks vs {n}-entry state"),
+            time(&["plan", "-c", &file, "--state", &state], dir.path(), 10),
         );
     }
 }

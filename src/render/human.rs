@@ -1,0 +1,163 @@
+//! The plan for a person at a terminal (or reading a CI log).
+
+use std::fmt::Write as _;
+
+use super::{diff, limit_warning, manual_step, spec_text, summary_line, Context};
+use crate::plan::{Action, Plan};
+
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const RED: &str = "\x1b[31m";
+const MAGENTA: &str = "\x1b[35m";
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
+
+/// Options for the human rendering.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub color: bool,
+    /// List unchanged webhooks one by one instead of counting them.
+    pub verbose: bool,
+}
+
+struct Painter(bool);
+
+impl Painter {
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.0 {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+fn sign(a: Action) -> (&'static str, &'static str) {
+    match a {
+        Action::Create => ("+", GREEN),
+        Action::Unchanged => ("=", DIM),
+        Action::Changed => ("~", YELLOW),
+        Action::Orphaned => ("-", RED),
+        Action::Unknown => ("?", MAGENTA),
+    }
+}
+
+/// Renders the plan. Secrets appear only as `(secret)`.
+pub fn render(plan: &Plan, ctx: &Context, opts: Options) -> String {
+    let p = Painter(opts.color);
+    let mut out = String::new();
+    let state_note = if ctx.state_exists {
+        ""
+    } else {
+        " (no state yet: first apply)"
+    };
+    let _ = writeln!(
+        out,
+        "Plan for {} against {}{state_note}\n",
+        ctx.config, ctx.state
+    );
+    for e in &plan.entries {
+        if e.action == Action::Unchanged && !opts.verbose {
+            continue;
+        }
+        let (s, color) = sign(e.action);
+        let detail = match (e.action, &e.id) {
+            (Action::Create, _) => "will be created".to_string(),
+            (Action::Unchanged, Some(id)) => format!("unchanged, id {id}"),
+            (Action::Changed, Some(id)) => {
+                let fields: Vec<_> = e
+                    .changes
+                    .iter()
+                    .map(|f| format!("{f:?}").to_lowercase())
+                    .collect();
+                format!("changed ({}), id {id}", fields.join(", "))
+            }
+            (Action::Orphaned, Some(id)) => format!("orphaned: not in the config, id {id}"),
+            (Action::Unknown, _) => "unknown: a create was sent, its answer was lost".to_string(),
+            (_, None) => e.action.as_str().to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {} {}  {}",
+            p.paint(color, s),
+            p.paint(BOLD, &e.name),
+            p.paint(DIM, &format!("({detail})"))
+        );
+        match e.action {
+            Action::Create => {
+                if let Some(d) = &e.desired {
+                    for line in spec_text(d, None).lines() {
+                        let _ = writeln!(out, "      {}", p.paint(GREEN, &format!("+ {line}")));
+                    }
+                }
+            }
+            Action::Changed => {
+                for line in diff(e).unwrap_or_default().lines() {
+                    let style = match line.as_bytes().first() {
+                        Some(b'+') => GREEN,
+                        Some(b'-') => RED,
+                        Some(b'@') => DIM,
+                        _ => "",
+                    };
+                    let _ = writeln!(
+                        out,
+                        "      {}",
+                        if style.is_empty() {
+                            line.to_string()
+                        } else {
+                            p.paint(style, line)
+                        }
+                    );
+                }
+            }
+            _ => {}
+        }
+        if let Some(step) = manual_step(e) {
+            for (i, line) in wrap(&step, 88).iter().enumerate() {
+                let lead = if i == 0 { "→ " } else { "  " };
+                let _ = writeln!(out, "      {}", p.paint(color, &format!("{lead}{line}")));
+            }
+        }
+        out.push('\n');
+    }
+    if plan.summary.unchanged > 0 && !opts.verbose {
+        let n = plan.summary.unchanged;
+        let _ = writeln!(
+            out,
+            "  {} unchanged webhook{} not shown (-v lists them).\n",
+            n,
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    if let Some(w) = limit_warning(plan) {
+        let _ = writeln!(out, "{} {w}\n", p.paint(YELLOW, "Warning:"));
+    }
+    let _ = writeln!(out, "{}", p.paint(BOLD, &summary_line(plan)));
+    if plan.summary.needs_person() {
+        let _ = writeln!(
+            out,
+            "Some webhooks need a person (see → above): apply does not change them."
+        );
+    }
+    out
+}
+
+/// Greedy word wrap at `width` columns.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}

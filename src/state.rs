@@ -1,0 +1,505 @@
+//! The state file: which webhooks this tool created, with their ids and what was sent.
+//!
+//! JSON, pretty, keys sorted, trailing newline, so that it diffs well in git. Secret values
+//! are stored only as keyed fingerprints ([`crate::secret::fingerprint`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::config::Webhook;
+use crate::secret::{fingerprint, Value};
+
+/// The newest state format this build reads and writes.
+pub const STATE_VERSION: u32 = 1;
+
+/// The whole state of one account's webhooks as this tool knows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// Format version of the file.
+    pub version: u32,
+    /// Random id fixed when the state is first created; also the fingerprint key.
+    pub lineage: String,
+    /// Incremented on every write.
+    pub serial: u64,
+    /// The API base URL the webhooks were created at; set by the first apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Webhooks known to exist, by name.
+    #[serde(default)]
+    pub webhooks: BTreeMap<String, Recorded>,
+    /// Creates that were sent but whose outcome is unknown, by name: the webhook may exist.
+    #[serde(default)]
+    pub unknown: BTreeMap<String, Unknown>,
+}
+
+/// A webhook that exists, with what was sent to create it and what the API answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recorded {
+    pub id: String,
+    pub sent: Sent,
+    /// `active` or `paused`, as last reported by the API.
+    pub status: String,
+    /// The result of the test delivery made at creation (`succeeded` or `failed`), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_delivery: Option<String>,
+    /// When it was created (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+/// A create request whose answer was lost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unknown {
+    pub sent: Sent,
+    /// When the request was sent (RFC 3339, UTC).
+    pub since: String,
+    /// What happened to the answer.
+    pub reason: String,
+}
+
+/// The content of a create request, with secrets replaced by fingerprints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sent {
+    pub url: Stored,
+    pub events: Vec<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, Stored>,
+}
+
+/// A value as stored: in clear, or a fingerprint when it came from the environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Stored {
+    Plain(String),
+    Secret(Fingerprint),
+}
+
+/// `{"fingerprint": "hmac-sha256:<64 hex>"}`: a secret, as only its keyed fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fingerprint {
+    pub fingerprint: String,
+}
+
+impl Stored {
+    /// Stores a config value; `key` is the state's lineage.
+    pub fn from_value(value: &Value, key: &str) -> Self {
+        match value {
+            Value::Plain(s) => Stored::Plain(s.clone()),
+            Value::Secret(s) => Stored::Secret(Fingerprint {
+                fingerprint: fingerprint(key, s),
+            }),
+        }
+    }
+
+    /// What may be shown to a user.
+    pub fn shown(&self) -> &str {
+        match self {
+            Stored::Plain(s) => s,
+            Stored::Secret(_) => crate::secret::REDACTED,
+        }
+    }
+}
+
+impl Sent {
+    /// What a create request for `webhook` sends, as the state stores it.
+    pub fn from_webhook(webhook: &Webhook, key: &str) -> Self {
+        Sent {
+            url: Stored::from_value(&webhook.url, key),
+            events: webhook
+                .events
+                .iter()
+                .map(|e| e.as_str().to_string())
+                .collect(),
+            headers: webhook
+                .headers
+                .iter()
+                .map(|h| (h.name.clone(), Stored::from_value(&h.value, key)))
+                .collect(),
+        }
+    }
+
+    /// The fields in which two requests differ, ignoring event order and header-name case.
+    pub fn differences(&self, other: &Sent) -> Vec<Field> {
+        let mut fields = Vec::new();
+        if self.url != other.url {
+            fields.push(Field::Url);
+        }
+        if self.event_set() != other.event_set() {
+            fields.push(Field::Events);
+        }
+        if self.header_map() != other.header_map() {
+            fields.push(Field::Headers);
+        }
+        fields
+    }
+
+    /// Events sorted and without repeats.
+    pub fn event_set(&self) -> Vec<&str> {
+        let mut events: Vec<&str> = self.events.iter().map(String::as_str).collect();
+        events.sort_unstable();
+        events.dedup();
+        events
+    }
+
+    /// Headers keyed by lower-cased name, sorted.
+    pub fn header_map(&self) -> BTreeMap<String, &Stored> {
+        self.headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect()
+    }
+}
+
+/// A part of a webhook that can differ between the config and the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    Url,
+    Events,
+    Headers,
+}
+
+impl State {
+    /// A state with nothing in it and a fresh lineage, for a first run.
+    pub fn new() -> Self {
+        State {
+            version: STATE_VERSION,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            endpoint: None,
+            webhooks: BTreeMap::new(),
+            unknown: BTreeMap::new(),
+        }
+    }
+
+    /// The file's text: pretty JSON, keys sorted, trailing newline.
+    pub fn to_json(&self) -> String {
+        // Going through `serde_json::Value` sorts every object's keys.
+        let value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Parses a state file's text; `name` is shown in errors.
+    pub fn parse(text: &str, name: &str) -> Result<State, StateError> {
+        #[derive(Deserialize)]
+        struct Header {
+            version: Option<u32>,
+        }
+        let located = |e: serde_json::Error| {
+            let offset = offset_of(text, e.line(), e.column());
+            StateError::Parse(Box::new(ParseError {
+                path: name.to_string(),
+                message: e.to_string(),
+                src: NamedSource::new(name, text.to_string()).with_language("json"),
+                at: (offset, 0).into(),
+            }))
+        };
+        // Check the version first, so a newer file is reported as such rather than as unknown
+        // fields.
+        let header: Header = serde_json::from_str(text).map_err(located)?;
+        match header.version {
+            Some(v) if v > STATE_VERSION => {
+                return Err(StateError::NewerVersion {
+                    path: name.to_string(),
+                    found: v,
+                })
+            }
+            _ => {}
+        }
+        let state: State = serde_json::from_str(text).map_err(located)?;
+        state.check().map_err(|reason| StateError::Invalid {
+            path: name.to_string(),
+            reason,
+        })?;
+        Ok(state)
+    }
+
+    /// What serde cannot check: the values that later code relies on.
+    fn check(&self) -> Result<(), String> {
+        if self.version == 0 {
+            return Err("format version 0 does not exist".into());
+        }
+        if self.lineage.trim().is_empty() {
+            return Err("`lineage` is empty".into());
+        }
+        let sents = self
+            .webhooks
+            .iter()
+            .map(|(n, r)| (n, &r.sent))
+            .chain(self.unknown.iter().map(|(n, u)| (n, &u.sent)));
+        for (name, sent) in sents {
+            let values = std::iter::once(&sent.url).chain(sent.headers.values());
+            for v in values {
+                if let Stored::Secret(f) = v {
+                    let hex = f.fingerprint.strip_prefix("hmac-sha256:").unwrap_or("");
+                    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err(format!(
+                            "webhook `{name}` has a malformed fingerprint `{}`",
+                            f.fingerprint
+                        ));
+                    }
+                }
+            }
+        }
+        for (name, r) in &self.webhooks {
+            if r.id.trim().is_empty() {
+                return Err(format!("webhook `{name}` has an empty `id`"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the state at `path`: `Ok(None)` when there is no file yet.
+    pub fn load(path: &Path) -> Result<Option<State>, StateError> {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let name = path.display().to_string();
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| StateError::Encoding { path: name.clone() })?;
+                State::parse(&text, &name).map(Some)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StateError::Read {
+                path: path.display().to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// How many webhooks count against the account's limit of active webhooks after creating
+    /// `creates` more: every recorded one that is not paused, and every unknown one.
+    pub fn active_after(&self, creates: usize) -> usize {
+        self.webhooks
+            .values()
+            .filter(|r| r.status != "paused")
+            .count()
+            + self.unknown.len()
+            + creates
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+/// The default state path: beside the config, `<config stem>.state.json`.
+pub fn default_path(config: &Path) -> PathBuf {
+    if config == Path::new("-") {
+        return PathBuf::from("webhooks.state.json");
+    }
+    let stem = config
+        .file_stem()
+        .map_or_else(|| "webhooks".into(), |s| s.to_string_lossy().into_owned());
+    config.with_file_name(format!("{stem}.state.json"))
+}
+
+/// Byte offset of a 1-based line and column as serde_json reports them.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let line_text = text[line_start..].split('\n').next().unwrap_or("");
+    let col_bytes: usize = line_text
+        .chars()
+        .take(column.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    (line_start + col_bytes).min(text.len())
+}
+
+/// A state file whose text is not a valid state, with the place where reading stopped.
+#[derive(Debug, Error, Diagnostic)]
+#[error("the state file `{path}` is not a valid state: {message}")]
+#[diagnostic(
+    code(state::parse),
+    help("restore it from version control (e.g. `git checkout -- {path}`) or fix it by hand; it has not been changed, and nothing will write it until it parses")
+)]
+pub struct ParseError {
+    pub path: String,
+    pub message: String,
+    #[source_code]
+    src: NamedSource<String>,
+    #[label("here")]
+    at: SourceSpan,
+}
+
+/// Why a state file could not be used. The file is never overwritten in any of these cases.
+#[derive(Debug, Error, Diagnostic)]
+pub enum StateError {
+    #[error("cannot read the state file `{path}`: {source}")]
+    #[diagnostic(
+        code(state::read),
+        help("check the path and its permissions, or pass another with `--state FILE`")
+    )]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the state file `{path}` is not valid UTF-8")]
+    #[diagnostic(
+        code(state::encoding),
+        help("restore it from version control (e.g. `git checkout -- {path}`); it has not been changed")
+    )]
+    Encoding { path: String },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Parse(Box<ParseError>),
+
+    #[error("the state file `{path}` is not a valid state: {reason}")]
+    #[diagnostic(
+        code(state::invalid),
+        help("restore it from version control (e.g. `git checkout -- {path}`) or fix it by hand; it has not been changed")
+    )]
+    Invalid { path: String, reason: String },
+
+    #[error("the state file `{path}` has format version {found}, newer than this build reads ({STATE_VERSION})")]
+    #[diagnostic(
+        code(state::newer_version),
+        help("it was written by a newer saleshandy-webhooks: upgrade this one (`cargo install --path .` from an up-to-date checkout); the file has not been changed")
+    )]
+    NewerVersion { path: String, found: u32 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sent(url: &str, events: &[&str], headers: &[(&str, &str)]) -> Sent {
+        Sent {
+            url: Stored::Plain(url.into()),
+            events: events.iter().map(|e| e.to_string()).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), Stored::Plain(v.to_string())))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn comparison_ignores_event_order_and_header_case() {
+        let a = sent(
+            "https://a",
+            &["email-sent", "email-opened"],
+            &[("X-Source", "sh")],
+        );
+        let b = sent(
+            "https://a",
+            &["email-opened", "email-sent"],
+            &[("x-source", "sh")],
+        );
+        assert!(a.differences(&b).is_empty());
+        let c = sent("https://b", &["email-sent"], &[("x-source", "SH")]);
+        assert_eq!(
+            a.differences(&c),
+            vec![Field::Url, Field::Events, Field::Headers]
+        );
+    }
+
+    #[test]
+    fn json_is_sorted_pretty_and_round_trips() {
+        let mut s = State::new();
+        s.webhooks.insert(
+            "b".into(),
+            Recorded {
+                id: "0123456789abcdef01234567".into(),
+                sent: sent("https://a", &["email-sent"], &[("Z", "1"), ("A", "2")]),
+                status: "active".into(),
+                test_delivery: Some("succeeded".into()),
+                created_at: "2026-11-27T10:00:00Z".into(),
+            },
+        );
+        let text = s.to_json();
+        assert!(text.ends_with("}\n"));
+        let keys: Vec<_> = text
+            .lines()
+            .filter(|l| l.starts_with("  \""))
+            .map(|l| l.trim().split('"').nth(1).unwrap_or(""))
+            .collect();
+        assert_eq!(
+            keys,
+            ["lineage", "serial", "unknown", "version", "webhooks"]
+        );
+        assert!(text.find("\"A\"") < text.find("\"Z\""));
+        assert_eq!(State::parse(&text, "s").unwrap(), s);
+    }
+
+    #[test]
+    fn secrets_are_stored_as_fingerprints() {
+        let v = Value::Secret(crate::secret::Secret::new("tok".into()));
+        let stored = Stored::from_value(&v, "lineage");
+        let json = serde_json::to_string(&stored).unwrap();
+        assert!(
+            json.starts_with("{\"fingerprint\":\"hmac-sha256:") && !json.contains("tok\""),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Stored>(&json).unwrap(), stored);
+    }
+
+    #[test]
+    fn parse_errors_point_into_the_file() {
+        let text = "{\n  \"version\": 1,\n  \"lineage\": 5\n}\n";
+        let Err(StateError::Parse(e)) = State::parse(text, "s") else {
+            panic!("parse error")
+        };
+        assert_eq!(&text[..e.at.offset()].lines().count(), &3);
+    }
+
+    #[test]
+    fn values_serde_cannot_check_are_refused() {
+        let base = State::new().to_json();
+        let zero = base.replace("\"version\": 1", "\"version\": 0");
+        assert!(matches!(
+            State::parse(&zero, "s"),
+            Err(StateError::Invalid { .. })
+        ));
+        let bad_fp = r#"{"version": 1, "lineage": "l", "serial": 1, "webhooks": {"a": {"id": "x", "status": "active", "created_at": "t",
+            "sent": {"url": {"fingerprint": "hmac-sha256:zz"}, "events": []}}}}"#;
+        assert!(
+            matches!(State::parse(bad_fp, "s"), Err(StateError::Invalid { reason, .. }) if reason.contains("malformed fingerprint"))
+        );
+        let extra = bad_fp.replace("\"hmac-sha256:zz\"", "\"hmac-sha256:zz\", \"x\": 1");
+        assert!(State::parse(&extra, "s").is_err());
+    }
+
+    #[test]
+    fn newer_versions_are_refused() {
+        let text = r#"{"version": 9, "lineage": "x", "serial": 1, "future": true}"#;
+        assert!(matches!(
+            State::parse(text, "s"),
+            Err(StateError::NewerVersion { found: 9, .. })
+        ));
+    }
+
+    #[test]
+    fn default_path_sits_beside_the_config() {
+        assert_eq!(
+            default_path(Path::new("infra/prod.yaml")),
+            PathBuf::from("infra/prod.state.json")
+        );
+        assert_eq!(
+            default_path(Path::new("webhooks.yaml")),
+            PathBuf::from("webhooks.state.json")
+        );
+        assert_eq!(
+            default_path(Path::new("-")),
+            PathBuf::from("webhooks.state.json")
+        );
+    }
+}
