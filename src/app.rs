@@ -11,6 +11,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match &cli.command {
         Command::Validate(args) => commands::validate::run(args, ui),
         Command::Plan(args) => commands::plan::run(args, ui),
+        Command::Apply(args) => commands::apply::run(args, ui),
+        Command::Sandbox(args) => commands::sandbox::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

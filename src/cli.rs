@@ -37,6 +37,72 @@ pub enum Command {
     /// The API can neither update nor delete, so changed, orphaned and unknown webhooks need a
     /// person; the plan says what to do. Needs no API key and makes no network call.
     Plan(PlanArgs),
+
+    /// Create the webhooks the plan says are missing, and record their ids in the state.
+    ///
+    /// Shows the plan and asks for `yes` on a terminal; without a terminal it refuses unless
+    /// `--auto-approve` is given. The state is saved around every create, so an interrupted
+    /// run loses no id. Exit 0 when everything planned was created, 1 otherwise.
+    Apply(ApplyArgs),
+
+    /// Serve the embedded Saleshandy API emulator on 127.0.0.1 until interrupted.
+    ///
+    /// Point the tool at it with `--api-url` and `SALESHANDY_API_KEY=sandbox-api-key`.
+    /// Nothing leaves this machine: test deliveries go to loopback URLs only.
+    Sandbox(SandboxArgs),
+}
+
+/// How an apply reports its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApplyFormat {
+    /// The plan, then one line per webhook and a summary.
+    Human,
+    /// One JSON document with the result of every create, on standard output.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
+
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// Apply against an embedded sandbox started for this run: no Saleshandy account needed.
+    #[arg(long, conflicts_with_all = ["api_url", "api_key_file"])]
+    pub sandbox: bool,
+
+    /// Treat webhooks created paused (their test delivery failed) as errors.
+    #[arg(long)]
+    pub require_active: bool,
+
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
+    pub format: ApplyFormat,
+
+    /// The API's base URL. Plain http is refused except on loopback.
+    #[arg(long, env = "SALESHANDY_API_URL", value_name = "URL", default_value = crate::api::DEFAULT_BASE_URL)]
+    pub api_url: String,
+
+    /// Read the API key from this file instead of SALESHANDY_API_KEY.
+    #[arg(long, value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
+
+    /// Seconds to wait for each API answer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// The port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
 }
 
 /// Where the config is read from.
@@ -50,7 +116,7 @@ pub struct ConfigArgs {
 /// Where the state is read from.
 #[derive(Debug, Args)]
 pub struct StateArgs {
-    /// The state file [default: beside the config, `<config stem>.state.json`].
+    /// The state file (default: beside the config, `<config stem>.state.json`).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
 }

@@ -3,7 +3,9 @@
 //! The flow is one direction (see DESIGN.md): the config is loaded and validated
 //! ([`config`]), compared with the state, and rendered; only the applier talks to the network.
 
+pub mod api;
 pub mod app;
+pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -12,6 +14,7 @@ pub mod event;
 pub mod plan;
 pub mod render;
 pub mod report;
+pub mod sandbox;
 pub mod secret;
 pub mod state;
 pub mod yaml;

@@ -276,6 +276,16 @@ impl State {
         }
     }
 
+    /// Writes the state atomically (temp file in the same directory, fsync, rename), with its
+    /// serial incremented. The file is created with mode 0600.
+    pub fn save(&mut self, path: &Path) -> Result<(), StateError> {
+        self.serial += 1;
+        atomic_write(path, self.to_json().as_bytes()).map_err(|source| StateError::Write {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
     /// How many webhooks count against the account's limit of active webhooks after creating
     /// `creates` more: every recorded one that is not paused, and every unknown one.
     pub fn active_after(&self, creates: usize) -> usize {
@@ -292,6 +302,29 @@ impl Default for State {
     fn default() -> Self {
         State::new()
     }
+}
+
+/// Replaces `path` with `bytes` so that a reader sees the old or the new file, never a mix,
+/// even if the process dies midway.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // tempfile creates the file with mode 0600.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".state-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    // Make the rename itself durable.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// The default state path: beside the config, `<config stem>.state.json`.
@@ -346,6 +379,17 @@ pub enum StateError {
         help("check the path and its permissions, or pass another with `--state FILE`")
     )]
     Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot write the state file `{path}`: {source}")]
+    #[diagnostic(
+        code(state::write),
+        help("check that its directory exists and is writable; the previous state file, if any, is intact")
+    )]
+    Write {
         path: String,
         #[source]
         source: std::io::Error,
@@ -485,6 +529,28 @@ mod tests {
             State::parse(text, "s"),
             Err(StateError::NewerVersion { found: 9, .. })
         ));
+    }
+
+    #[test]
+    fn save_is_atomic_private_and_bumps_the_serial() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.state.json");
+        let mut s = State::new();
+        s.save(&path).unwrap();
+        s.save(&path).unwrap();
+        let back = State::load(&path).unwrap().unwrap();
+        assert_eq!(back.serial, 2);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! One module per command: each reads its inputs, calls the pure logic, and prints.
 
+pub mod apply;
 pub mod plan;
+pub mod sandbox;
 pub mod validate;
 
 use std::io::{IsTerminal, Read};

@@ -1,0 +1,413 @@
+//! The Saleshandy client: builds the create request, and classifies every answer by what it
+//! means for the account — created, certainly not created, or perhaps created (unknown).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::config::Webhook;
+use crate::secret::Secret;
+
+/// The real API.
+pub const DEFAULT_BASE_URL: &str = "https://open-api.saleshandy.com";
+/// The most of a response body that is read; the rest is ignored.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// The create request body, exactly as the API contract says. Holds clear secret values: it
+/// is built just before sending and never printed or stored.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateBody<'a> {
+    pub name: &'a str,
+    pub webhook_url: &'a str,
+    pub webhook_event: Vec<&'static str>,
+    /// Always present, `{}` when there are none.
+    pub headers: serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'a> CreateBody<'a> {
+    pub fn new(w: &'a Webhook) -> Self {
+        CreateBody {
+            name: &w.name,
+            webhook_url: w.url.expose(),
+            webhook_event: w.events.iter().map(|e| e.as_str()).collect(),
+            headers: w
+                .headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.expose().into()))
+                .collect(),
+        }
+    }
+}
+
+/// What the API said about one create request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateOutcome {
+    /// 201 with an id.
+    Created {
+        id: String,
+        status: String,
+        test_delivery: Option<String>,
+    },
+    /// Certainly nothing was created (a 4xx, or the request never reached the server).
+    Failed { reason: String },
+    /// The key was refused: stop the whole run.
+    Unauthorized { status: u16, message: String },
+    /// The webhook may exist: the answer was lost, a 5xx, or a 201 without a usable id.
+    Unknown { reason: String },
+    /// 429: nothing created; may be retried after the given delay.
+    RateLimited { retry_after: Option<Duration> },
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    payload: Option<Payload>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Payload {
+    id: Option<serde_json::Value>,
+    status: Option<String>,
+    test_delivery: Option<TestDelivery>,
+}
+
+#[derive(Deserialize)]
+struct TestDelivery {
+    status: Option<String>,
+}
+
+/// A client for one account at one base URL.
+pub struct Api {
+    client: reqwest::Client,
+    base: Url,
+    key: Secret,
+}
+
+/// Why a client could not be made.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ApiError {
+    #[error("`{url}` is not a valid API URL: {reason}")]
+    #[diagnostic(
+        code(api::url),
+        help("pass the API's base URL, e.g. `--api-url https://open-api.saleshandy.com`")
+    )]
+    BadUrl { url: String, reason: String },
+
+    #[error("the API URL `{url}` uses plain http, which would send the API key unencrypted")]
+    #[diagnostic(
+        code(api::insecure_url),
+        help("use https; plain http is allowed only for loopback addresses (a local sandbox)")
+    )]
+    Insecure { url: String },
+
+    #[error("cannot set up the HTTP client: {0}")]
+    #[diagnostic(code(api::client))]
+    Client(String),
+}
+
+impl Api {
+    /// A client for `base` (an `https://` URL, or `http://` on loopback) with key `key`.
+    pub fn new(base: &str, key: Secret, timeout: Duration) -> Result<Api, ApiError> {
+        let bad = |reason: String| ApiError::BadUrl {
+            url: base.to_string(),
+            reason,
+        };
+        let mut url = Url::parse(base).map_err(|e| bad(e.to_string()))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) => {}
+            "http" => {
+                return Err(ApiError::Insecure {
+                    url: base.to_string(),
+                })
+            }
+            s => return Err(bad(format!("the scheme `{s}` is not http or https"))),
+        }
+        if !url.path().ends_with('/') {
+            url.set_path(&format!("{}/", url.path()));
+        }
+        let client = reqwest::Client::builder()
+            // A redirect could carry the API key to another host: never follow one.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10).min(timeout))
+            .timeout(timeout)
+            .user_agent(concat!("saleshandy-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::Client(e.to_string()))?;
+        Ok(Api {
+            client,
+            base: url,
+            key,
+        })
+    }
+
+    /// Sends one create request and classifies the answer.
+    pub async fn create(&self, body: &CreateBody<'_>) -> CreateOutcome {
+        let url = match self.base.join("v1/webhook/create") {
+            Ok(u) => u,
+            Err(e) => {
+                return CreateOutcome::Failed {
+                    reason: format!("bad API URL: {e}"),
+                }
+            }
+        };
+        let sent = self
+            .client
+            .post(url)
+            .header("x-api-key", self.key.expose())
+            .json(body)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            // Connect errors include DNS and TLS failures: nothing reached the API.
+            Err(e) if e.is_connect() || e.is_builder() => {
+                return CreateOutcome::Failed {
+                    reason: format!("could not connect to the API: {}", root_cause(&e)),
+                }
+            }
+            Err(e) => {
+                return CreateOutcome::Unknown {
+                    reason: format!(
+                        "the request was sent but no answer came back ({})",
+                        root_cause(&e)
+                    ),
+                }
+            }
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = match read_capped(response).await {
+            Ok(b) => b,
+            Err(e) if (200..300).contains(&status) => {
+                return CreateOutcome::Unknown {
+                    reason: format!("HTTP {status}, but the answer was cut off ({e})"),
+                }
+            }
+            Err(_) => Vec::new(),
+        };
+        classify(status, &body, retry_after, location)
+    }
+}
+
+/// Classifies an answer. Pure, so every case is unit-tested.
+pub fn classify(
+    status: u16,
+    body: &[u8],
+    retry_after: Option<Duration>,
+    location: Option<String>,
+) -> CreateOutcome {
+    match status {
+        200..=299 => match serde_json::from_slice::<Envelope>(body).ok().and_then(|e| e.payload) {
+            Some(Payload { id: Some(serde_json::Value::String(id)), status, test_delivery }) if !id.trim().is_empty() => {
+                CreateOutcome::Created {
+                    id,
+                    status: status.unwrap_or_else(|| "active".into()),
+                    test_delivery: test_delivery.and_then(|t| t.status),
+                }
+            }
+            _ => CreateOutcome::Unknown {
+                reason: format!("HTTP {status} without a usable webhook id: {}", excerpt(body)),
+            },
+        },
+        300..=399 => CreateOutcome::Failed {
+            reason: format!(
+                "HTTP {status} redirect to {}; redirects are never followed, so the API key stays with the API host. Check --api-url",
+                location.as_deref().unwrap_or("(no Location)")
+            ),
+        },
+        401 | 403 => CreateOutcome::Unauthorized { status, message: api_message(body) },
+        429 => CreateOutcome::RateLimited { retry_after },
+        400..=499 => CreateOutcome::Failed { reason: format!("HTTP {status}: {}", api_message(body)) },
+        _ => CreateOutcome::Unknown { reason: format!("HTTP {status} from the server: {}", api_message(body)) },
+    }
+}
+
+/// The API's `message`, or the first part of the body.
+fn api_message(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct Message {
+        message: serde_json::Value,
+    }
+    match serde_json::from_slice::<Message>(body) {
+        Ok(Message {
+            message: serde_json::Value::String(m),
+        }) => m,
+        Ok(Message { message }) => message.to_string(),
+        Err(_) => excerpt(body),
+    }
+}
+
+/// The first 200 characters of a body, on one line.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.is_empty() {
+        return "(empty body)".into();
+    }
+    let mut cut: String = one_line.chars().take(200).collect();
+    if cut.len() < one_line.len() {
+        cut.push('…');
+    }
+    cut
+}
+
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| root_cause(&e))? {
+        let room = MAX_BODY - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_BODY {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_with_and_without_a_paused_test_delivery() {
+        let body = br#"{"message":"Webhook created successfully","payload":{"id":"69fb3ac1eda582171eb74826","status":"paused","testDelivery":{"status":"failed"}}}"#;
+        assert_eq!(
+            classify(201, body, None, None),
+            CreateOutcome::Created {
+                id: "69fb3ac1eda582171eb74826".into(),
+                status: "paused".into(),
+                test_delivery: Some("failed".into())
+            }
+        );
+        let active = br#"{"payload":{"id":"abc","status":"active"}}"#;
+        assert!(
+            matches!(classify(201, active, None, None), CreateOutcome::Created { ref status, .. } if status == "active")
+        );
+    }
+
+    #[test]
+    fn a_201_without_a_usable_id_is_unknown() {
+        for body in [
+            &b"<html>oops</html>"[..],
+            br#"{"payload":{}}"#,
+            br#"{"payload":{"id":""}}"#,
+            br#"{"payload":{"id":42}}"#,
+            b"",
+        ] {
+            assert!(
+                matches!(
+                    classify(201, body, None, None),
+                    CreateOutcome::Unknown { .. }
+                ),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn client_errors_fail_with_the_api_message() {
+        assert_eq!(
+            classify(
+                400,
+                br#"{"message":"webhookUrl must be a URL"}"#,
+                None,
+                None
+            ),
+            CreateOutcome::Failed {
+                reason: "HTTP 400: webhookUrl must be a URL".into()
+            }
+        );
+        assert!(
+            matches!(classify(422, b"not json", None, None), CreateOutcome::Failed { reason } if reason == "HTTP 422: not json")
+        );
+    }
+
+    #[test]
+    fn auth_errors_stop_the_run() {
+        assert!(matches!(
+            classify(401, br#"{"message":"bad key"}"#, None, None),
+            CreateOutcome::Unauthorized { status: 401, .. }
+        ));
+        assert!(matches!(
+            classify(403, b"", None, None),
+            CreateOutcome::Unauthorized { status: 403, .. }
+        ));
+    }
+
+    #[test]
+    fn server_errors_are_unknown_and_429_is_rate_limited() {
+        assert!(matches!(
+            classify(502, b"<html>bad gateway</html>", None, None),
+            CreateOutcome::Unknown { .. }
+        ));
+        let d = Some(Duration::from_secs(3));
+        assert_eq!(
+            classify(429, b"", d, None),
+            CreateOutcome::RateLimited { retry_after: d }
+        );
+    }
+
+    #[test]
+    fn redirects_fail_naming_the_location() {
+        let o = classify(307, b"", None, Some("http://elsewhere.example/".into()));
+        assert!(
+            matches!(o, CreateOutcome::Failed { reason } if reason.contains("http://elsewhere.example/"))
+        );
+    }
+
+    #[test]
+    fn huge_bodies_are_cut_in_messages() {
+        let body = vec![b'x'; 10_000];
+        let CreateOutcome::Failed { reason } = classify(418, &body, None, None) else {
+            panic!("failed")
+        };
+        assert!(reason.chars().count() < 260);
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        let key = || Secret::new("k".into());
+        let t = Duration::from_secs(5);
+        assert!(Api::new("http://127.0.0.1:9", key(), t).is_ok());
+        assert!(Api::new("http://localhost:9", key(), t).is_ok());
+        assert!(matches!(
+            Api::new("http://api.example.org", key(), t),
+            Err(ApiError::Insecure { .. })
+        ));
+        assert!(Api::new("https://open-api.saleshandy.com", key(), t).is_ok());
+        assert!(matches!(
+            Api::new("ftp://x", key(), t),
+            Err(ApiError::BadUrl { .. })
+        ));
+    }
+}

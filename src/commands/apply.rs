@@ -1,0 +1,313 @@
+//! `apply`: create what the plan says is missing, after approval, and report each result.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::api::Api;
+use crate::apply::{self, Done, Report};
+use crate::cli::{ApplyArgs, ApplyFormat};
+use crate::commands::{load_inputs, Outcome, Ui};
+use crate::error::Error;
+use crate::plan::plan;
+use crate::render::{self, Context};
+use crate::sandbox::{self, SandboxOptions, SANDBOX_API_KEY};
+use crate::secret::Secret;
+
+/// How a state names the sandbox, whatever port it ran on.
+pub const SANDBOX_ENDPOINT: &str = "sandbox";
+
+pub fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
+    let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
+    rt.block_on(run_async(args, ui))
+}
+
+async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
+    let inputs = load_inputs(&args.config, &args.state, ui)?;
+    // Everything that can refuse the run is checked before anything is sent.
+    let (endpoint, key) = if args.sandbox {
+        (
+            SANDBOX_ENDPOINT.to_string(),
+            Secret::new(SANDBOX_API_KEY.into()),
+        )
+    } else {
+        (
+            args.api_url.trim_end_matches('/').to_string(),
+            api_key(args)?,
+        )
+    };
+    let state_name = inputs.state_path.display().to_string();
+    if let Some(recorded) = &inputs.state.endpoint {
+        if *recorded != endpoint {
+            return Err(Error::EndpointMismatch {
+                state: state_name,
+                recorded: recorded.clone(),
+                current: endpoint,
+            });
+        }
+    }
+    let plan = plan(&inputs.config, &inputs.state);
+    let ctx = Context {
+        config: inputs.file.name(),
+        state: &state_name,
+        state_exists: inputs.state_exists,
+    };
+    let human = args.format == ApplyFormat::Human;
+    let plan_text = render::human::render(
+        &plan,
+        &ctx,
+        render::human::Options {
+            color: ui.color_stdout,
+            verbose: false,
+        },
+    );
+    if human {
+        print!("{plan_text}");
+    }
+    let creates = plan.summary.create;
+    if creates == 0 {
+        if human {
+            println!("\nNothing to create: no request was sent.");
+        } else {
+            print_json(
+                &Report {
+                    results: Vec::new(),
+                    unauthorized: None,
+                },
+                &endpoint,
+                &state_name,
+            )?;
+        }
+        return Ok(Outcome::Success);
+    }
+    if !args.auto_approve && !approved(creates, &endpoint)? {
+        eprintln!("Apply cancelled: nothing was sent.");
+        return Ok(Outcome::Failure);
+    }
+
+    let sandbox = if args.sandbox {
+        Some(
+            sandbox::start(SandboxOptions::default())
+                .await
+                .map_err(Error::Runtime)?,
+        )
+    } else {
+        None
+    };
+    let base = sandbox
+        .as_ref()
+        .map_or_else(|| args.api_url.clone(), |s| s.url());
+    let api = Api::new(&base, key, Duration::from_secs(args.timeout.max(1)))?;
+    let before = std::fs::read(&inputs.state_path).ok();
+    if human {
+        let target = if args.sandbox {
+            format!("the embedded sandbox ({base})")
+        } else {
+            endpoint.clone()
+        };
+        println!(
+            "\nCreating {creates} webhook{} in {target}…",
+            if creates == 1 { "" } else { "s" }
+        );
+    }
+    let mut state = inputs.state;
+    let report = apply::apply(
+        &inputs.config,
+        &plan,
+        &mut state,
+        &inputs.state_path,
+        &api,
+        &endpoint,
+    )
+    .await?;
+    if let Some(sb) = sandbox {
+        sb.shutdown().await;
+    }
+    // A refused key on the very first request created nothing: leave the state as it was.
+    let nothing_done = report
+        .results
+        .iter()
+        .all(|(_, d)| matches!(d, Done::NotSent | Done::Failed { .. }));
+    if report.unauthorized.is_some() && nothing_done {
+        match &before {
+            Some(bytes) => {
+                crate::state::atomic_write(&inputs.state_path, bytes).map_err(|source| {
+                    crate::state::StateError::Write {
+                        path: state_name.clone(),
+                        source,
+                    }
+                })?
+            }
+            None => {
+                let _ = std::fs::remove_file(&inputs.state_path);
+            }
+        }
+    }
+    if human {
+        print!("{}", results_text(&report, &state_name, ui.color_stdout));
+    } else {
+        print_json(&report, &endpoint, &state_name)?;
+    }
+    let failed = report
+        .results
+        .iter()
+        .any(|(_, d)| !matches!(d, Done::Created { .. }));
+    let paused = report.results.iter().any(|(_, d)| d.is_paused());
+    Ok(if failed || (paused && args.require_active) {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    })
+}
+
+/// The API key: from --api-key-file, or SALESHANDY_API_KEY. Never from the command line.
+fn api_key(args: &ApplyArgs) -> Result<Secret, Error> {
+    let key = match &args.api_key_file {
+        Some(path) => std::fs::read_to_string(path).map_err(|source| Error::ApiKeyFile {
+            path: path.clone(),
+            source,
+        })?,
+        None => std::env::var("SALESHANDY_API_KEY").unwrap_or_default(),
+    };
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(Error::MissingApiKey);
+    }
+    Ok(Secret::new(key.to_string()))
+}
+
+/// Asks on the terminal; without one, refuses.
+fn approved(creates: usize, endpoint: &str) -> Result<bool, Error> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::NotApproved);
+    }
+    eprint!(
+        "\nCreate {creates} webhook(s) in {endpoint}? The API cannot delete them afterwards.\nOnly 'yes' will be accepted: "
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(Error::Stdout)?;
+    Ok(answer.trim() == "yes")
+}
+
+/// One line per planned create, then a summary.
+pub fn results_text(report: &Report, state: &str, color: bool) -> String {
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("{code}{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::from("\n");
+    let (mut created, mut paused, mut failed, mut unknown, mut not_sent) = (0, 0, 0, 0, 0);
+    for (name, done) in &report.results {
+        let line = match done {
+            Done::Created { id, status } if status == "paused" => {
+                paused += 1;
+                created += 1;
+                format!(
+                    "  {} {name}  created but PAUSED, id {id}\n      Saleshandy's test delivery to its URL failed: the webhook exists but delivers nothing\n      until the URL answers and the webhook is resumed in Saleshandy.\n",
+                    paint("\x1b[33m", "!")
+                )
+            }
+            Done::Created { id, .. } => {
+                created += 1;
+                format!("  {} {name}  created, id {id}\n", paint("\x1b[32m", "✓"))
+            }
+            Done::Failed { reason } => {
+                failed += 1;
+                format!("  {} {name}  failed: {reason}\n      Nothing was created; fix the cause and apply again.\n", paint("\x1b[31m", "✗"))
+            }
+            Done::Unknown { reason } => {
+                unknown += 1;
+                format!(
+                    "  {} {name}  unknown: {reason}\n      The webhook may exist. It was recorded as unknown and will not be sent again on its own:\n      `saleshandy-webhooks plan` says how to resolve it (state import / state rm).\n",
+                    paint("\x1b[35m", "?")
+                )
+            }
+            Done::NotSent => {
+                not_sent += 1;
+                format!("  - {name}  not sent (the run stopped)\n")
+            }
+        };
+        out.push_str(&line);
+    }
+    if let Some((status, message)) = &report.unauthorized {
+        let _ = writeln!(
+            out,
+            "\n{} the API refused the key (HTTP {status}: {message}). Check SALESHANDY_API_KEY (or --api-key-file); no further request was sent.",
+            paint("\x1b[31m", "Stopped:")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nApply: {created} created ({paused} paused), {failed} failed, {unknown} unknown, {not_sent} not sent. State: {state}"
+    );
+    out
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    format_version: u32,
+    endpoint: &'a str,
+    state: &'a str,
+    webhooks: Vec<JsonResult<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unauthorized: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonResult<'a> {
+    name: &'a str,
+    /// created, paused, failed, unknown or not_sent.
+    result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+fn print_json(report: &Report, endpoint: &str, state: &str) -> Result<(), Error> {
+    let doc = JsonReport {
+        format_version: 1,
+        endpoint,
+        state,
+        webhooks: report
+            .results
+            .iter()
+            .map(|(name, d)| {
+                let (result, id, reason) = match d {
+                    Done::Created { id, status } if status == "paused" => {
+                        ("paused", Some(id.as_str()), None)
+                    }
+                    Done::Created { id, .. } => ("created", Some(id.as_str()), None),
+                    Done::Failed { reason } => ("failed", None, Some(reason.as_str())),
+                    Done::Unknown { reason } => ("unknown", None, Some(reason.as_str())),
+                    Done::NotSent => ("not_sent", None, None),
+                };
+                JsonResult {
+                    name,
+                    result,
+                    id,
+                    reason,
+                }
+            })
+            .collect(),
+        unauthorized: report
+            .unauthorized
+            .as_ref()
+            .map(|(s, m)| format!("HTTP {s}: {m}")),
+    };
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(Error::Stdout)
+}

@@ -1,0 +1,186 @@
+//! The test delivery Saleshandy sends to a new webhook, emulated without leaving the machine.
+//!
+//! - A loopback destination (`localhost`, `*.localhost`, 127.0.0.0/8, `::1`) really gets a small
+//!   JSON POST, with the webhook's headers, a 2 s timeout and no redirects: 2xx succeeds.
+//! - A destination Saleshandy could not reach (private, link-local, `.local`, …) fails at once,
+//!   with no traffic, as if the connection could not be made.
+//! - Any other (public) destination is assumed to succeed: the sandbox never sends a packet off
+//!   this machine, not even a DNS query (its resolver only knows the loopback names).
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use serde_json::json;
+use url::{Host, Url};
+
+use crate::config::rules::{unreachable_reason, FORBIDDEN_HEADERS};
+
+/// How long a test delivery may take.
+pub(super) const DELIVERY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What the test delivery of a new webhook came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Outcome {
+    Succeeded,
+    /// `status_code` is 0 when the destination gave no HTTP answer.
+    Failed {
+        status_code: u16,
+        message: String,
+    },
+}
+
+/// The webhook a test delivery is for.
+pub(super) struct Delivery<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub url: &'a str,
+    pub headers: &'a BTreeMap<String, String>,
+}
+
+/// Sends test deliveries; its HTTP client is built on first use.
+#[derive(Default)]
+pub(super) struct Deliverer {
+    client: OnceLock<Result<reqwest::Client, String>>,
+}
+
+/// Where a destination is, as far as the sandbox is concerned.
+enum Destination {
+    Loopback,
+    Unreachable(String),
+    Public,
+}
+
+impl Deliverer {
+    /// Runs the test delivery for a new webhook.
+    pub async fn deliver(&self, delivery: &Delivery<'_>) -> Outcome {
+        let url = match Url::parse(delivery.url) {
+            Ok(url) => url,
+            Err(e) => return failed(0, format!("could not connect: invalid URL ({e})")),
+        };
+        match destination(&url) {
+            Destination::Public => Outcome::Succeeded,
+            Destination::Unreachable(message) => failed(0, message),
+            Destination::Loopback => self.post(url, delivery).await,
+        }
+    }
+
+    /// POSTs the test payload to a loopback destination.
+    async fn post(&self, url: Url, delivery: &Delivery<'_>) -> Outcome {
+        let client = match self.client.get_or_init(build_client) {
+            Ok(client) => client,
+            Err(e) => return failed(0, format!("could not connect: {e}")),
+        };
+        let mut request = client.post(url).json(&json!({
+            "event": "webhook-test",
+            "webhookId": delivery.id,
+            "webhookName": delivery.name,
+            "sentAt": super::now_rfc3339(),
+        }));
+        for (name, value) in delivery.headers {
+            if !FORBIDDEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                request = request.header(name.as_str(), value.as_str());
+            }
+        }
+        match request.send().await {
+            Ok(response) if response.status().is_success() => Outcome::Succeeded,
+            Ok(response) => failed(
+                response.status().as_u16(),
+                format!(
+                    "the test delivery was answered with HTTP {}",
+                    response.status()
+                ),
+            ),
+            Err(e) if e.is_timeout() => failed(
+                0,
+                format!("the test delivery timed out after {DELIVERY_TIMEOUT:?}"),
+            ),
+            Err(e) => failed(0, format!("could not connect: {}", error_chain(&e))),
+        }
+    }
+}
+
+fn failed(status_code: u16, message: String) -> Outcome {
+    Outcome::Failed {
+        status_code,
+        message,
+    }
+}
+
+/// The client for loopback deliveries: no proxy, no redirects, loopback-only name resolution.
+fn build_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(DELIVERY_TIMEOUT)
+        .dns_resolver(Arc::new(LoopbackResolver))
+        .user_agent("saleshandy-webhooks-sandbox")
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Classifies a destination by its host.
+fn destination(url: &Url) -> Destination {
+    let Some(host) = url.host() else {
+        return Destination::Unreachable("could not connect: the URL has no host".into());
+    };
+    if is_loopback(&host) {
+        return Destination::Loopback;
+    }
+    match unreachable_reason(&host) {
+        Some(reason) => Destination::Unreachable(format!("could not connect to {host}: {reason}")),
+        None => Destination::Public,
+    }
+}
+
+/// Whether a host is this machine.
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(d) => is_loopback_name(d),
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+/// `localhost` and its subdomains (RFC 6761), in any case, with or without the final dot.
+fn is_loopback_name(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
+}
+
+/// Resolves the loopback names to the loopback addresses, and nothing else.
+pub(super) struct LoopbackResolver;
+
+impl Resolve for LoopbackResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let result = if is_loopback_name(name.as_str()) {
+            let addrs: Addrs = Box::new(
+                [
+                    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+                    SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 0),
+                ]
+                .into_iter(),
+            );
+            Ok(addrs)
+        } else {
+            Err(format!("the sandbox does not resolve `{}`", name.as_str()).into())
+        };
+        Box::pin(std::future::ready(result))
+    }
+}
+
+/// An error and its causes, on one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

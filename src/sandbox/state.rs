@@ -1,0 +1,203 @@
+//! The sandbox's shared, lock-protected state, and the operations on it.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::delivery::Deliverer;
+use super::model::{Fault, RecordedRequest, StoredWebhook, Target};
+
+/// What every request handler and the [`super::Sandbox`] handle share.
+pub(super) struct Shared {
+    /// Each key is an account; a request with any other key is refused.
+    pub api_keys: Vec<String>,
+    /// Sends the test delivery of a new webhook.
+    pub deliverer: Deliverer,
+    state: Mutex<State>,
+}
+
+/// Everything that changes while the sandbox runs.
+#[derive(Default)]
+struct State {
+    /// In creation order.
+    webhooks: Vec<StoredWebhook>,
+    /// In arrival order.
+    requests: Vec<RecordedRequest>,
+    faults_any: VecDeque<Fault>,
+    faults_named: HashMap<String, VecDeque<Fault>>,
+    latency: Duration,
+    create_requests: usize,
+    in_flight_creates: usize,
+    max_in_flight_creates: usize,
+    /// Makes every id unique, whatever the clock and the random part do.
+    id_counter: u32,
+}
+
+impl Shared {
+    /// Empty state serving these accounts, with this latency.
+    pub fn new(api_keys: Vec<String>, latency: Duration) -> Shared {
+        Shared {
+            api_keys,
+            deliverer: Deliverer::default(),
+            state: Mutex::new(State {
+                latency,
+                ..State::default()
+            }),
+        }
+    }
+
+    /// The state; a handler that panicked while holding it leaves it usable.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn record(&self, request: RecordedRequest) {
+        self.lock().requests.push(request);
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.lock().requests.clone()
+    }
+
+    pub fn latency(&self) -> Duration {
+        self.lock().latency
+    }
+
+    pub fn set_latency(&self, latency: Duration) {
+        self.lock().latency = latency;
+    }
+
+    /// Counts a create request as received and in flight until the guard drops.
+    pub fn begin_create(&self) -> CreateGuard<'_> {
+        let mut state = self.lock();
+        state.create_requests += 1;
+        state.in_flight_creates += 1;
+        state.max_in_flight_creates = state.max_in_flight_creates.max(state.in_flight_creates);
+        CreateGuard(self)
+    }
+
+    pub fn create_requests(&self) -> usize {
+        self.lock().create_requests
+    }
+
+    pub fn in_flight_creates(&self) -> usize {
+        self.lock().in_flight_creates
+    }
+
+    pub fn max_in_flight_creates(&self) -> usize {
+        self.lock().max_in_flight_creates
+    }
+
+    pub fn inject(&self, target: Target, fault: Fault) {
+        let mut state = self.lock();
+        match target {
+            Target::Any => state.faults_any.push_back(fault),
+            Target::Name(name) => state.faults_named.entry(name).or_default().push_back(fault),
+        }
+    }
+
+    /// Takes the fault for a create request with this name: name-targeted ones first.
+    pub fn take_fault(&self, name: Option<&str>) -> Option<Fault> {
+        let mut state = self.lock();
+        let named = name
+            .and_then(|n| state.faults_named.get_mut(n))
+            .and_then(VecDeque::pop_front);
+        named.or_else(|| state.faults_any.pop_front())
+    }
+
+    pub fn pending_faults(&self) -> usize {
+        let state = self.lock();
+        state.faults_any.len()
+            + state
+                .faults_named
+                .values()
+                .map(VecDeque::len)
+                .sum::<usize>()
+    }
+
+    pub fn webhooks(&self) -> Vec<StoredWebhook> {
+        self.lock().webhooks.clone()
+    }
+
+    /// How many active webhooks this account has.
+    pub fn active_count(&self, api_key: &str) -> usize {
+        count_active(&self.lock().webhooks, api_key)
+    }
+
+    /// Stores a new webhook unless the account already has `limit` active ones.
+    pub fn insert(&self, webhook: StoredWebhook, limit: usize) -> Result<(), ()> {
+        let mut state = self.lock();
+        if count_active(&state.webhooks, &webhook.api_key) >= limit {
+            return Err(());
+        }
+        state.webhooks.push(webhook);
+        Ok(())
+    }
+
+    /// The webhook with this id, if this account owns it.
+    pub fn get(&self, api_key: &str, id: &str) -> Option<StoredWebhook> {
+        self.lock()
+            .webhooks
+            .iter()
+            .find(|w| w.id == id && w.api_key == api_key)
+            .cloned()
+    }
+
+    pub fn update(&self, id: &str, f: impl FnOnce(&mut StoredWebhook)) -> bool {
+        let mut state = self.lock();
+        match state.webhooks.iter_mut().find(|w| w.id == id) {
+            Some(webhook) => {
+                f(webhook);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn remove(&self, id: &str) -> bool {
+        let mut state = self.lock();
+        let before = state.webhooks.len();
+        state.webhooks.retain(|w| w.id != id);
+        state.webhooks.len() != before
+    }
+
+    /// A new id shaped like a MongoDB ObjectId: seconds, random, counter; 24 lowercase hex.
+    pub fn new_id(&self) -> String {
+        let counter = {
+            let mut state = self.lock();
+            state.id_counter = state.id_counter.wrapping_add(1);
+            state.id_counter
+        };
+        let seconds = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let random: String = uuid::Uuid::new_v4()
+            .as_bytes()
+            .iter()
+            .take(5)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!(
+            "{:08x}{random}{:06x}",
+            seconds & 0xffff_ffff,
+            counter & 0xff_ffff
+        )
+    }
+}
+
+fn count_active(webhooks: &[StoredWebhook], api_key: &str) -> usize {
+    webhooks
+        .iter()
+        .filter(|w| w.api_key == api_key && w.is_active())
+        .count()
+}
+
+/// Keeps a create request counted as in flight while it lives.
+pub(super) struct CreateGuard<'a>(&'a Shared);
+
+impl Drop for CreateGuard<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.in_flight_creates = state.in_flight_creates.saturating_sub(1);
+    }
+}
