@@ -50,8 +50,11 @@ pub enum CreateOutcome {
         status: String,
         test_delivery: Option<String>,
     },
-    /// Certainly nothing was created (a 4xx, or the request never reached the server).
+    /// Certainly nothing was created (a 4xx or a redirect).
     Failed { reason: String },
+    /// The request never reached the server (connection refused, DNS or TLS failure): nothing
+    /// was created, and it may be retried.
+    NotSent { reason: String },
     /// The key was refused: stop the whole run.
     Unauthorized { status: u16, message: String },
     /// The webhook may exist: the answer was lost, a 5xx, or a 201 without a usable id.
@@ -76,6 +79,29 @@ struct Payload {
 #[derive(Deserialize)]
 struct TestDelivery {
     status: Option<String>,
+}
+
+/// A webhook as the API reports it. Header values may be secrets in clear: this type has no
+/// `Debug` and is never printed or stored as is.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Live {
+    pub id: String,
+    pub name: String,
+    pub webhook_url: String,
+    pub webhook_event: Vec<String>,
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// What the API said about one read.
+pub enum GetOutcome {
+    Found(Box<Live>),
+    NotFound,
+    Unauthorized { status: u16, message: String },
+    Failed { reason: String },
 }
 
 /// A client for one account at one base URL.
@@ -163,9 +189,14 @@ impl Api {
         let response = match sent {
             Ok(r) => r,
             // Connect errors include DNS and TLS failures: nothing reached the API.
-            Err(e) if e.is_connect() || e.is_builder() => {
-                return CreateOutcome::Failed {
+            Err(e) if e.is_connect() => {
+                return CreateOutcome::NotSent {
                     reason: format!("could not connect to the API: {}", root_cause(&e)),
+                }
+            }
+            Err(e) if e.is_builder() => {
+                return CreateOutcome::Failed {
+                    reason: format!("the request could not be built: {}", root_cause(&e)),
                 }
             }
             Err(e) => {
@@ -199,6 +230,59 @@ impl Api {
             Err(_) => Vec::new(),
         };
         classify(status, &body, retry_after, location)
+    }
+}
+
+impl Api {
+    /// Reads one webhook with `GET /v1/webhook/{id}`.
+    pub async fn get(&self, id: &str) -> GetOutcome {
+        let mut url = match self.base.join("v1/webhook/") {
+            Ok(u) => u,
+            Err(e) => {
+                return GetOutcome::Failed {
+                    reason: format!("bad API URL: {e}"),
+                }
+            }
+        };
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push(id);
+        }
+        let response = match self
+            .client
+            .get(url)
+            .header("x-api-key", self.key.expose())
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                return GetOutcome::Failed {
+                    reason: root_cause(&e),
+                }
+            }
+        };
+        let status = response.status().as_u16();
+        let body = read_capped(response).await.unwrap_or_default();
+        #[derive(Deserialize)]
+        struct Envelope {
+            payload: Live,
+        }
+        match status {
+            200 => match serde_json::from_slice::<Envelope>(&body) {
+                Ok(e) => GetOutcome::Found(Box::new(e.payload)),
+                Err(e) => GetOutcome::Failed {
+                    reason: format!("HTTP 200 with an unreadable body ({e})"),
+                },
+            },
+            404 => GetOutcome::NotFound,
+            401 | 403 => GetOutcome::Unauthorized {
+                status,
+                message: api_message(&body),
+            },
+            _ => GetOutcome::Failed {
+                reason: format!("HTTP {status}: {}", api_message(&body)),
+            },
+        }
     }
 }
 

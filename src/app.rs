@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, StateCommand};
 use crate::commands::{self, Outcome, Ui};
 
 /// Runs the command; errors are printed to standard error with their help.
@@ -13,6 +13,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan(args) => commands::plan::run(args, ui),
         Command::Apply(args) => commands::apply::run(args, ui),
         Command::Sandbox(args) => commands::sandbox::run(args),
+        Command::State(StateCommand::Import(args)) => commands::state::import(args, ui),
+        Command::State(StateCommand::Rm(args)) => commands::state::rm(args, ui),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -1,18 +1,19 @@
-//! Executes a plan's creates, one at a time, and records each outcome in the state.
+//! Executes a plan's creates, one at a time, and records each outcome.
 //!
-//! Before a request is sent, its intent is saved as an `unknown` entry; when the answer comes
-//! it is replaced by the id, or removed when nothing was certainly created. A run killed at any
-//! moment therefore leaves an id or an `unknown` entry, never a webhook the state forgot.
+//! Before a request is sent, its intent is in the journal ([`crate::journal`]); when the
+//! answer comes it is followed by the id, or by a note that nothing was created. A run killed
+//! at any moment therefore leaves an id or an `unknown` entry, never a webhook the state forgot.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::api::{Api, CreateBody, CreateOutcome};
 use crate::config::Config;
+use crate::journal::{self, Journal, JournalError, Record};
 use crate::plan::Plan;
-use crate::state::{Recorded, Sent, State, StateError, Unknown};
+use crate::state::{Sent, State};
 
-/// Attempts per webhook while the API answers 429.
+/// Attempts per webhook while the API answers 429 or cannot be reached.
 const MAX_ATTEMPTS: u32 = 5;
 /// The longest wait honoured from a `Retry-After`.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -49,8 +50,8 @@ pub struct Report {
     pub unauthorized: Option<(u16, String)>,
 }
 
-/// Creates every `create` entry of `plan`, saving `state` to `path` around each request.
-/// `endpoint` is recorded in the state on its first write.
+/// Creates every `create` entry of `plan`, journaling each intent before its request and
+/// each answer after it, then folds the journal into the state at `path`.
 pub async fn apply(
     config: &Config,
     plan: &Plan,
@@ -58,9 +59,25 @@ pub async fn apply(
     path: &Path,
     api: &Api,
     endpoint: &str,
-) -> Result<Report, StateError> {
+) -> Result<Report, JournalError> {
     let mut results = Vec::new();
     let mut unauthorized = None;
+    if plan.summary.create == 0 {
+        return Ok(Report {
+            results,
+            unauthorized,
+        });
+    }
+    let mut journal = Journal::begin(path, state, endpoint)?;
+    journal::fold(
+        state,
+        Record::Begin {
+            lineage: state.lineage.clone(),
+            serial: state.serial,
+            endpoint: endpoint.into(),
+        },
+    );
+    let mut changed = false;
     for entry in plan.creates() {
         let Some(webhook) = config.webhooks.iter().find(|w| w.name == entry.name) else {
             continue;
@@ -69,80 +86,65 @@ pub async fn apply(
             results.push((entry.name.clone(), Done::NotSent));
             continue;
         }
-        let sent = Sent::from_webhook(webhook, &state.lineage);
-        state.endpoint.get_or_insert_with(|| endpoint.to_string());
-        state.unknown.insert(
-            entry.name.clone(),
-            Unknown {
-                sent: sent.clone(),
-                since: now(),
-                reason: "the run stopped before the answer was recorded".into(),
-            },
-        );
-        state.save(path)?;
-        let outcome = send(api, &CreateBody::new(webhook)).await;
-        let done = match outcome {
-            CreateOutcome::Created {
-                id,
-                status,
-                test_delivery,
-            } => {
-                state.unknown.remove(&entry.name);
-                state.webhooks.insert(
-                    entry.name.clone(),
-                    Recorded {
-                        id: id.clone(),
-                        sent,
-                        status: status.clone(),
-                        test_delivery,
-                        created_at: now(),
-                    },
-                );
-                Done::Created { id, status }
-            }
-            CreateOutcome::Failed { reason } => {
-                state.unknown.remove(&entry.name);
-                Done::Failed { reason }
-            }
-            CreateOutcome::RateLimited { .. } => {
-                state.unknown.remove(&entry.name);
-                Done::Failed { reason: format!("the API kept answering 429 Too Many Requests after {MAX_ATTEMPTS} attempts") }
-            }
+        let name = entry.name.clone();
+        let intent = Record::Intent {
+            name: name.clone(),
+            sent: Sent::from_webhook(webhook, &state.lineage),
+            since: now(),
+        };
+        journal.append(&intent)?;
+        journal::fold(state, intent);
+        let (record, done) = match send(api, &CreateBody::new(webhook)).await {
+            CreateOutcome::Created { id, status, test_delivery } => (
+                Record::Created { name: name.clone(), id: id.clone(), status: status.clone(), test_delivery, created_at: now() },
+                Done::Created { id, status },
+            ),
+            CreateOutcome::Failed { reason } => (Record::Failed { name: name.clone() }, Done::Failed { reason }),
+            CreateOutcome::RateLimited { .. } => (
+                Record::Failed { name: name.clone() },
+                Done::Failed { reason: format!("the API kept answering 429 Too Many Requests after {MAX_ATTEMPTS} attempts") },
+            ),
+            CreateOutcome::NotSent { reason } => (
+                Record::Failed { name: name.clone() },
+                Done::Failed { reason: format!("{reason} (after {MAX_ATTEMPTS} attempts)") },
+            ),
             CreateOutcome::Unauthorized { status, message } => {
-                state.unknown.remove(&entry.name);
                 unauthorized = Some((status, message.clone()));
-                Done::Failed {
-                    reason: format!("HTTP {status}: {message}"),
-                }
+                (Record::Failed { name: name.clone() }, Done::Failed { reason: format!("HTTP {status}: {message}") })
             }
             CreateOutcome::Unknown { reason } => {
-                if let Some(u) = state.unknown.get_mut(&entry.name) {
-                    u.reason = reason.clone();
-                }
-                Done::Unknown { reason }
+                (Record::Unknown { name: name.clone(), reason: reason.clone() }, Done::Unknown { reason })
             }
         };
-        state.save(path)?;
-        results.push((entry.name.clone(), done));
+        changed |= matches!(record, Record::Created { .. } | Record::Unknown { .. });
+        journal.append(&record)?;
+        journal::fold(state, record);
+        results.push((name, done));
     }
+    // Nothing created and nothing unknown (e.g. the key was refused): the state stays as it was.
+    journal.finish(state, path, changed)?;
     Ok(Report {
         results,
         unauthorized,
     })
 }
 
-/// Sends one create, retrying only 429s (which certainly created nothing).
+/// Sends one create, retrying only what certainly created nothing: a 429, or a request that
+/// never reached the server (connection refused, DNS or TLS failure).
 async fn send(api: &Api, body: &CreateBody<'_>) -> CreateOutcome {
     let mut attempt = 0;
     loop {
         attempt += 1;
         let outcome = api.create(body).await;
-        match outcome {
-            CreateOutcome::RateLimited { retry_after } if attempt < MAX_ATTEMPTS => {
-                tokio::time::sleep(backoff(attempt, retry_after)).await;
-            }
-            other => return other,
+        let wait = match &outcome {
+            CreateOutcome::RateLimited { retry_after } => backoff(attempt, *retry_after),
+            CreateOutcome::NotSent { .. } => backoff(attempt, None),
+            _ => return outcome,
+        };
+        if attempt >= MAX_ATTEMPTS {
+            return outcome;
         }
+        tokio::time::sleep(wait).await;
     }
 }
 

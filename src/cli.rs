@@ -45,6 +45,10 @@ pub enum Command {
     /// run loses no id. Exit 0 when everything planned was created, 1 otherwise.
     Apply(ApplyArgs),
 
+    /// Inspect or repair the state: adopt an existing webhook, or forget one.
+    #[command(subcommand)]
+    State(StateCommand),
+
     /// Serve the embedded Saleshandy API emulator on 127.0.0.1 until interrupted.
     ///
     /// Point the tool at it with `--api-url` and `SALESHANDY_API_KEY=sandbox-api-key`.
@@ -85,6 +89,16 @@ pub struct ApplyArgs {
     #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
     pub format: ApplyFormat,
 
+    #[command(flatten)]
+    pub api: ApiArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// How the API is reached. The key is never a command-line value.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
     /// The API's base URL. Plain http is refused except on loopback.
     #[arg(long, env = "SALESHANDY_API_URL", value_name = "URL", default_value = crate::api::DEFAULT_BASE_URL)]
     pub api_url: String,
@@ -93,9 +107,69 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "PATH")]
     pub api_key_file: Option<PathBuf>,
 
-    /// Seconds to wait for each API answer.
+    /// Seconds to wait for each API answer (connecting waits at most 10).
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
+}
+
+/// Waiting for another run that holds the state.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Seconds to wait for the state's lock when another run holds it (0: fail at once).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub lock_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Adopt a webhook that exists in Saleshandy: read it by id, compare, and record it.
+    ///
+    /// Resolves an `unknown` entry (the webhook turned out to exist) or records a webhook
+    /// made by hand. The webhook is read with GET /v1/webhook/ID first; an id the API does
+    /// not know changes nothing.
+    Import(ImportArgs),
+
+    /// Forget a webhook, so that the next apply creates it again if it is in the config.
+    ///
+    /// Resolves an `unknown` entry (the webhook does not exist) or an orphaned one (you
+    /// deleted it in Saleshandy). It does not delete anything in Saleshandy.
+    Rm(RmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The webhook's name in the config.
+    pub name: String,
+
+    /// Its id in Saleshandy (24 hex characters).
+    pub id: String,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
+
+    #[command(flatten)]
+    pub api: ApiArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// The webhook's name in the state.
+    pub name: String,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]

@@ -70,6 +70,55 @@ pub enum Error {
     #[diagnostic(transparent)]
     Api(#[from] crate::api::ApiError),
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Lock(#[from] crate::lock::LockError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Journal(Box<crate::journal::JournalError>),
+
+    #[error("there is no webhook named `{name}` in the state `{state}`")]
+    #[diagnostic(code(state::no_such_webhook))]
+    NoSuchWebhook {
+        name: String,
+        state: String,
+        #[help]
+        help: String,
+    },
+
+    #[error("`{name}` is already recorded with id {recorded}, not {id}")]
+    #[diagnostic(
+        code(state::already_recorded),
+        help("if {id} is the right webhook, run `saleshandy-webhooks state rm \"{name}\"` first, then import it")
+    )]
+    AlreadyRecorded {
+        name: String,
+        recorded: String,
+        id: String,
+    },
+
+    #[error("the id {id} is already recorded, as `{name}`")]
+    #[diagnostic(
+        code(state::id_taken),
+        help("one webhook can be recorded under one name only; if `{name}` is wrong, run `saleshandy-webhooks state rm \"{name}\"` first")
+    )]
+    IdTaken { id: String, name: String },
+
+    #[error("Saleshandy has no webhook with id {id} for this API key")]
+    #[diagnostic(
+        code(state::import_not_found),
+        help("check the id in Saleshandy (Settings → Integrations → Webhooks) and that SALESHANDY_API_KEY is the key of that account; the state was not changed")
+    )]
+    ImportNotFound { id: String },
+
+    #[error("could not read webhook {id} from the API: {reason}")]
+    #[diagnostic(
+        code(state::import_failed),
+        help("try again; the state was not changed")
+    )]
+    ImportFailed { id: String, reason: String },
+
     #[error("cannot start: {0}")]
     #[diagnostic(code(io::runtime))]
     Runtime(#[source] std::io::Error),
@@ -82,5 +131,11 @@ pub enum Error {
 impl From<crate::state::StateError> for Error {
     fn from(e: crate::state::StateError) -> Self {
         Error::State(Box::new(e))
+    }
+}
+
+impl From<crate::journal::JournalError> for Error {
+    fn from(e: crate::journal::JournalError) -> Self {
+        Error::Journal(Box::new(e))
     }
 }

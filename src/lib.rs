@@ -11,6 +11,8 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod journal;
+pub mod lock;
 pub mod plan;
 pub mod render;
 pub mod report;

@@ -314,7 +314,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     };
     // tempfile creates the file with mode 0600.
     let mut tmp = tempfile::Builder::new()
-        .prefix(".state-")
+        .prefix(&temp_prefix(path))
         .suffix(".tmp")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
@@ -325,6 +325,36 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The prefix of [`atomic_write`]'s temp files for `path`: `.<file name>.`, so that a run
+/// holding one state's lock can clear that state's leftovers and no other's.
+fn temp_prefix(path: &Path) -> String {
+    format!(
+        ".{}.",
+        path.file_name()
+            .map_or_else(|| "state".into(), |n| n.to_string_lossy())
+    )
+}
+
+/// Removes temp files that a killed [`atomic_write`] to `path` left behind. Call it only while
+/// holding `path`'s lock, when no write to it can be in progress.
+pub fn remove_stale_temps(path: &Path) {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = temp_prefix(path);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(".tmp") && name.len() > prefix.len() + 4 {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The default state path: beside the config, `<config stem>.state.json`.

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::api::Api;
 use crate::apply::{self, Done, Report};
-use crate::cli::{ApplyArgs, ApplyFormat};
+use crate::cli::{ApiArgs, ApplyArgs, ApplyFormat};
 use crate::commands::{load_inputs, Outcome, Ui};
 use crate::error::Error;
 use crate::plan::plan;
@@ -25,7 +25,6 @@ pub fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
 }
 
 async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
-    let inputs = load_inputs(&args.config, &args.state, ui)?;
     // Everything that can refuse the run is checked before anything is sent.
     let (endpoint, key) = if args.sandbox {
         (
@@ -33,21 +32,12 @@ async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
             Secret::new(SANDBOX_API_KEY.into()),
         )
     } else {
-        (
-            args.api_url.trim_end_matches('/').to_string(),
-            api_key(args)?,
-        )
+        (endpoint_of(&args.api), api_key(&args.api)?)
     };
+    let lock_timeout = Duration::from_secs(args.lock.lock_timeout);
+    let inputs = load_inputs(&args.config, &args.state, ui, Some(lock_timeout))?;
     let state_name = inputs.state_path.display().to_string();
-    if let Some(recorded) = &inputs.state.endpoint {
-        if *recorded != endpoint {
-            return Err(Error::EndpointMismatch {
-                state: state_name,
-                recorded: recorded.clone(),
-                current: endpoint,
-            });
-        }
-    }
+    check_endpoint(&inputs.state, &state_name, &endpoint)?;
     let plan = plan(&inputs.config, &inputs.state);
     let ctx = Context {
         config: inputs.file.name(),
@@ -55,16 +45,12 @@ async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         state_exists: inputs.state_exists,
     };
     let human = args.format == ApplyFormat::Human;
-    let plan_text = render::human::render(
-        &plan,
-        &ctx,
-        render::human::Options {
+    if human {
+        let options = render::human::Options {
             color: ui.color_stdout,
             verbose: false,
-        },
-    );
-    if human {
-        print!("{plan_text}");
+        };
+        print!("{}", render::human::render(&plan, &ctx, options));
     }
     let creates = plan.summary.create;
     if creates == 0 {
@@ -87,20 +73,18 @@ async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         return Ok(Outcome::Failure);
     }
 
-    let sandbox = if args.sandbox {
-        Some(
+    let sandbox = match args.sandbox {
+        true => Some(
             sandbox::start(SandboxOptions::default())
                 .await
                 .map_err(Error::Runtime)?,
-        )
-    } else {
-        None
+        ),
+        false => None,
     };
     let base = sandbox
         .as_ref()
-        .map_or_else(|| args.api_url.clone(), |s| s.url());
-    let api = Api::new(&base, key, Duration::from_secs(args.timeout.max(1)))?;
-    let before = std::fs::read(&inputs.state_path).ok();
+        .map_or_else(|| args.api.api_url.clone(), |s| s.url());
+    let api = Api::new(&base, key, Duration::from_secs(args.api.timeout.max(1)))?;
     if human {
         let target = if args.sandbox {
             format!("the embedded sandbox ({base})")
@@ -125,26 +109,6 @@ async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     if let Some(sb) = sandbox {
         sb.shutdown().await;
     }
-    // A refused key on the very first request created nothing: leave the state as it was.
-    let nothing_done = report
-        .results
-        .iter()
-        .all(|(_, d)| matches!(d, Done::NotSent | Done::Failed { .. }));
-    if report.unauthorized.is_some() && nothing_done {
-        match &before {
-            Some(bytes) => {
-                crate::state::atomic_write(&inputs.state_path, bytes).map_err(|source| {
-                    crate::state::StateError::Write {
-                        path: state_name.clone(),
-                        source,
-                    }
-                })?
-            }
-            None => {
-                let _ = std::fs::remove_file(&inputs.state_path);
-            }
-        }
-    }
     if human {
         print!("{}", results_text(&report, &state_name, ui.color_stdout));
     } else {
@@ -162,8 +126,29 @@ async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     })
 }
 
+/// How a state names an API: its base URL without a trailing slash.
+pub fn endpoint_of(api: &ApiArgs) -> String {
+    api.api_url.trim_end_matches('/').to_string()
+}
+
+/// Refuses a state that belongs to another endpoint (the sandbox versus the real API).
+pub fn check_endpoint(
+    state: &crate::state::State,
+    state_name: &str,
+    endpoint: &str,
+) -> Result<(), Error> {
+    match &state.endpoint {
+        Some(recorded) if recorded != endpoint => Err(Error::EndpointMismatch {
+            state: state_name.to_string(),
+            recorded: recorded.clone(),
+            current: endpoint.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The API key: from --api-key-file, or SALESHANDY_API_KEY. Never from the command line.
-fn api_key(args: &ApplyArgs) -> Result<Secret, Error> {
+pub fn api_key(args: &ApiArgs) -> Result<Secret, Error> {
     let key = match &args.api_key_file {
         Some(path) => std::fs::read_to_string(path).map_err(|source| Error::ApiKeyFile {
             path: path.clone(),

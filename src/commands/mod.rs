@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod plan;
 pub mod sandbox;
+pub mod state;
 pub mod validate;
 
 use std::io::{IsTerminal, Read};
@@ -14,7 +15,7 @@ use crate::cli::{ConfigArgs, StateArgs};
 use crate::config::{self, Config};
 use crate::error::Error;
 use crate::report::{self, SourceFile};
-use crate::state::{self, State};
+use crate::state::State;
 
 /// What a command tells `main` to exit with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,13 +84,17 @@ pub struct Inputs {
     pub state_path: PathBuf,
     /// Whether the state file existed (a first run has none).
     pub state_exists: bool,
+    /// The state's lock, for commands that write it.
+    pub lock: Option<crate::lock::Lock>,
 }
 
-/// Loads the config (printing its warnings, or its errors and failing) and the state.
+/// Loads the config (printing its warnings, or its errors and failing) and the state. With a
+/// `lock_timeout` the state is locked (waiting up to that long) before it is read.
 pub fn load_inputs(
     config_args: &ConfigArgs,
     state_args: &StateArgs,
     ui: Ui,
+    lock_timeout: Option<std::time::Duration>,
 ) -> Result<Inputs, Error> {
     let file = read_source(&config_args.config)?;
     let loaded = config::load(file.text(), &config::process_env);
@@ -104,14 +109,46 @@ pub fn load_inputs(
     let state_path = state_args
         .state
         .clone()
-        .unwrap_or_else(|| state::default_path(&config_args.config));
-    let found = State::load(&state_path)?;
-    let state_exists = found.is_some();
+        .unwrap_or_else(|| crate::state::default_path(&config_args.config));
+    let (state, state_exists, lock) = load_state(&state_path, lock_timeout)?;
     Ok(Inputs {
         file,
         config,
-        state: found.unwrap_or_default(),
+        state,
         state_path,
         state_exists,
+        lock,
     })
+}
+
+/// Reads the state, replaying the journal of an interrupted apply if one was left. With a
+/// `lock_timeout` the state is locked first, and a replayed journal is folded into the file.
+pub fn load_state(
+    path: &Path,
+    lock_timeout: Option<std::time::Duration>,
+) -> Result<(State, bool, Option<crate::lock::Lock>), Error> {
+    let lock = lock_timeout
+        .map(|t| crate::lock::acquire(path, t))
+        .transpose()?;
+    if lock.is_some() {
+        crate::state::remove_stale_temps(path);
+    }
+    let found = State::load(path)?;
+    let exists = found.is_some();
+    let (mut state, recovered) = crate::journal::recover(path, found)?;
+    if recovered {
+        eprintln!(
+            "Note: an earlier apply on {} was interrupted; its journal was replayed (requests whose answer was not recorded are `unknown`).",
+            path.display()
+        );
+        if lock.is_some() {
+            state.save(path)?;
+            let journal = crate::journal::journal_path(path);
+            std::fs::remove_file(&journal).map_err(|source| crate::journal::JournalError::Io {
+                path: journal,
+                source,
+            })?;
+        }
+    }
+    Ok((state, exists || recovered, lock))
 }

@@ -9,7 +9,7 @@ use crate::plan::plan;
 use crate::render::{self, Context};
 
 pub fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
-    let inputs = load_inputs(&args.config, &args.state, ui)?;
+    let inputs = load_inputs(&args.config, &args.state, ui, None)?;
     let plan = plan(&inputs.config, &inputs.state);
     let state_name = inputs.state_path.display().to_string();
     let ctx = Context {

@@ -1,0 +1,159 @@
+//! `state import` and `state rm`: resolve unknown and orphaned entries by hand, under the lock.
+
+use std::time::Duration;
+
+use crate::api::{Api, GetOutcome, Live};
+use crate::cli::{ImportArgs, RmArgs};
+use crate::commands::apply::{api_key, check_endpoint, endpoint_of};
+use crate::commands::{load_inputs, load_state, Outcome, Ui};
+use crate::config::Webhook;
+use crate::error::Error;
+use crate::secret::{fingerprint, Secret};
+use crate::state::{Fingerprint, Recorded, Sent, Stored};
+
+pub fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
+    let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
+    rt.block_on(async {
+        let endpoint = endpoint_of(&args.api);
+        let key = api_key(&args.api)?;
+        let lock_timeout = Duration::from_secs(args.lock.lock_timeout);
+        let inputs = load_inputs(&args.config, &args.state, ui, Some(lock_timeout))?;
+        let state_name = inputs.state_path.display().to_string();
+        check_endpoint(&inputs.state, &state_name, &endpoint)?;
+        if let Some(r) = inputs.state.webhooks.get(&args.name) {
+            if r.id == args.id {
+                println!("`{}` is already recorded with id {}: nothing to do.", args.name, args.id);
+                return Ok(Outcome::Success);
+            }
+            return Err(Error::AlreadyRecorded { name: args.name.clone(), recorded: r.id.clone(), id: args.id.clone() });
+        }
+        if !is_plausible_id(&args.id) {
+            return Err(Error::ImportFailed {
+                id: args.id.clone(),
+                reason: "an id is the letters and digits Saleshandy shows for the webhook (24 hex characters)".into(),
+            });
+        }
+        if let Some((other, _)) = inputs.state.webhooks.iter().find(|(_, r)| r.id == args.id) {
+            return Err(Error::IdTaken { id: args.id.clone(), name: other.clone() });
+        }
+        let api = Api::new(&args.api.api_url, key, Duration::from_secs(args.api.timeout.max(1)))?;
+        let live = match api.get(&args.id).await {
+            GetOutcome::Found(live) => live,
+            GetOutcome::NotFound => return Err(Error::ImportNotFound { id: args.id.clone() }),
+            GetOutcome::Unauthorized { status, message } => {
+                return Err(Error::ImportFailed {
+                    id: args.id.clone(),
+                    reason: format!("the API refused the key (HTTP {status}: {message}); check SALESHANDY_API_KEY"),
+                })
+            }
+            GetOutcome::Failed { reason } => return Err(Error::ImportFailed { id: args.id.clone(), reason }),
+        };
+        let mut state = inputs.state;
+        let desired = inputs.config.webhooks.iter().find(|w| w.name == args.name);
+        let sent = sent_from_live(&live, desired, &state.lineage);
+        let differences = desired.map(|d| sent.differences(&Sent::from_webhook(d, &state.lineage)));
+        let status = live.status.clone().unwrap_or_else(|| "active".into());
+        let was_unknown = state.unknown.remove(&args.name).is_some();
+        state.endpoint.get_or_insert(endpoint);
+        state.webhooks.insert(
+            args.name.clone(),
+            Recorded { id: live.id.clone(), sent, status: status.clone(), test_delivery: None, created_at: crate::apply::now() },
+        );
+        state.save(&inputs.state_path)?;
+        let resolved = if was_unknown { " (its unknown entry is resolved)" } else { "" };
+        println!("Imported `{}` (id {}, {status}) into {state_name}{resolved}.", args.name, live.id);
+        if live.name != args.name {
+            println!("Note: Saleshandy calls it `{}`; the state records it under `{}`.", live.name, args.name);
+        }
+        match differences {
+            None => println!("It is not in the config: `plan` shows it as orphaned."),
+            Some(d) if d.is_empty() => println!("It matches the config: `plan` shows it as unchanged."),
+            Some(d) => {
+                let fields: Vec<String> = d.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
+                println!("It differs from the config in {}: `plan` shows it as changed.", fields.join(", "));
+            }
+        }
+        Ok(Outcome::Success)
+    })
+}
+
+/// Ids are opaque, but always letters and digits; anything else cannot be one.
+fn is_plausible_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// What the state records for a live webhook. A value is kept in clear only where the config
+/// has it in clear; anything else may be a secret, so only its fingerprint is kept.
+fn sent_from_live(live: &Live, desired: Option<&Webhook>, lineage: &str) -> Sent {
+    let hidden = |v: &str| {
+        Stored::Secret(Fingerprint {
+            fingerprint: fingerprint(lineage, &Secret::new(v.to_string())),
+        })
+    };
+    let url = match desired {
+        Some(w) if !w.url.is_secret() => Stored::Plain(live.webhook_url.clone()),
+        _ => hidden(&live.webhook_url),
+    };
+    let headers = live
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            let plain = desired
+                .and_then(|w| w.headers.iter().find(|h| h.name.eq_ignore_ascii_case(k)))
+                .is_some_and(|h| !h.value.is_secret());
+            (
+                k.clone(),
+                if plain {
+                    Stored::Plain(v.clone())
+                } else {
+                    hidden(v)
+                },
+            )
+        })
+        .collect();
+    Sent {
+        url,
+        events: live.webhook_event.clone(),
+        headers,
+    }
+}
+
+pub fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
+    let path = args
+        .state
+        .state
+        .clone()
+        .unwrap_or_else(|| crate::state::default_path(&args.config.config));
+    let state_name = path.display().to_string();
+    let (mut state, exists, _lock) =
+        load_state(&path, Some(Duration::from_secs(args.lock.lock_timeout)))?;
+    let recorded = state.webhooks.remove(&args.name);
+    let unknown = state.unknown.remove(&args.name);
+    if recorded.is_none() && unknown.is_none() {
+        let mut names: Vec<&String> = state.webhooks.keys().chain(state.unknown.keys()).collect();
+        names.sort_by(|a, b| {
+            strsim::jaro_winkler(b, &args.name).total_cmp(&strsim::jaro_winkler(a, &args.name))
+        });
+        let help = match names.first() {
+            Some(n) if exists => format!("names are exact; the closest in the state is `{n}`"),
+            _ => "the state has no webhooks; `plan` shows what it holds".to_string(),
+        };
+        return Err(Error::NoSuchWebhook {
+            name: args.name.clone(),
+            state: state_name,
+            help,
+        });
+    }
+    state.save(&path)?;
+    match recorded {
+        Some(r) => println!(
+            "Forgot `{}` (id {}). The webhook itself still exists in Saleshandy unless you deleted it there; if it is in the config, the next apply creates it again.",
+            args.name, r.id
+        ),
+        None => println!(
+            "Forgot the unknown create of `{}`. If it is in the config, the next apply creates it again.",
+            args.name
+        ),
+    }
+    Ok(Outcome::Success)
+}

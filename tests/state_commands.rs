@@ -1,0 +1,442 @@
+//! `state import` and `state rm` end to end: the binary against the embedded sandbox, with the
+//! state, the plan that follows, and the server's request log checked after each command.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use assert_cmd::Command;
+use saleshandy_webhooks::sandbox::{self, Fault, Sandbox, SandboxOptions, Target, SANDBOX_API_KEY};
+use serde_json::{json, Value};
+
+const TOKEN: &str = "state-cmd-token-value";
+
+const CONFIG: &str = "version: 1
+webhooks:
+  - name: Email Sent
+    url: https://ingest.example.org/sent
+    events: [email-sent, email-opened]
+    headers:
+      X-Webhook-Source: saleshandy
+      Authorization: \"Bearer ${HOOK_TOKEN}\"
+  - name: Replies
+    url: https://crm.example.org/replies
+    events: [reply-received]
+  - name: Bounces
+    url: https://alerts.example.org/bounces
+    events: [email-bounced]
+";
+
+/// An id the sandbox never hands out (it is well formed: 24 hex characters).
+const NO_SUCH_ID: &str = "0123456789abcdef01234567";
+
+struct World {
+    rt: tokio::runtime::Runtime,
+    sandbox: Sandbox,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new(config: &str) -> World {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let sandbox = rt
+            .block_on(sandbox::start(SandboxOptions::default()))
+            .expect("sandbox starts");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("webhooks.yaml"), config).expect("config");
+        World { rt, sandbox, dir }
+    }
+
+    fn config_path(&self) -> String {
+        self.dir.path().join("webhooks.yaml").display().to_string()
+    }
+
+    fn state_path(&self) -> PathBuf {
+        self.dir.path().join("webhooks.state.json")
+    }
+
+    fn set_config(&self, config: &str) {
+        std::fs::write(self.config_path(), config).expect("config");
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::cargo_bin("saleshandy-webhooks")
+            .expect("binary")
+            .current_dir(self.dir.path())
+            .args(args)
+            .env("SALESHANDY_API_KEY", SANDBOX_API_KEY)
+            .env("HOOK_TOKEN", TOKEN)
+            .env("NO_COLOR", "1")
+            .env_remove("SALESHANDY_API_URL")
+            .output()
+            .expect("runs")
+    }
+
+    /// Runs `command` with `-c CONFIG --state STATE` (and `--api-url` when `api`).
+    fn with_files(&self, command: &[&str], api: bool) -> Output {
+        let config = self.config_path();
+        let state = self.state_path().display().to_string();
+        let url = self.sandbox.url();
+        let mut args: Vec<&str> = command.to_vec();
+        args.extend(["-c", &config, "--state", &state]);
+        if api {
+            args.extend(["--api-url", &url]);
+        }
+        self.run(&args)
+    }
+
+    fn apply(&self) -> Output {
+        self.with_files(&["apply", "--auto-approve"], true)
+    }
+
+    fn import(&self, name: &str, id: &str) -> Output {
+        self.with_files(&["state", "import", name, id], true)
+    }
+
+    fn rm(&self, name: &str) -> Output {
+        self.with_files(&["state", "rm", name], false)
+    }
+
+    fn plan(&self, extra: &[&str]) -> Output {
+        let mut command = vec!["plan"];
+        command.extend(extra);
+        self.with_files(&command, false)
+    }
+
+    fn plan_json(&self) -> Value {
+        let o = self.plan(&["--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+        serde_json::from_slice(&o.stdout).expect("one JSON document")
+    }
+
+    fn state(&self) -> Value {
+        serde_json::from_slice(&self.state_bytes()).expect("state is JSON")
+    }
+
+    fn state_bytes(&self) -> Vec<u8> {
+        std::fs::read(self.state_path()).expect("state written")
+    }
+
+    /// Creates a webhook straight through the API, as a person would in Saleshandy; its id.
+    fn create_directly(&self, body: Value) -> String {
+        let url = format!("{}/v1/webhook/create", self.sandbox.url());
+        let answer: Value = self.rt.block_on(async {
+            let response = reqwest::Client::new()
+                .post(url)
+                .header("x-api-key", SANDBOX_API_KEY)
+                .json(&body)
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(response.status().as_u16(), 201);
+            response.json().await.expect("JSON answer")
+        });
+        answer["payload"]["id"].as_str().expect("an id").to_string()
+    }
+
+    fn server_ids(&self, name: &str) -> Vec<String> {
+        self.sandbox
+            .webhooks()
+            .into_iter()
+            .filter(|h| h.name == name)
+            .map(|h| h.id)
+            .collect()
+    }
+}
+
+fn out(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Text with line wrapping (and miette's gutters) undone, words separated by one space.
+fn flat(s: &str) -> String {
+    s.split_whitespace()
+        .filter(|w| !w.chars().all(|c| "│╰─▶×├┬┴╭╮╯".contains(c)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Each webhook's action in a JSON plan.
+fn actions(plan: &Value) -> Vec<(String, String)> {
+    plan["webhooks"]
+        .as_array()
+        .expect("webhooks")
+        .iter()
+        .map(|w| {
+            (
+                w["name"].as_str().unwrap_or_default().to_string(),
+                w["action"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn action_of(plan: &Value, name: &str) -> String {
+    actions(plan)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, a)| a)
+        .unwrap_or_else(|| panic!("`{name}` is in the plan: {plan:#}"))
+}
+
+// --- state import ------------------------------------------------------------------------
+
+#[test]
+fn importing_an_id_the_server_does_not_know_changes_nothing() {
+    let w = World::new(CONFIG);
+
+    // With no state yet: none is created.
+    let o = w.import("Replies", NO_SUCH_ID);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        flat(&out(&o)).contains(&format!("has no webhook with id {NO_SUCH_ID}")),
+        "{}",
+        out(&o)
+    );
+    assert!(!w.state_path().exists(), "no state was written");
+
+    // With a state: it stays byte-identical.
+    assert_eq!(w.apply().status.code(), Some(0));
+    w.set_config(&format!(
+        "{CONFIG}  - name: Tasks\n    url: https://tasks.example.org/t\n    events: [task-created]\n"
+    ));
+    let before = w.state_bytes();
+    let o = w.import("Tasks", NO_SUCH_ID);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        flat(&out(&o)).contains("has no webhook with id"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(w.state_bytes(), before, "the state is byte-identical");
+    assert_eq!(w.sandbox.create_requests(), 3, "import never creates");
+    let last = w.sandbox.requests().pop().expect("a request");
+    assert_eq!(
+        (last.method.as_str(), last.path.as_str()),
+        ("GET", format!("/v1/webhook/{NO_SUCH_ID}").as_str())
+    );
+}
+
+#[test]
+fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
+    let w = World::new(CONFIG);
+    let same = w.create_directly(json!({
+        "name": "Email Sent",
+        "webhookUrl": "https://ingest.example.org/sent",
+        "webhookEvent": ["email-opened", "email-sent"],
+        "headers": {"x-webhook-source": "saleshandy", "Authorization": format!("Bearer {TOKEN}")}
+    }));
+    let other_url = w.create_directly(json!({
+        "name": "Bounces",
+        "webhookUrl": "https://old-alerts.example.org/bounces",
+        "webhookEvent": ["email-bounced"],
+        "headers": {}
+    }));
+    let legacy = w.create_directly(json!({
+        "name": "Legacy",
+        "webhookUrl": "https://legacy.example.org/hook",
+        "webhookEvent": ["email-sent"],
+        "headers": {}
+    }));
+
+    let o = w.import("Email Sent", &same);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(w.state()["webhooks"]["Email Sent"]["id"], json!(same));
+    let plan = w.plan_json();
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 2, "unchanged": 1, "changed": 0, "orphaned": 0, "unknown": 0}),
+        "event order and header case do not matter, the secret matches by fingerprint"
+    );
+    assert_eq!(action_of(&plan, "Email Sent"), "unchanged");
+
+    let o = w.import("Bounces", &other_url);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let plan = w.plan_json();
+    assert_eq!(action_of(&plan, "Bounces"), "changed", "{plan:#}");
+
+    let o = w.import("Legacy", &legacy);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let plan = w.plan_json();
+    assert_eq!(action_of(&plan, "Legacy"), "orphaned", "{plan:#}");
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 1, "unchanged": 1, "changed": 1, "orphaned": 1, "unknown": 0})
+    );
+    let human = w.plan(&[]);
+    let text = flat(&String::from_utf8_lossy(&human.stdout));
+    assert!(
+        text.contains("~ Bounces") && text.contains("- Legacy") && text.contains("+ Replies"),
+        "{text}"
+    );
+
+    // A name already recorded with another id is refused; the same id is a no-op.
+    let before = w.state_bytes();
+    let o = w.import("Email Sent", &legacy);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(flat(&out(&o)).contains("already recorded"), "{}", out(&o));
+    assert_eq!(w.state_bytes(), before);
+    let o = w.import("Email Sent", &same);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(w.state_bytes(), before);
+    // One webhook cannot be recorded under a second name: `plan` would then advise deleting
+    // the first one's webhook.
+    let o = w.import("Replies", &same);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        flat(&out(&o)).contains("is already recorded, as `Email Sent`"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(w.state_bytes(), before);
+    let o = w.import("Replies", "../../etc");
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(w.state_bytes(), before);
+
+    assert_eq!(w.sandbox.create_requests(), 3, "only the direct creates");
+    assert!(
+        !String::from_utf8_lossy(&w.state_bytes()).contains(TOKEN),
+        "the imported secret is stored as a fingerprint"
+    );
+
+    // Apply creates only what is missing.
+    let o = w.apply();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(w.sandbox.create_requests(), 4);
+    assert_eq!(w.server_ids("Replies").len(), 1);
+    assert_eq!(w.server_ids("Email Sent"), [same]);
+}
+
+// --- state rm ----------------------------------------------------------------------------
+
+#[test]
+fn removing_a_recorded_webhook_makes_the_plan_create_it_without_touching_the_server() {
+    let w = World::new(CONFIG);
+    assert_eq!(w.apply().status.code(), Some(0));
+    let id = w.state()["webhooks"]["Replies"]["id"].clone();
+    let requests = w.sandbox.requests().len();
+
+    let o = w.rm("Replies");
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(out(&o).contains(id.as_str().expect("id")), "{}", out(&o));
+    assert!(w.state()["webhooks"].get("Replies").is_none());
+    assert!(w.state()["webhooks"]["Bounces"].is_object());
+
+    let plan = w.plan(&["--detailed-exitcode"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "would create again: {}",
+        out(&plan)
+    );
+    assert!(
+        flat(&String::from_utf8_lossy(&plan.stdout)).contains("+ Replies"),
+        "{}",
+        out(&plan)
+    );
+    assert_eq!(w.sandbox.requests().len(), requests, "no request at all");
+    assert_eq!(w.sandbox.webhooks().len(), 3, "nothing deleted server-side");
+}
+
+#[test]
+fn removing_an_unknown_entry_lets_the_next_apply_create_it() {
+    let w = World::new(CONFIG);
+    w.sandbox
+        .inject(Target::Name("Bounces".into()), Fault::ServerError(503));
+    assert_eq!(w.apply().status.code(), Some(1));
+    assert!(w.state()["unknown"]["Bounces"].is_object());
+    assert!(
+        w.server_ids("Bounces").is_empty(),
+        "the 503 created nothing"
+    );
+
+    let o = w.rm("Bounces");
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(w.state()["unknown"], json!({}));
+    assert_eq!(w.plan(&["--detailed-exitcode"]).status.code(), Some(2));
+
+    let o = w.apply();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let ids = w.server_ids("Bounces");
+    assert_eq!(ids.len(), 1);
+    assert_eq!(w.state()["webhooks"]["Bounces"]["id"], json!(ids[0]));
+    assert_eq!(w.sandbox.create_requests(), 4);
+}
+
+#[test]
+fn removing_a_name_not_in_the_state_fails_and_suggests_the_closest() {
+    let w = World::new(CONFIG);
+
+    let o = w.rm("Replies");
+    assert_eq!(o.status.code(), Some(1), "no state yet: {}", out(&o));
+    assert!(flat(&out(&o)).contains("no webhook named"), "{}", out(&o));
+    assert!(!w.state_path().exists(), "no state was written");
+
+    assert_eq!(w.apply().status.code(), Some(0));
+    let before = w.state_bytes();
+    let o = w.rm("Replys");
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let text = flat(&out(&o));
+    assert!(text.contains("no webhook named `Replys`"), "{text}");
+    assert!(
+        text.contains("`Replies`"),
+        "the closest name is suggested: {text}"
+    );
+    assert_eq!(w.state_bytes(), before);
+}
+
+// --- the lock ----------------------------------------------------------------------------
+
+#[test]
+fn both_commands_refuse_a_state_locked_by_another_run() {
+    let w = World::new(CONFIG);
+    assert_eq!(w.apply().status.code(), Some(0));
+    w.set_config(&format!(
+        "{CONFIG}  - name: Tasks\n    url: https://tasks.example.org/t\n    events: [task-created]\n"
+    ));
+    let tasks = w.create_directly(json!({
+        "name": "Tasks",
+        "webhookUrl": "https://tasks.example.org/t",
+        "webhookEvent": ["task-created"],
+        "headers": {}
+    }));
+    let before = w.state_bytes();
+    let requests = w.sandbox.requests().len();
+
+    let lock_path = w.dir.path().join("webhooks.state.json.lock");
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .expect("lock file");
+    lock.try_lock().expect("the test holds the lock");
+
+    for o in [w.import("Tasks", &tasks), w.rm("Replies")] {
+        assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+        assert!(
+            flat(&out(&o)).contains("is locked by another run"),
+            "{}",
+            out(&o)
+        );
+    }
+    assert_eq!(w.state_bytes(), before);
+    assert_eq!(
+        w.sandbox.requests().len(),
+        requests,
+        "import asked nothing of the API"
+    );
+
+    drop(lock);
+    assert_eq!(w.import("Tasks", &tasks).status.code(), Some(0));
+    assert_eq!(w.rm("Replies").status.code(), Some(0));
+    assert_eq!(w.state()["webhooks"]["Tasks"]["id"], json!(tasks));
+}
