@@ -94,6 +94,23 @@ pub struct Live {
     pub headers: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub status: Option<String>,
+    /// Whether the last delivery failed.
+    #[serde(default)]
+    pub failed: Option<bool>,
+    #[serde(default)]
+    pub last_failure: Option<LiveFailure>,
+}
+
+/// The last failed delivery, as the API reports it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveFailure {
+    #[serde(default)]
+    pub failed_at: Option<String>,
+    #[serde(default)]
+    pub status_code: Option<u16>,
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 /// What the API said about one read.
@@ -109,6 +126,49 @@ pub struct Api {
     client: reqwest::Client,
     base: Url,
     key: Secret,
+    pace: Pace,
+}
+
+/// The request rhythm shared by every worker of one account: a hold after a 429 applies to
+/// all of them, and an optional ceiling spaces requests evenly.
+#[derive(Default)]
+struct Pace {
+    /// No request before this instant (set by a 429).
+    held_until: std::sync::Mutex<Option<tokio::time::Instant>>,
+    /// The least time between two requests (`--max-rps`).
+    interval: Option<Duration>,
+    /// The next free request slot under `interval`.
+    next_slot: std::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Pace {
+    /// Waits until this account may send its next request.
+    async fn wait(&self) {
+        use tokio::time::{sleep_until, Instant};
+        if let Some(interval) = self.interval {
+            let slot = {
+                let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
+                let slot = next.map_or_else(Instant::now, |n| n.max(Instant::now()));
+                *next = Some(slot + interval);
+                slot
+            };
+            sleep_until(slot).await;
+        }
+        // A 429 seen by another worker while this one waited holds it back too.
+        loop {
+            let held = *self.held_until.lock().unwrap_or_else(|e| e.into_inner());
+            match held {
+                Some(until) if until > Instant::now() => sleep_until(until).await,
+                _ => return,
+            }
+        }
+    }
+
+    fn hold(&self, wait: Duration) {
+        let until = tokio::time::Instant::now() + wait;
+        let mut held = self.held_until.lock().unwrap_or_else(|e| e.into_inner());
+        *held = Some(held.map_or(until, |h| h.max(until)));
+    }
 }
 
 /// Why a client could not be made.
@@ -166,11 +226,25 @@ impl Api {
             client,
             base: url,
             key,
+            pace: Pace::default(),
         })
     }
 
-    /// Sends one create request and classifies the answer.
+    /// Spaces this account's requests at most `rps` per second.
+    pub fn with_max_rps(mut self, rps: Option<f64>) -> Self {
+        self.pace.interval = rps
+            .filter(|r| *r > 0.0)
+            .map(|r| Duration::from_secs_f64(1.0 / r));
+        self
+    }
+
+    /// Holds every request of this account back for `wait` (after a 429).
+    pub fn hold(&self, wait: Duration) {
+        self.pace.hold(wait);
+    }
+
     pub async fn create(&self, body: &CreateBody<'_>) -> CreateOutcome {
+        self.pace.wait().await;
         let url = match self.base.join("v1/webhook/create") {
             Ok(u) => u,
             Err(e) => {
@@ -236,6 +310,7 @@ impl Api {
 impl Api {
     /// Reads one webhook with `GET /v1/webhook/{id}`.
     pub async fn get(&self, id: &str) -> GetOutcome {
+        self.pace.wait().await;
         let mut url = match self.base.join("v1/webhook/") {
             Ok(u) => u,
             Err(e) => {

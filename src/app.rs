@@ -13,6 +13,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan(args) => commands::plan::run(args, ui),
         Command::Apply(args) => commands::apply::run(args, ui),
         Command::Sandbox(args) => commands::sandbox::run(args),
+        Command::Status(args) => commands::status::run(args, ui),
+        Command::Completions(args) => commands::completions::run(args),
+        Command::State(StateCommand::List(args)) => commands::inspect::list(args),
+        Command::State(StateCommand::Show(args)) => commands::inspect::show(args),
         Command::State(StateCommand::Import(args)) => commands::state::import(args, ui),
         Command::State(StateCommand::Rm(args)) => commands::state::rm(args, ui),
     };

@@ -1,14 +1,17 @@
-//! Executes a plan's creates, one at a time, and records each outcome.
+//! Executes a plan's creates, several at once, and records each outcome.
 //!
 //! Before a request is sent, its intent is in the journal ([`crate::journal`]); when the
 //! answer comes it is followed by the id, or by a note that nothing was created. A run killed
 //! at any moment therefore leaves an id or an `unknown` entry, never a webhook the state forgot.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use crate::api::{Api, CreateBody, CreateOutcome};
-use crate::config::Config;
+use crate::config::{Config, Webhook};
 use crate::journal::{self, Journal, JournalError, Record};
 use crate::plan::Plan;
 use crate::state::{Sent, State};
@@ -50,25 +53,74 @@ pub struct Report {
     pub unauthorized: Option<(u16, String)>,
 }
 
-/// Creates every `create` entry of `plan`, journaling each intent before its request and
-/// each answer after it, then folds the journal into the state at `path`.
+/// How an apply runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Creates in flight at once.
+    pub parallelism: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { parallelism: 4 }
+    }
+}
+
+/// Where and how an apply sends its creates.
+pub struct Run<'a> {
+    pub api: &'a Api,
+    /// How the state names the API (recorded on the first write).
+    pub endpoint: &'a str,
+    pub options: Options,
+    pub progress: &'a dyn Progress,
+}
+
+/// Told about each create as it finishes, for progress display. Called from many tasks.
+pub trait Progress: Sync {
+    fn finished(&self, name: &str, done: &Done);
+}
+
+/// A [`Progress`] that shows nothing.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn finished(&self, _: &str, _: &Done) {}
+}
+
+/// Creates every `create` entry of `plan`, up to `opts.parallelism` at once, journaling each
+/// intent before its request and each answer after it, then folds the journal into the state
+/// at `path`. Results come back in config order.
 pub async fn apply(
     config: &Config,
     plan: &Plan,
     state: &mut State,
     path: &Path,
-    api: &Api,
-    endpoint: &str,
+    run: Run<'_>,
 ) -> Result<Report, JournalError> {
-    let mut results = Vec::new();
-    let mut unauthorized = None;
-    if plan.summary.create == 0 {
+    use futures_util::stream::{self, StreamExt};
+    let Run {
+        api,
+        endpoint,
+        options: opts,
+        progress,
+    } = run;
+
+    let by_name: HashMap<&str, &Webhook> = config
+        .webhooks
+        .iter()
+        .map(|w| (w.name.as_str(), w))
+        .collect();
+    let creates: Vec<&Webhook> = plan
+        .creates()
+        .filter_map(|e| by_name.get(e.name.as_str()).copied())
+        .collect();
+    if creates.is_empty() {
         return Ok(Report {
-            results,
-            unauthorized,
+            results: Vec::new(),
+            unauthorized: None,
         });
     }
-    let mut journal = Journal::begin(path, state, endpoint)?;
+    let journal = Journal::begin(path, state, endpoint)?;
     journal::fold(
         state,
         Record::Begin {
@@ -77,52 +129,83 @@ pub async fn apply(
             endpoint: endpoint.into(),
         },
     );
-    let mut changed = false;
-    for entry in plan.creates() {
-        let Some(webhook) = config.webhooks.iter().find(|w| w.name == entry.name) else {
-            continue;
-        };
-        if unauthorized.is_some() {
-            results.push((entry.name.clone(), Done::NotSent));
-            continue;
+    let lineage = state.lineage.clone();
+    // The journal and the state change together, under one lock held only for the append.
+    let shared = Mutex::new((journal, &mut *state));
+    let record = |r: Record| -> Result<(), JournalError> {
+        let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
+        guard.0.append(&r)?;
+        journal::fold(guard.1, r);
+        Ok(())
+    };
+    let stop = AtomicBool::new(false);
+    let unauthorized = Mutex::new(None);
+
+    let one = |i: usize| {
+        let webhook: &Webhook = creates[i];
+        let (record, stop, unauthorized, lineage) = (&record, &stop, &unauthorized, &lineage);
+        async move {
+            let name = webhook.name.clone();
+            if stop.load(Ordering::SeqCst) {
+                return Ok((i, Done::NotSent));
+            }
+            record(Record::Intent {
+                name: name.clone(),
+                sent: Sent::from_webhook(webhook, lineage),
+                since: now(),
+            })?;
+            let (answer, done) = match send(api, &CreateBody::new(webhook)).await {
+                    CreateOutcome::Created { id, status, test_delivery } => (
+                        Record::Created { name: name.clone(), id: id.clone(), status: status.clone(), test_delivery, created_at: now() },
+                        Done::Created { id, status },
+                    ),
+                    CreateOutcome::Failed { reason } => (Record::Failed { name: name.clone() }, Done::Failed { reason }),
+                    CreateOutcome::RateLimited { .. } => (
+                        Record::Failed { name: name.clone() },
+                        Done::Failed { reason: format!("the API kept answering 429 Too Many Requests after {MAX_ATTEMPTS} attempts") },
+                    ),
+                    CreateOutcome::NotSent { reason } => (
+                        Record::Failed { name: name.clone() },
+                        Done::Failed { reason: format!("{reason} (after {MAX_ATTEMPTS} attempts)") },
+                    ),
+                    CreateOutcome::Unauthorized { status, message } => {
+                        stop.store(true, Ordering::SeqCst);
+                        let mut u = unauthorized.lock().unwrap_or_else(|e| e.into_inner());
+                        u.get_or_insert((status, message.clone()));
+                        (Record::Failed { name: name.clone() }, Done::Failed { reason: format!("HTTP {status}: {message}") })
+                    }
+                    CreateOutcome::Unknown { reason } => {
+                        (Record::Unknown { name: name.clone(), reason: reason.clone() }, Done::Unknown { reason })
+                    }
+                };
+            record(answer)?;
+            progress.finished(&name, &done);
+            Ok((i, done))
         }
-        let name = entry.name.clone();
-        let intent = Record::Intent {
-            name: name.clone(),
-            sent: Sent::from_webhook(webhook, &state.lineage),
-            since: now(),
-        };
-        journal.append(&intent)?;
-        journal::fold(state, intent);
-        let (record, done) = match send(api, &CreateBody::new(webhook)).await {
-            CreateOutcome::Created { id, status, test_delivery } => (
-                Record::Created { name: name.clone(), id: id.clone(), status: status.clone(), test_delivery, created_at: now() },
-                Done::Created { id, status },
-            ),
-            CreateOutcome::Failed { reason } => (Record::Failed { name: name.clone() }, Done::Failed { reason }),
-            CreateOutcome::RateLimited { .. } => (
-                Record::Failed { name: name.clone() },
-                Done::Failed { reason: format!("the API kept answering 429 Too Many Requests after {MAX_ATTEMPTS} attempts") },
-            ),
-            CreateOutcome::NotSent { reason } => (
-                Record::Failed { name: name.clone() },
-                Done::Failed { reason: format!("{reason} (after {MAX_ATTEMPTS} attempts)") },
-            ),
-            CreateOutcome::Unauthorized { status, message } => {
-                unauthorized = Some((status, message.clone()));
-                (Record::Failed { name: name.clone() }, Done::Failed { reason: format!("HTTP {status}: {message}") })
-            }
-            CreateOutcome::Unknown { reason } => {
-                (Record::Unknown { name: name.clone(), reason: reason.clone() }, Done::Unknown { reason })
-            }
-        };
-        changed |= matches!(record, Record::Created { .. } | Record::Unknown { .. });
-        journal.append(&record)?;
-        journal::fold(state, record);
-        results.push((name, done));
-    }
+    };
+    // The first create goes alone: a refused key then stops the run after one request, as
+    // it would one at a time. The rest go `parallelism` at once.
+    let mut outcomes: Vec<Result<(usize, Done), JournalError>> = vec![one(0).await];
+    let rest: Vec<Result<(usize, Done), JournalError>> = stream::iter(1..creates.len())
+        .map(one)
+        .buffer_unordered(opts.parallelism.max(1))
+        .collect()
+        .await;
+    outcomes.extend(rest);
+
+    let (journal, _) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut results: Vec<(usize, Done)> = outcomes.into_iter().collect::<Result<_, _>>()?;
+    results.sort_by_key(|(i, _)| *i);
+    let results: Vec<(String, Done)> = results
+        .into_iter()
+        .map(|(i, d)| (creates[i].name.clone(), d))
+        .collect();
+    let changed = results
+        .iter()
+        .any(|(_, d)| matches!(d, Done::Created { .. } | Done::Unknown { .. }));
     // Nothing created and nothing unknown (e.g. the key was refused): the state stays as it was.
     journal.finish(state, path, changed)?;
+    let unauthorized = unauthorized.into_inner().unwrap_or_else(|e| e.into_inner());
     Ok(Report {
         results,
         unauthorized,
@@ -136,15 +219,13 @@ async fn send(api: &Api, body: &CreateBody<'_>) -> CreateOutcome {
     loop {
         attempt += 1;
         let outcome = api.create(body).await;
-        let wait = match &outcome {
-            CreateOutcome::RateLimited { retry_after } => backoff(attempt, *retry_after),
-            CreateOutcome::NotSent { .. } => backoff(attempt, None),
+        match &outcome {
+            _ if attempt >= MAX_ATTEMPTS => return outcome,
+            // A 429 holds back every worker of the account, not only this one.
+            CreateOutcome::RateLimited { retry_after } => api.hold(backoff(attempt, *retry_after)),
+            CreateOutcome::NotSent { .. } => tokio::time::sleep(backoff(attempt, None)).await,
             _ => return outcome,
-        };
-        if attempt >= MAX_ATTEMPTS {
-            return outcome;
         }
-        tokio::time::sleep(wait).await;
     }
 }
 

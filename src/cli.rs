@@ -10,7 +10,7 @@ use crate::report::DiagnosticFormat;
 #[derive(Debug, Parser)]
 #[command(
     name = "saleshandy-webhooks",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("SHW_GIT_COMMIT"), ")"),
     propagate_version = true,
     max_term_width = 100
 )]
@@ -45,7 +45,14 @@ pub enum Command {
     /// run loses no id. Exit 0 when everything planned was created, 1 otherwise.
     Apply(ApplyArgs),
 
-    /// Inspect or repair the state: adopt an existing webhook, or forget one.
+    /// Read every webhook the state knows from the API: active or paused, the last delivery
+    /// failure, and drift (edited or deleted in Saleshandy).
+    Status(StatusArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell) to standard output.
+    Completions(CompletionsArgs),
+
+    /// Inspect or repair the state: list, show, adopt an existing webhook, or forget one.
     #[command(subcommand)]
     State(StateCommand),
 
@@ -67,11 +74,28 @@ pub enum ApplyFormat {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved by `plan --out FILE`: apply exactly it, refusing if anything changed since.
+    #[arg(value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
+
     #[command(flatten)]
     pub config: ConfigArgs,
 
     #[command(flatten)]
     pub state: StateArgs,
+
+    /// Refuse, before sending anything, a plan that would create more than N webhooks.
+    #[arg(long, value_name = "N")]
+    pub max_creates: Option<usize>,
+
+    /// How many creates to send at once. Results are reported in config order either way.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub parallelism: usize,
+
+    /// At most this many requests per second to the account (default: no ceiling; a 429
+    /// always slows every worker).
+    #[arg(long, value_name = "RPS")]
+    pub max_rps: Option<f64>,
 
     /// Do not ask for confirmation (required without a terminal).
     #[arg(long)]
@@ -120,8 +144,94 @@ pub struct LockArgs {
     pub lock_timeout: u64,
 }
 
+/// How a status report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    Human,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
+
+    #[command(flatten)]
+    pub api: ApiArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
+
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Human)]
+    pub format: StatusFormat,
+
+    /// Exit 2 when anything is paused, failing, drifted or deleted.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// Record the live status in the state (under the lock).
+    #[arg(long)]
+    pub update_state: bool,
+
+    /// How many webhooks to read at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub parallelism: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// How state inspection is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
+
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The webhook's name in the state.
+    pub name: String,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
+
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
+    /// List the webhooks the state knows: name, id, status (and unknown creates).
+    List(ListArgs),
+
+    /// Show everything the state records about one webhook (secrets as `(secret)`).
+    Show(ShowArgs),
+
     /// Adopt a webhook that exists in Saleshandy: read it by id, compare, and record it.
     ///
     /// Resolves an `unknown` entry (the webhook turned out to exist) or records a webhook
@@ -204,6 +314,9 @@ pub enum PlanFormat {
     Json,
     /// A pull-request comment, always under 65,000 characters.
     Markdown,
+    /// GitHub Actions workflow commands: a notice per create, a warning per webhook that
+    /// needs a person.
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +340,15 @@ pub struct PlanArgs {
     /// List unchanged webhooks too.
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Save the plan to FILE, for `apply FILE` to apply exactly it (once).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Check that each URL to be created answers (DNS, TCP, TLS, HTTP HEAD — never a
+    /// payload), and warn when Saleshandy's test delivery would likely fail.
+    #[arg(long)]
+    pub probe: bool,
 }
 
 #[derive(Debug, Args)]

@@ -123,6 +123,42 @@ pub enum Error {
     #[diagnostic(code(io::runtime))]
     Runtime(#[source] std::io::Error),
 
+    #[error("cannot write the plan file `{}`: {source}", path.display())]
+    #[diagnostic(
+        code(saved_plan::write),
+        help("check that the directory exists and is writable")
+    )]
+    WritePlan {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot read the plan file `{}`: {reason}", path.display())]
+    #[diagnostic(
+        code(saved_plan::read),
+        help("pass a file written by `saleshandy-webhooks plan --out FILE`")
+    )]
+    ReadPlan { path: PathBuf, reason: String },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Stale(#[from] crate::saved_plan::Stale),
+
+    #[error("this plan would create {creates} webhooks, more than --max-creates {max}")]
+    #[diagnostic(
+        code(apply::max_creates),
+        help("creates cannot be undone through the API. Check the plan; if it is right, raise --max-creates to at least {creates} (or split the change); nothing was sent")
+    )]
+    TooManyCreates { creates: usize, max: usize },
+
+    #[error("the API refused the key while reading webhooks (HTTP {status}: {message})")]
+    #[diagnostic(
+        code(status::unauthorized),
+        help("check SALESHANDY_API_KEY (or --api-key-file): it must be the key of the account that holds these webhooks (Saleshandy → Settings → API); nothing was written")
+    )]
+    StatusRefused { status: u16, message: String },
+
     #[error("cannot write to standard output: {0}")]
     #[diagnostic(code(io::stdout))]
     Stdout(#[source] std::io::Error),

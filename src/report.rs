@@ -189,13 +189,15 @@ pub fn github(r: &Record) -> String {
     )
 }
 
-fn escape_data(s: &str) -> String {
+/// Escapes a workflow command's message.
+pub fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-fn escape_property(s: &str) -> String {
+/// Escapes a workflow command's property value.
+pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

@@ -35,6 +35,9 @@ pub struct State {
     /// Creates that were sent but whose outcome is unknown, by name: the webhook may exist.
     #[serde(default)]
     pub unknown: BTreeMap<String, Unknown>,
+    /// What `status --update-state` last found for each recorded webhook, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checks: BTreeMap<String, LiveCheck>,
 }
 
 /// A webhook that exists, with what was sent to create it and what the API answered.
@@ -50,6 +53,39 @@ pub struct Recorded {
     pub test_delivery: Option<String>,
     /// When it was created (RFC 3339, UTC).
     pub created_at: String,
+}
+
+/// A webhook as `status --update-state` last read it from the API. It applies to the recorded
+/// webhook of the same name only while that one has the same `id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveCheck {
+    /// The id that was read.
+    pub id: String,
+    /// When it was read (RFC 3339, UTC).
+    pub checked_at: String,
+    /// Whether its last delivery had failed.
+    #[serde(default)]
+    pub failed: bool,
+    /// Its last failed delivery, if the API reported one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<LastFailure>,
+    /// The fields edited in Saleshandy since it was recorded (`name`, `url`, `events`,
+    /// `headers`); values are never stored here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<String>,
+}
+
+/// A failed delivery, as the API reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LastFailure {
+    /// When it failed, as the API wrote it.
+    pub failed_at: String,
+    /// The HTTP status the destination answered; absent (or 0) when it did not answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    pub message: String,
 }
 
 /// A create request whose answer was lost.
@@ -177,6 +213,7 @@ impl State {
             endpoint: None,
             webhooks: BTreeMap::new(),
             unknown: BTreeMap::new(),
+            checks: BTreeMap::new(),
         }
     }
 
@@ -287,11 +324,11 @@ impl State {
     }
 
     /// How many webhooks count against the account's limit of active webhooks after creating
-    /// `creates` more: every recorded one that is not paused, and every unknown one.
+    /// `creates` more: every recorded one that is not paused or deleted, and every unknown one.
     pub fn active_after(&self, creates: usize) -> usize {
         self.webhooks
             .values()
-            .filter(|r| r.status != "paused")
+            .filter(|r| r.status != "paused" && r.status != "deleted")
             .count()
             + self.unknown.len()
             + creates

@@ -212,3 +212,18 @@ fn config_errors_fail_before_planning() {
     );
     assert!(Path::new("tests/fixtures/bad/event-unknown.yaml").exists());
 }
+
+#[test]
+fn github_format_annotates_each_webhook_on_its_line() {
+    let o = plan(&["-c", FIXTURE, "--format", "github"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = text(&o.stdout);
+    assert_no_secret(&out);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("::warning file=tests/fixtures/plan/webhooks.yaml,line=8,title=changed%3A needs a person::`Engagement to CRM` differs"), "{out}");
+    assert!(lines[1].starts_with("::notice file=tests/fixtures/plan/webhooks.yaml,line=14,title=create::`Replies | Slack` will be created: https://hooks.example.org/slack/replies · reply-received"), "{out}");
+    assert!(lines[2].starts_with("::warning file=tests/fixtures/plan/webhooks.yaml,line=19,title=unknown%3A needs a person::"), "{out}");
+    assert!(lines[3].starts_with("::warning file=tests/fixtures/plan/webhooks.yaml,title=orphaned%3A needs a person::`Old Bounce Alerts`"), "{out}");
+    assert_eq!(lines[4], "::notice title=saleshandy-webhooks plan::Plan: 1 to create, 1 unchanged, 1 changed, 1 orphaned, 1 unknown.");
+    assert_eq!(lines.len(), 5, "unchanged webhooks get no annotation");
+}

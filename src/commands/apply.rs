@@ -38,7 +38,42 @@ async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let inputs = load_inputs(&args.config, &args.state, ui, Some(lock_timeout))?;
     let state_name = inputs.state_path.display().to_string();
     check_endpoint(&inputs.state, &state_name, &endpoint)?;
+    let mut inputs = inputs;
+    let saved = match &args.plan {
+        Some(path) => Some(read_saved(path)?),
+        None => None,
+    };
+    if let Some(saved) = &saved {
+        if saved.creates.is_empty() {
+            println!("The saved plan has nothing to create: no request was sent.");
+            return Ok(Outcome::Success);
+        }
+        saved.check(
+            &inputs.config,
+            &inputs.state,
+            inputs.state_exists,
+            &state_name,
+        )?;
+        // A plan made before any state existed chose the lineage the state starts with.
+        if !inputs.state_exists {
+            inputs.state.lineage = saved.state.lineage.clone();
+        }
+    }
     let plan = plan(&inputs.config, &inputs.state);
+    if let Some(saved) = &saved {
+        let now: Vec<&str> = plan.creates().map(|e| e.name.as_str()).collect();
+        if now != saved.creates.iter().map(String::as_str).collect::<Vec<_>>() {
+            return Err(crate::saved_plan::Stale::ConfigChanged.into());
+        }
+    }
+    if let Some(max) = args.max_creates {
+        if plan.summary.create > max {
+            return Err(Error::TooManyCreates {
+                creates: plan.summary.create,
+                max,
+            });
+        }
+    }
     let ctx = Context {
         config: inputs.file.name(),
         state: &state_name,
@@ -68,7 +103,8 @@ async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         }
         return Ok(Outcome::Success);
     }
-    if !args.auto_approve && !approved(creates, &endpoint)? {
+    // A saved plan was reviewed when it was made: applying it is the approval.
+    if saved.is_none() && !args.auto_approve && !approved(creates, &endpoint)? {
         eprintln!("Apply cancelled: nothing was sent.");
         return Ok(Outcome::Failure);
     }
@@ -84,7 +120,8 @@ async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let base = sandbox
         .as_ref()
         .map_or_else(|| args.api.api_url.clone(), |s| s.url());
-    let api = Api::new(&base, key, Duration::from_secs(args.api.timeout.max(1)))?;
+    let api = Api::new(&base, key, Duration::from_secs(args.api.timeout.max(1)))?
+        .with_max_rps(args.max_rps);
     if human {
         let target = if args.sandbox {
             format!("the embedded sandbox ({base})")
@@ -97,15 +134,18 @@ async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         );
     }
     let mut state = inputs.state;
-    let report = apply::apply(
-        &inputs.config,
-        &plan,
-        &mut state,
-        &inputs.state_path,
-        &api,
-        &endpoint,
-    )
-    .await?;
+    let options = apply::Options {
+        parallelism: args.parallelism.max(1),
+    };
+    let progress = crate::progress::Reporter::new(creates, "creating", !human);
+    let run = apply::Run {
+        api: &api,
+        endpoint: &endpoint,
+        options,
+        progress: &progress,
+    };
+    let report = apply::apply(&inputs.config, &plan, &mut state, &inputs.state_path, run).await?;
+    progress.finish();
     if let Some(sb) = sandbox {
         sb.shutdown().await;
     }
@@ -124,6 +164,16 @@ async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     } else {
         Outcome::Success
     })
+}
+
+/// Reads a plan saved by `plan --out`.
+fn read_saved(path: &std::path::Path) -> Result<crate::saved_plan::SavedPlan, Error> {
+    let read = |reason: String| Error::ReadPlan {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| read(e.to_string()))?;
+    crate::saved_plan::SavedPlan::parse(&text).map_err(read)
 }
 
 /// How a state names an API: its base URL without a trailing slash.

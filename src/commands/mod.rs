@@ -1,9 +1,12 @@
 //! One module per command: each reads its inputs, calls the pure logic, and prints.
 
 pub mod apply;
+pub mod completions;
+pub mod inspect;
 pub mod plan;
 pub mod sandbox;
 pub mod state;
+pub mod status;
 pub mod validate;
 
 use std::io::{IsTerminal, Read};

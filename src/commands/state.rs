@@ -129,6 +129,7 @@ pub fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
         load_state(&path, Some(Duration::from_secs(args.lock.lock_timeout)))?;
     let recorded = state.webhooks.remove(&args.name);
     let unknown = state.unknown.remove(&args.name);
+    state.checks.remove(&args.name);
     if recorded.is_none() && unknown.is_none() {
         let mut names: Vec<&String> = state.webhooks.keys().chain(state.unknown.keys()).collect();
         names.sort_by(|a, b| {

@@ -1,9 +1,11 @@
 //! Renderers of a plan: human (terminal), JSON, Markdown. One [`Plan`], several views; the
 //! texts they share (what to do by hand, the diff of a changed webhook) are built here once.
 
+pub mod github;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod status;
 
 use similar::TextDiff;
 

@@ -1,0 +1,663 @@
+//! Pre-flight reachability of webhook URLs: DNS, TCP, TLS and an HTTP `HEAD`, never a payload.
+//!
+//! Saleshandy sends a test delivery (a POST) to a new webhook's URL; when it fails, the webhook
+//! is created paused. `plan --probe` checks each URL it would create, in stages, and says which
+//! stage failed:
+//!
+//! 1. the host: one Saleshandy cannot reach (private, link-local, `.local`, loopback, …) fails
+//!    at once, with no traffic at all;
+//! 2. DNS (`lookup_host`), keeping only the addresses Saleshandy could reach;
+//! 3. a TCP connection, opened and closed without sending a byte;
+//! 4. for `https`, a TLS handshake verified against the system roots, then an HTTP `HEAD` with no
+//!    headers of the webhook, no body, no redirect followed, to the address checked in 2–3.
+//!
+//! A `detail` names the stage and the kind of error only: never the URL nor any part of it (a
+//! URL may hold a secret from the environment), never an underlying error's own text (which may
+//! quote the host), never a header.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::{timeout_at, Instant};
+use url::{Host, Url};
+
+use crate::config::rules::unreachable_reason;
+
+/// The result of probing one webhook's URL. `detail` never contains the URL (it may hold a
+/// secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub name: String,
+    /// Whether Saleshandy's test delivery would likely succeed, as far as the probe can tell.
+    pub ok: bool,
+    /// What happened, e.g. `connection refused` or `HTTP 405 to HEAD`; no URL, no header.
+    pub detail: String,
+    /// The last stage the probe reached: where it failed, or [`Stage::Http`] when answered.
+    pub stage: Stage,
+    /// The HTTP status of the answer to `HEAD`, when there was one.
+    pub status: Option<u16>,
+}
+
+/// The stages of a probe, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The probe itself could not run (no runtime, no HTTP client).
+    Setup,
+    /// The URL does not parse, or is not `http`/`https`.
+    Url,
+    /// The host is one Saleshandy cannot reach; nothing was sent.
+    Host,
+    Dns,
+    Tcp,
+    Tls,
+    Http,
+}
+
+/// How the probe runs.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    /// Probe loopback hosts (`localhost`, 127.0.0.0/8, `::1`) for real. Saleshandy can never
+    /// reach them, so `plan --probe` reports them without traffic; tests set this to probe local
+    /// servers.
+    pub allow_loopback: bool,
+    /// The whole budget for one URL, DNS to the answer to `HEAD`.
+    pub timeout: Duration,
+    /// How many URLs are probed at once (at least 1).
+    pub parallelism: usize,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> Self {
+        ProbeOptions {
+            allow_loopback: false,
+            timeout: Duration::from_secs(5),
+            parallelism: 8,
+        }
+    }
+}
+
+/// Probes each `(name, url)` with the default options and returns one finding per target, in
+/// order.
+pub fn probe_blocking(targets: &[(String, String)]) -> Vec<Finding> {
+    probe_blocking_with(targets, &ProbeOptions::default())
+}
+
+/// [`probe`] on a runtime of its own, on a thread of its own (so that it works from inside
+/// another runtime too).
+pub fn probe_blocking_with(targets: &[(String, String)], options: &ProbeOptions) -> Vec<Finding> {
+    let run = || -> Result<Vec<Finding>, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("the probe could not start its runtime ({e})"))?;
+        let findings = runtime.block_on(probe(targets, options));
+        // A DNS lookup that timed out may still hold a blocking thread: do not wait for it.
+        runtime.shutdown_background();
+        Ok(findings)
+    };
+    let result = std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("probe".into())
+            .spawn_scoped(scope, run)
+        {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err("the probe failed unexpectedly".into())),
+            Err(e) => Err(format!("the probe could not start a thread ({e})")),
+        }
+    });
+    match result {
+        Ok(findings) => findings,
+        Err(detail) => targets
+            .iter()
+            .map(|(name, _)| Check::setup(detail.clone()).finding(name))
+            .collect(),
+    }
+}
+
+/// Probes each `(name, url)`: at most `options.parallelism` at once, each within
+/// `options.timeout`. Returns one finding per target, in order. Never panics.
+pub async fn probe(targets: &[(String, String)], options: &ProbeOptions) -> Vec<Finding> {
+    let pins = Pins::default();
+    let shared = Arc::new(Shared {
+        client: OnceLock::new(),
+        pins,
+        options: options.clone(),
+        semaphore: Semaphore::new(options.parallelism.clamp(1, Semaphore::MAX_PERMITS)),
+    });
+    let mut tasks = JoinSet::new();
+    for (index, (_, url)) in targets.iter().enumerate() {
+        let shared = Arc::clone(&shared);
+        let url = url.clone();
+        tasks.spawn(async move { (index, check(&url, &shared).await) });
+    }
+    let mut checks: Vec<Option<Check>> = vec![None; targets.len()];
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((index, check)) = joined {
+            if let Some(slot) = checks.get_mut(index) {
+                *slot = Some(check);
+            }
+        }
+    }
+    targets
+        .iter()
+        .zip(checks)
+        .map(|((name, _), check)| {
+            check
+                .unwrap_or_else(|| Check::setup("the probe of this URL failed unexpectedly".into()))
+                .finding(name)
+        })
+        .collect()
+}
+
+/// What the tasks share.
+struct Shared {
+    /// Built on first use: a run whose URLs all fail offline loads no root certificate.
+    client: OnceLock<Result<reqwest::Client, String>>,
+    pins: Pins,
+    options: ProbeOptions,
+    semaphore: Semaphore,
+}
+
+/// A finding without its name.
+#[derive(Debug, Clone)]
+struct Check {
+    ok: bool,
+    stage: Stage,
+    detail: String,
+    status: Option<u16>,
+}
+
+impl Check {
+    fn fail(stage: Stage, detail: impl Into<String>) -> Check {
+        Check {
+            ok: false,
+            stage,
+            detail: detail.into(),
+            status: None,
+        }
+    }
+
+    fn setup(detail: String) -> Check {
+        Check::fail(Stage::Setup, detail)
+    }
+
+    fn finding(self, name: &str) -> Finding {
+        Finding {
+            name: name.to_string(),
+            ok: self.ok,
+            detail: self.detail,
+            stage: self.stage,
+            status: self.status,
+        }
+    }
+}
+
+/// A URL that passed the offline checks.
+struct Target {
+    url: Url,
+    https: bool,
+    port: u16,
+    host: Host<String>,
+    loopback: bool,
+}
+
+/// The checks that need no traffic: the URL, its scheme, its host.
+fn classify(raw: &str, allow_loopback: bool) -> Result<Target, Check> {
+    let url =
+        Url::parse(raw.trim()).map_err(|_| Check::fail(Stage::Url, "the URL does not parse"))?;
+    let https = match url.scheme() {
+        "https" => true,
+        "http" => false,
+        _ => return Err(Check::fail(Stage::Url, "the URL is not `http` or `https`")),
+    };
+    let host = url
+        .host()
+        .ok_or_else(|| Check::fail(Stage::Url, "the URL has no host"))?;
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| Check::fail(Stage::Url, "the URL has no port"))?;
+    let loopback = is_loopback(&host);
+    if loopback {
+        if !allow_loopback {
+            return Err(Check::fail(
+                Stage::Host,
+                "loopback: Saleshandy cannot reach this machine",
+            ));
+        }
+    } else if let Some(reason) = unreachable_reason(&host) {
+        return Err(Check::fail(
+            Stage::Host,
+            format!("Saleshandy cannot reach the host: {reason}"),
+        ));
+    }
+    let host = host.to_owned();
+    Ok(Target {
+        url,
+        https,
+        port,
+        host,
+        loopback,
+    })
+}
+
+/// Probes one URL, stage by stage.
+async fn check(raw: &str, shared: &Shared) -> Check {
+    let options = &shared.options;
+    let target = match classify(raw, options.allow_loopback) {
+        Ok(target) => target,
+        Err(check) => return check,
+    };
+    let Ok(_permit) = shared.semaphore.acquire().await else {
+        return Check::setup("the probe was stopped".into());
+    };
+    let deadline = Instant::now() + options.timeout;
+    let addrs = match resolve(&target, options.allow_loopback, deadline).await {
+        Ok(addrs) => addrs,
+        Err(check) => return check,
+    };
+    let addr = match connect(&addrs, deadline).await {
+        Ok(addr) => addr,
+        Err(check) => return check,
+    };
+    let client = shared
+        .client
+        .get_or_init(|| build_client(options, shared.pins.clone()));
+    let client = match client {
+        Ok(client) => client,
+        Err(e) => return Check::setup(e.clone()),
+    };
+    if let Host::Domain(name) = &target.host {
+        shared.pins.pin(name, addr);
+    }
+    // Only what the URL itself says is sent: no header of the webhook, no body.
+    match timeout_at(deadline, client.head(target.url.clone()).send()).await {
+        Err(_) => Check::fail(Stage::Http, timed_out(target.https, options.timeout)),
+        Ok(Ok(response)) => judge_status(response.status().as_u16()),
+        Ok(Err(e)) if e.is_timeout() => {
+            Check::fail(Stage::Http, timed_out(target.https, options.timeout))
+        }
+        Ok(Err(e)) => judge_error(&e, target.https),
+    }
+}
+
+fn timed_out(https: bool, timeout: Duration) -> String {
+    let timeout = humantime::format_duration(timeout);
+    if https {
+        format!("timed out ({timeout}) in the TLS handshake or waiting for the answer to HEAD")
+    } else {
+        format!("timed out ({timeout}) waiting for the answer to HEAD")
+    }
+}
+
+/// The addresses to connect to: the literal one, the loopback ones for a loopback name (no
+/// query, RFC 6761), or those DNS gives that Saleshandy could reach.
+async fn resolve(
+    target: &Target,
+    allow_loopback: bool,
+    deadline: Instant,
+) -> Result<Vec<SocketAddr>, Check> {
+    let name = match &target.host {
+        Host::Ipv4(ip) => return Ok(vec![SocketAddr::new(IpAddr::V4(*ip), target.port)]),
+        Host::Ipv6(ip) => return Ok(vec![SocketAddr::new(IpAddr::V6(*ip), target.port)]),
+        Host::Domain(_) if target.loopback => {
+            return Ok(vec![
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), target.port),
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), target.port),
+            ])
+        }
+        Host::Domain(name) => name.as_str(),
+    };
+    let found: Vec<SocketAddr> =
+        match timeout_at(deadline, tokio::net::lookup_host((name, target.port))).await {
+            Err(_) => return Err(Check::fail(Stage::Dns, "DNS lookup timed out")),
+            Ok(Err(e)) => return Err(Check::fail(Stage::Dns, dns_detail(&e))),
+            Ok(Ok(addrs)) => addrs.collect(),
+        };
+    let Some(first) = found.first() else {
+        return Err(Check::fail(
+            Stage::Dns,
+            "DNS lookup failed: the name has no address",
+        ));
+    };
+    let usable: Vec<SocketAddr> = found
+        .iter()
+        .copied()
+        .filter(|a| {
+            unreachable_reason(&ip_host(a.ip())).is_none()
+                || (allow_loopback && is_loopback(&ip_host(a.ip())))
+        })
+        .collect();
+    if usable.is_empty() {
+        let reason =
+            unreachable_reason(&ip_host(first.ip())).unwrap_or("it is not a public address");
+        return Err(Check::fail(
+            Stage::Dns,
+            format!("the name resolves only to addresses Saleshandy cannot reach ({reason})"),
+        ));
+    }
+    Ok(usable)
+}
+
+fn ip_host(ip: IpAddr) -> Host<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => Host::Ipv4(v4),
+        IpAddr::V6(v6) => Host::Ipv6(v6),
+    }
+}
+
+/// A resolver error, as a kind: its own text may quote the name.
+fn dns_detail(error: &io::Error) -> &'static str {
+    let text = error.to_string().to_ascii_lowercase();
+    if text.contains("not known")
+        || text.contains("no such host")
+        || text.contains("nodename nor servname")
+    {
+        "DNS lookup failed: no such host"
+    } else if text.contains("no address associated") {
+        "DNS lookup failed: the name has no address"
+    } else if text.contains("temporary failure") || text.contains("try again") {
+        "DNS lookup failed: temporary failure in name resolution (is there a network?)"
+    } else {
+        "DNS lookup failed"
+    }
+}
+
+/// Opens (and closes, without sending anything) a TCP connection to the first address that
+/// accepts one.
+async fn connect(addrs: &[SocketAddr], deadline: Instant) -> Result<SocketAddr, Check> {
+    let mut worst: Option<io::ErrorKind> = None;
+    for addr in addrs {
+        match timeout_at(deadline, TcpStream::connect(addr)).await {
+            Err(_) => return Err(Check::fail(Stage::Tcp, "TCP connect timed out")),
+            Ok(Ok(stream)) => {
+                drop(stream);
+                return Ok(*addr);
+            }
+            Ok(Err(e)) => {
+                // A refusal says the most; keep it over what other addresses said.
+                if worst != Some(io::ErrorKind::ConnectionRefused) {
+                    worst = Some(e.kind());
+                }
+            }
+        }
+    }
+    Err(Check::fail(Stage::Tcp, tcp_detail(worst)))
+}
+
+fn tcp_detail(kind: Option<io::ErrorKind>) -> &'static str {
+    use io::ErrorKind as K;
+    match kind {
+        Some(K::ConnectionRefused) => "connection refused",
+        Some(K::TimedOut) => "TCP connect timed out",
+        Some(K::HostUnreachable) => "TCP connect failed: host unreachable",
+        Some(K::NetworkUnreachable) => "TCP connect failed: network unreachable",
+        Some(K::AddrNotAvailable) => "TCP connect failed: address not available",
+        Some(K::PermissionDenied) => "TCP connect failed: not permitted (a firewall?)",
+        Some(K::ConnectionReset) | Some(K::ConnectionAborted) => {
+            "TCP connect failed: connection reset"
+        }
+        _ => "TCP connect failed",
+    }
+}
+
+/// How an answer to `HEAD` bears on the test delivery, a POST: a server error or a redirect
+/// likely fails it; anything else (even 404 or 405: some servers route only POST) answered.
+fn judge_status(code: u16) -> Check {
+    let (ok, detail) = match code {
+        300..=399 => (false, format!("HTTP {code} to HEAD: the URL redirects, and webhook deliveries are usually not redirected")),
+        501 => (true, "HTTP 501 to HEAD: the server does not implement HEAD; the test delivery is a POST".into()),
+        500..=599 => (false, format!("HTTP {code} to HEAD: a server error")),
+        200..=299 => (true, format!("HTTP {code} to HEAD")),
+        _ => (true, format!("HTTP {code} to HEAD; the test delivery is a POST and may still be accepted")),
+    };
+    Check {
+        ok,
+        stage: Stage::Http,
+        detail,
+        status: Some(code),
+    }
+}
+
+/// An error of the TLS + HEAD stage, as a kind. The error's own text is only searched.
+fn judge_error(error: &reqwest::Error, https: bool) -> Check {
+    let (text, kind) = chain(error);
+    if error.is_connect() {
+        match kind {
+            Some(io::ErrorKind::ConnectionRefused) => {
+                return Check::fail(Stage::Tcp, "connection refused")
+            }
+            Some(io::ErrorKind::TimedOut) => {
+                return Check::fail(Stage::Tcp, "TCP connect timed out")
+            }
+            _ if https => return Check::fail(Stage::Tls, tls_detail(&text, kind)),
+            _ => return Check::fail(Stage::Tcp, tcp_detail(kind)),
+        }
+    }
+    let detail = if text.contains("closed before message completed")
+        || matches!(
+            kind,
+            Some(
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::UnexpectedEof
+            )
+        ) {
+        "the server closed the connection without answering HEAD"
+    } else if text.contains("invalid http")
+        || text.contains("parse")
+        || text.contains("invalid status")
+    {
+        "the answer to HEAD was not HTTP"
+    } else {
+        "HEAD failed"
+    };
+    Check::fail(Stage::Http, detail)
+}
+
+fn tls_detail(text: &str, kind: Option<io::ErrorKind>) -> &'static str {
+    let cert = |variant: &str| text.contains(&format!("invalid peer certificate: {variant}"));
+    if cert("unknownissuer") {
+        "TLS: certificate not trusted (unknown issuer, or self-signed)"
+    } else if cert("notvalidforname") || text.contains("certificate not valid for name") {
+        "TLS: certificate not valid for this host name"
+    } else if cert("expired") || text.contains("invalid peer certificate: certificate expired") {
+        "TLS: certificate expired"
+    } else if cert("notvalidyet")
+        || text.contains("invalid peer certificate: certificate not valid yet")
+    {
+        "TLS: certificate not valid yet"
+    } else if cert("revoked") {
+        "TLS: certificate revoked"
+    } else if text.contains("invalid peer certificate") {
+        "TLS: certificate rejected"
+    } else if text.contains("peer sent no certificates") {
+        "TLS: the server sent no certificate"
+    } else if text.contains("received fatal alert") {
+        "TLS: the server refused the handshake"
+    } else if text.contains("peer is incompatible") {
+        "TLS: no TLS version or cipher suite in common"
+    } else if text.contains("corrupt message") || text.contains("unexpected message") {
+        "TLS: the server did not answer in TLS (plain HTTP on an `https` URL?)"
+    } else if matches!(
+        kind,
+        Some(
+            io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+        )
+    ) {
+        "TLS: the server closed the connection during the handshake"
+    } else {
+        "TLS handshake failed"
+    }
+}
+
+/// An error's text with its causes, lower case (to search, never to show), and the kind of the
+/// first I/O error among them.
+fn chain(error: &(dyn std::error::Error + 'static)) -> (String, Option<io::ErrorKind>) {
+    let mut text = String::new();
+    let mut kind = None;
+    let mut next = Some(error);
+    while let Some(e) = next {
+        text.push_str(&e.to_string().to_ascii_lowercase());
+        text.push('\n');
+        if kind.is_none() {
+            kind = e.downcast_ref::<io::Error>().map(io::Error::kind);
+        }
+        next = e.source();
+    }
+    (text, kind)
+}
+
+/// The HTTP client of the TLS + HEAD stage: no proxy (the probe goes where Saleshandy would),
+/// no redirect, no pooled connection, and names resolved only to the address checked before.
+fn build_client(options: &ProbeOptions, pins: Pins) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .connect_timeout(options.timeout)
+        .timeout(options.timeout)
+        .dns_resolver(Arc::new(pins))
+        .user_agent(concat!(
+            "saleshandy-webhooks/",
+            env!("CARGO_PKG_VERSION"),
+            " (probe)"
+        ))
+        .build()
+        .map_err(|e| {
+            format!(
+                "the probe could not start its HTTP client ({})",
+                chain(&e).0.trim().replace('\n', ": ")
+            )
+        })
+}
+
+/// Names resolved by the probe, pinned to the address it connected to, so that the HTTP client
+/// neither looks them up again nor goes anywhere else.
+#[derive(Clone, Default)]
+struct Pins(Arc<Mutex<HashMap<String, SocketAddr>>>);
+
+impl Pins {
+    fn pin(&self, name: &str, addr: SocketAddr) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_ascii_lowercase(), addr);
+    }
+}
+
+impl Resolve for Pins {
+    fn resolve(&self, name: Name) -> Resolving {
+        let found = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&name.as_str().to_ascii_lowercase())
+            .copied();
+        let result = match found {
+            Some(addr) => Ok(Box::new(std::iter::once(addr)) as Addrs),
+            None => Err("a name the probe did not resolve".into()),
+        };
+        Box::pin(std::future::ready(result))
+    }
+}
+
+/// Whether a host is this machine: `localhost` and its subdomains, 127.0.0.0/8, `::1`.
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert!(judge_status(200).ok);
+        assert!(judge_status(404).ok);
+        assert!(judge_status(405).ok);
+        assert!(judge_status(501).ok);
+        assert!(!judge_status(301).ok);
+        assert!(!judge_status(500).ok);
+        assert!(!judge_status(503).ok);
+        assert_eq!(judge_status(503).status, Some(503));
+    }
+
+    #[test]
+    fn offline_checks_send_nothing_and_quote_nothing() {
+        for (raw, stage) in [
+            ("not a url ?token=s3cr3t", Stage::Url),
+            ("ftp://host.example/x?token=s3cr3t", Stage::Url),
+            ("https://10.1.2.3/x?token=s3cr3t", Stage::Host),
+            ("https://[fe80::1]/x?token=s3cr3t", Stage::Host),
+            ("https://printer.local/x?token=s3cr3t", Stage::Host),
+            ("http://localhost:1/x?token=s3cr3t", Stage::Host),
+            ("http://127.0.0.2/x?token=s3cr3t", Stage::Host),
+            ("http://[::1]/x?token=s3cr3t", Stage::Host),
+        ] {
+            let Err(check) = classify(raw, false) else {
+                panic!("{raw} passed")
+            };
+            assert_eq!(check.stage, stage, "{raw}");
+            assert!(!check.ok);
+            assert!(
+                !check.detail.contains("s3cr3t") && !check.detail.contains("token"),
+                "{}",
+                check.detail
+            );
+        }
+        assert!(classify("http://localhost:1/", true).is_ok());
+        assert!(classify("https://example.org/", false).is_ok());
+    }
+
+    #[test]
+    fn resolver_errors_become_kinds() {
+        let e = io::Error::other("failed to lookup address information: Name or service not known");
+        assert_eq!(dns_detail(&e), "DNS lookup failed: no such host");
+        let e = io::Error::other(
+            "failed to lookup address information: Temporary failure in name resolution",
+        );
+        assert!(dns_detail(&e).contains("temporary failure"));
+        assert_eq!(
+            dns_detail(&io::Error::other("secret.example.org: weird")),
+            "DNS lookup failed"
+        );
+    }
+
+    #[test]
+    fn tls_errors_become_kinds() {
+        let d = |t: &str| tls_detail(&t.to_ascii_lowercase(), Some(io::ErrorKind::InvalidData));
+        assert!(d("invalid peer certificate: UnknownIssuer").contains("not trusted"));
+        assert!(
+            d("invalid peer certificate: certificate not valid for name \"a.b\"; ...")
+                .contains("host name")
+        );
+        assert!(
+            d("invalid peer certificate: certificate expired: verification time 1")
+                .contains("expired")
+        );
+        assert!(d("received corrupt message of type InvalidContentType").contains("plain HTTP"));
+        assert_eq!(
+            tls_detail("", Some(io::ErrorKind::UnexpectedEof)),
+            "TLS: the server closed the connection during the handshake"
+        );
+    }
+}

@@ -1,0 +1,586 @@
+//! The live status report (`status`): human (terminal), JSON and Markdown. Secrets appear only
+//! as `(secret)`: the report holds no clear secret to begin with.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::status::{next_steps, Check, Drift, Failure, Health, Kind, NotChecked, Report, Summary};
+
+/// Version of the JSON shape; bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+/// The most characters the Markdown rendering may have (a GitHub comment takes 65,536).
+pub const MARKDOWN_LIMIT: usize = 65_000;
+
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const RED: &str = "\x1b[31m";
+const MAGENTA: &str = "\x1b[35m";
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
+
+/// Where the report comes from, for headings.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    pub state: &'a str,
+    pub endpoint: &'a str,
+    /// When the webhooks were read (RFC 3339).
+    pub checked_at: &'a str,
+    /// Whether `--update-state` recorded the report in the state.
+    pub state_updated: bool,
+}
+
+/// `Status: 5 checked: 1 ok, 1 paused, 1 failing, 1 drifted, 1 deleted, 0 unreadable.`
+pub fn summary_line(s: &Summary) -> String {
+    let mut line = format!(
+        "Status: {} checked: {} ok, {} paused, {} failing, {} drifted, {} deleted, {} unreadable",
+        s.checked, s.ok, s.paused, s.failing, s.drifted, s.deleted, s.unreadable
+    );
+    if s.unknown > 0 {
+        let _ = write!(
+            line,
+            "; {} unknown create{} not checked",
+            s.unknown,
+            if s.unknown == 1 { "" } else { "s" }
+        );
+    }
+    line.push('.');
+    line
+}
+
+fn sign(k: Kind) -> (&'static str, &'static str) {
+    match k {
+        Kind::Active => ("✓", GREEN),
+        Kind::Paused | Kind::Failing => ("!", YELLOW),
+        Kind::Drifted => ("~", YELLOW),
+        Kind::Deleted | Kind::Error => ("✗", RED),
+    }
+}
+
+struct Painter(bool);
+
+impl Painter {
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.0 {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// The one-line description after a webhook's name, e.g. `drifted: url; paused, id …`.
+fn headline(c: &Check) -> String {
+    match &c.health {
+        Health::Deleted => format!("deleted in Saleshandy (HTTP 404), id {}", c.id),
+        Health::Error { .. } => format!("could not be read, id {}", c.id),
+        Health::Live { status, drift, .. } => {
+            let mut parts = Vec::new();
+            if !drift.is_empty() {
+                let fields: Vec<&str> = drift.iter().map(|d| d.field).collect();
+                parts.push(format!("drifted: {}", fields.join(", ")));
+            }
+            parts.push(status.clone());
+            if c.is_failing() {
+                parts.push("last delivery failed".into());
+            }
+            format!("{}, id {}", parts.join("; "), c.id)
+        }
+    }
+}
+
+/// The report for a person at a terminal (or reading a CI log).
+pub fn human(report: &Report, ctx: &Context, color: bool) -> String {
+    let p = Painter(color);
+    let mut out = String::new();
+    let n = report.checks.len();
+    let _ = writeln!(
+        out,
+        "Live status of {n} webhook{} in {} ({}), read at {}\n",
+        if n == 1 { "" } else { "s" },
+        ctx.state,
+        ctx.endpoint,
+        ctx.checked_at
+    );
+    if report.checks.is_empty() && report.unknown.is_empty() {
+        let _ = writeln!(out, "  The state records no webhook: nothing to check.\n");
+    }
+    for c in &report.checks {
+        let (s, style) = sign(c.kind());
+        let _ = writeln!(
+            out,
+            "  {} {}  {}",
+            p.paint(style, s),
+            p.paint(BOLD, &c.name),
+            p.paint(DIM, &format!("({})", headline(c)))
+        );
+        if let Health::Live {
+            last_failure,
+            failed,
+            drift,
+            ..
+        } = &c.health
+        {
+            for d in drift {
+                if d.headers.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "      {}: {} → {}",
+                        d.field,
+                        p.paint(RED, &d.recorded),
+                        p.paint(GREEN, &d.live)
+                    );
+                    continue;
+                }
+                let _ = writeln!(out, "      {}:", d.field);
+                for h in &d.headers {
+                    let _ = writeln!(
+                        out,
+                        "        {}: {} → {}",
+                        h.name,
+                        p.paint(RED, &h.recorded),
+                        p.paint(GREEN, &h.live)
+                    );
+                }
+            }
+            if let Some(f) = last_failure {
+                let note = if *failed {
+                    ""
+                } else {
+                    " (deliveries succeeded since)"
+                };
+                let _ = writeln!(out, "      last failure: {}{note}", f.describe());
+            }
+        }
+        for step in next_steps(c) {
+            for (i, line) in wrap(&step, 88).iter().enumerate() {
+                let lead = if i == 0 { "→ " } else { "  " };
+                let _ = writeln!(out, "      {}", p.paint(style, &format!("{lead}{line}")));
+            }
+        }
+    }
+    for u in &report.unknown {
+        let _ = writeln!(
+            out,
+            "  {} {}  {}",
+            p.paint(MAGENTA, "?"),
+            p.paint(BOLD, &u.name),
+            p.paint(
+                DIM,
+                &format!("(unknown create since {}: no id, not checked)", u.since)
+            )
+        );
+        let _ = writeln!(
+            out,
+            "      {}",
+            p.paint(
+                MAGENTA,
+                "→ Resolve it with `state import` or `state rm`: `saleshandy-webhooks plan` says how."
+            )
+        );
+    }
+    out.push('\n');
+    let _ = writeln!(out, "{}", p.paint(BOLD, &summary_line(&report.summary)));
+    if ctx.state_updated {
+        let _ = writeln!(out, "Recorded the live status in {}.", ctx.state);
+    }
+    out
+}
+
+/// Greedy word wrap at `width` columns.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    format_version: u32,
+    state: &'a str,
+    endpoint: &'a str,
+    checked_at: &'a str,
+    summary: Summary,
+    /// Anything paused, failing, drifted, deleted or unreadable.
+    needs_attention: bool,
+    state_updated: bool,
+    webhooks: Vec<Webhook<'a>>,
+    /// Unknown creates: no id, so not checked.
+    unknown: &'a [NotChecked],
+}
+
+#[derive(Serialize)]
+struct Webhook<'a> {
+    name: &'a str,
+    id: &'a str,
+    health: Kind,
+    /// The live status (`active`, `paused`), `null` when deleted or unreadable.
+    status: Option<&'a str>,
+    failed: bool,
+    last_failure: Option<&'a Failure>,
+    drift: &'a [Drift],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    next_steps: Vec<String>,
+}
+
+/// The report as one JSON document (with a trailing newline).
+pub fn json(report: &Report, ctx: &Context) -> String {
+    let webhooks = report
+        .checks
+        .iter()
+        .map(|c| {
+            let (status, failed, last_failure, drift, error): (_, _, _, &[Drift], _) =
+                match &c.health {
+                    Health::Live {
+                        status,
+                        failed,
+                        last_failure,
+                        drift,
+                    } => (
+                        Some(status.as_str()),
+                        *failed,
+                        last_failure.as_ref(),
+                        drift,
+                        None,
+                    ),
+                    Health::Deleted => (None, false, None, &[], None),
+                    Health::Error { reason } => (None, false, None, &[], Some(reason.as_str())),
+                };
+            Webhook {
+                name: &c.name,
+                id: &c.id,
+                health: c.kind(),
+                status,
+                failed,
+                last_failure,
+                drift,
+                error,
+                next_steps: next_steps(c),
+            }
+        })
+        .collect();
+    let doc = Document {
+        format_version: FORMAT_VERSION,
+        state: ctx.state,
+        endpoint: ctx.endpoint,
+        checked_at: ctx.checked_at,
+        summary: report.summary,
+        needs_attention: report.summary.needs_attention(),
+        state_updated: ctx.state_updated,
+        webhooks,
+        unknown: &report.unknown,
+    };
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn emoji(k: Kind) -> &'static str {
+    match k {
+        Kind::Active => "✅",
+        Kind::Paused => "⏸️",
+        Kind::Failing => "⚠️",
+        Kind::Drifted => "✏️",
+        Kind::Deleted => "❌",
+        Kind::Error => "❓",
+    }
+}
+
+/// The report as a pull-request or issue comment: a table of every webhook, then the details
+/// of those that need attention. Always under [`MARKDOWN_LIMIT`] characters.
+pub fn markdown(report: &Report, ctx: &Context) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### Saleshandy webhooks: live status\n");
+    let _ = writeln!(
+        out,
+        "{} against {}, read at {}\n",
+        escape(ctx.state),
+        escape(ctx.endpoint),
+        escape(ctx.checked_at)
+    );
+    let _ = writeln!(out, "**{}**\n", summary_line(&report.summary));
+    if report.summary.needs_attention() {
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> Some webhooks need attention: the steps are below.\n"
+        );
+    }
+    let mut rows = Vec::new();
+    for c in &report.checks {
+        let (status, failure, drift) = match &c.health {
+            Health::Live {
+                status,
+                last_failure,
+                drift,
+                ..
+            } => (
+                status.clone(),
+                last_failure
+                    .as_ref()
+                    .map(Failure::describe)
+                    .unwrap_or_default(),
+                drift.iter().map(|d| d.field).collect::<Vec<_>>().join(", "),
+            ),
+            Health::Deleted => ("deleted (404)".into(), String::new(), String::new()),
+            Health::Error { .. } => ("unreadable".into(), String::new(), String::new()),
+        };
+        rows.push(format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            emoji(c.kind()),
+            escape(&c.name),
+            escape(&c.id),
+            escape(&status),
+            escape(&failure),
+            escape(&drift)
+        ));
+    }
+    for u in &report.unknown {
+        rows.push(format!(
+            "| ❔ | {} | | unknown create since {} (not checked) | | |\n",
+            escape(&u.name),
+            escape(&u.since)
+        ));
+    }
+    let details: Vec<String> = report.checks.iter().filter_map(detail).collect();
+    let budget = MARKDOWN_LIMIT - 500;
+    if !rows.is_empty() {
+        out.push_str(
+            "| | Webhook | Id | Status | Last failure | Drift |\n|---|---|---|---|---|---|\n",
+        );
+        let mut left = 0;
+        for r in &rows {
+            if out.chars().count() + r.chars().count() > budget {
+                left += 1;
+                continue;
+            }
+            out.push_str(r);
+        }
+        if left > 0 {
+            let _ = writeln!(out, "\n_{left} more webhooks left out to stay under GitHub's comment size; run `saleshandy-webhooks status` to see them all._");
+        }
+        out.push('\n');
+    }
+    if !details.is_empty() {
+        out.push_str("#### Details\n\n");
+        let mut left = 0;
+        for d in &details {
+            if left > 0 || out.chars().count() + d.chars().count() > budget {
+                left += 1;
+                continue;
+            }
+            out.push_str(d);
+        }
+        if left > 0 {
+            let _ = writeln!(out, "_Details of {left} webhook(s) left out to stay under GitHub's comment size; run `saleshandy-webhooks status` to see them._");
+        }
+    }
+    if ctx.state_updated {
+        let _ = writeln!(
+            out,
+            "_The live status was recorded in {}._",
+            escape(ctx.state)
+        );
+    }
+    out
+}
+
+/// The details of a webhook that needs attention.
+fn detail(c: &Check) -> Option<String> {
+    if !c.needs_attention() {
+        return None;
+    }
+    let kind = c.kind();
+    let mut out = format!(
+        "**{} {}** ({})\n\n",
+        emoji(kind),
+        escape(&c.name),
+        kind.as_str()
+    );
+    match &c.health {
+        Health::Live {
+            drift,
+            last_failure,
+            failed,
+            ..
+        } => {
+            if !drift.is_empty() {
+                out.push_str("| Field | Recorded | Live |\n|---|---|---|\n");
+                for d in drift {
+                    if d.headers.is_empty() {
+                        let _ = writeln!(
+                            out,
+                            "| {} | {} | {} |",
+                            d.field,
+                            escape(&d.recorded),
+                            escape(&d.live)
+                        );
+                    }
+                    for h in &d.headers {
+                        let _ = writeln!(
+                            out,
+                            "| header {} | {} | {} |",
+                            escape(&h.name),
+                            escape(&h.recorded),
+                            escape(&h.live)
+                        );
+                    }
+                }
+                out.push('\n');
+            }
+            if let Some(f) = last_failure {
+                let note = if *failed {
+                    ""
+                } else {
+                    " (deliveries succeeded since)"
+                };
+                let _ = writeln!(out, "Last failure: {}{note}\n", escape(&f.describe()));
+            }
+        }
+        Health::Error { reason } => {
+            let _ = writeln!(out, "Could not be read: {}\n", escape(reason));
+        }
+        Health::Deleted => {}
+    }
+    for step in next_steps(c) {
+        let _ = writeln!(out, "> {}\n", quote(&step));
+    }
+    Some(out)
+}
+
+/// Text for a block quote: commands stay code spans, markup cannot be injected.
+fn quote(s: &str) -> String {
+    s.replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
+}
+
+/// Escapes text so that it cannot break the table or inject markup.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' | '*' | '_' | '[' | ']' | '#' | '\\' | '`' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::State;
+
+    fn report() -> Report {
+        let checks = vec![
+            Check {
+                name: "Ok".into(),
+                id: "a".into(),
+                url: "https://x".into(),
+                health: Health::Live {
+                    status: "active".into(),
+                    failed: false,
+                    last_failure: None,
+                    drift: vec![],
+                },
+            },
+            Check {
+                name: "Edited | <b>".into(),
+                id: "b".into(),
+                url: "(secret)".into(),
+                health: Health::Live {
+                    status: "paused".into(),
+                    failed: true,
+                    last_failure: Some(Failure {
+                        failed_at: "2026-11-27T10:00:00Z".into(),
+                        status_code: Some(502),
+                        message: "Bad Gateway".into(),
+                    }),
+                    drift: vec![Drift {
+                        field: "url",
+                        recorded: "(secret)".into(),
+                        live: "(secret, changed)".into(),
+                        headers: vec![],
+                    }],
+                },
+            },
+        ];
+        Report::new(checks, &State::new())
+    }
+
+    fn ctx() -> Context<'static> {
+        Context {
+            state: "w.state.json",
+            endpoint: "https://open-api.saleshandy.com",
+            checked_at: "2026-11-28T00:00:00Z",
+            state_updated: false,
+        }
+    }
+
+    #[test]
+    fn human_has_a_line_per_webhook_and_a_summary() {
+        let text = human(&report(), &ctx(), false);
+        assert!(text.contains("  ✓ Ok  (active, id a)"), "{text}");
+        assert!(
+            text.contains("  ~ Edited | <b>  (drifted: url; paused, id b)"),
+            "{text}"
+        );
+        assert!(text.contains("url: (secret) → (secret, changed)"), "{text}");
+        assert!(
+            text.contains("last failure: 2026-11-27T10:00:00Z: HTTP 502, Bad Gateway"),
+            "{text}"
+        );
+        assert!(text.contains("Make sure its URL answers"), "{text}");
+        assert!(
+            text.contains(
+                "Status: 2 checked: 1 ok, 1 paused, 0 failing, 1 drifted, 0 deleted, 0 unreadable."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains('\x1b'));
+        assert!(human(&report(), &ctx(), true).contains('\x1b'));
+    }
+
+    #[test]
+    fn markdown_escapes_names_and_details_problems() {
+        let text = markdown(&report(), &ctx());
+        assert!(
+            text.contains("| ✏️ | Edited \\| &lt;b&gt; | b | paused |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| url | (secret) | (secret, changed) |"),
+            "{text}"
+        );
+        assert!(!text.contains("**✅ Ok**"), "{text}");
+    }
+
+    #[test]
+    fn json_is_one_document() {
+        let v: serde_json::Value = serde_json::from_str(&json(&report(), &ctx())).unwrap();
+        assert_eq!(v["webhooks"][1]["health"], "drifted");
+        assert_eq!(v["webhooks"][1]["last_failure"]["status_code"], 502);
+        assert_eq!(v["summary"]["paused"], 1);
+        assert_eq!(v["needs_attention"], true);
+    }
+}

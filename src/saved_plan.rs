@@ -1,0 +1,214 @@
+//! Saved plans: `plan --out FILE` then `apply FILE` applies exactly what was reviewed.
+//!
+//! A saved plan names the state it was made against (lineage, serial, and whether it existed)
+//! and digests of the config: the content with secrets masked, and each secret's fingerprint.
+//! Applying refuses when any of these no longer match. Every apply that writes the state moves
+//! its serial on, so a saved plan can be applied only once — also one made before any state
+//! existed, which Terraform lets through twice (hashicorp/terraform#24078).
+
+use std::collections::BTreeMap;
+
+use miette::Diagnostic;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::config::Config;
+use crate::plan::{Plan, Summary};
+use crate::state::{Sent, State, Stored};
+
+/// The saved-plan format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+const KIND: &str = "saleshandy-webhooks-plan";
+
+/// A plan on disk. Holds no secret value: only fingerprints keyed by the state's lineage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedPlan {
+    pub kind: String,
+    pub format_version: u32,
+    /// The config file the plan was made from (for messages only).
+    pub config: String,
+    pub state: StateRef,
+    /// SHA-256 of the desired webhooks with secret values masked.
+    pub config_digest: String,
+    /// Fingerprint of every secret value, by `webhook name/field`.
+    pub secrets: BTreeMap<String, String>,
+    /// The webhooks to create, in order.
+    pub creates: Vec<String>,
+    pub summary: Summary,
+}
+
+/// The state a plan was made against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateRef {
+    pub lineage: String,
+    pub serial: u64,
+    /// False when the plan was made before any state file existed.
+    pub existed: bool,
+}
+
+/// Why a saved plan cannot be applied any more.
+#[derive(Debug, Error, Diagnostic, PartialEq)]
+pub enum Stale {
+    #[error("this plan was made before any state existed, and `{state}` exists now: the plan was already applied, or another apply ran")]
+    #[diagnostic(code(saved_plan::already_applied), help("make a new plan with `plan --out FILE`; applying this one again could create webhooks twice"))]
+    StateAppeared { state: String },
+
+    #[error("the state `{state}` changed since this plan was made (serial {planned} → {now}): the plan was already applied, or another apply ran")]
+    #[diagnostic(
+        code(saved_plan::state_changed),
+        help("make a new plan with `plan --out FILE` and review it; nothing was sent")
+    )]
+    StateChanged {
+        state: String,
+        planned: u64,
+        now: u64,
+    },
+
+    #[error(
+        "this plan was made for another state (lineage {planned}), not `{state}` (lineage {now})"
+    )]
+    #[diagnostic(code(saved_plan::other_state), help("apply it with the state it was made against (--state FILE), or make a new plan; nothing was sent"))]
+    OtherState {
+        state: String,
+        planned: String,
+        now: String,
+    },
+
+    #[error("the state `{state}` that this plan was made against has disappeared")]
+    #[diagnostic(
+        code(saved_plan::state_missing),
+        help("restore the state file, or make a new plan; nothing was sent")
+    )]
+    StateMissing { state: String },
+
+    #[error("the config changed since this plan was made")]
+    #[diagnostic(code(saved_plan::config_changed), help("make a new plan from the current config with `plan --out FILE` and review it; nothing was sent"))]
+    ConfigChanged,
+
+    #[error(
+        "the secret value of {which} from the environment is not the one this plan was made with"
+    )]
+    #[diagnostic(code(saved_plan::secret_changed), help("run apply with the same environment as plan (the same secret values), or make a new plan; nothing was sent"))]
+    SecretChanged { which: String },
+}
+
+impl SavedPlan {
+    /// Saves `plan`, made from `config` against `state`.
+    pub fn new(
+        config_name: &str,
+        config: &Config,
+        state: &State,
+        existed: bool,
+        plan: &Plan,
+    ) -> SavedPlan {
+        let (config_digest, secrets) = digest(config, &state.lineage);
+        SavedPlan {
+            kind: KIND.into(),
+            format_version: FORMAT_VERSION,
+            config: config_name.into(),
+            state: StateRef {
+                lineage: state.lineage.clone(),
+                serial: state.serial,
+                existed,
+            },
+            config_digest,
+            secrets,
+            creates: plan.creates().map(|e| e.name.clone()).collect(),
+            summary: plan.summary,
+        }
+    }
+
+    /// Checks that the plan still describes `config` and `state` (named `state_name`).
+    pub fn check(
+        &self,
+        config: &Config,
+        state: &State,
+        existed: bool,
+        state_name: &str,
+    ) -> Result<(), Stale> {
+        let s = || state_name.to_string();
+        match (self.state.existed, existed) {
+            (false, true) => return Err(Stale::StateAppeared { state: s() }),
+            (true, false) => return Err(Stale::StateMissing { state: s() }),
+            (true, true) if state.lineage != self.state.lineage => {
+                return Err(Stale::OtherState {
+                    state: s(),
+                    planned: self.state.lineage.clone(),
+                    now: state.lineage.clone(),
+                })
+            }
+            (true, true) if state.serial != self.state.serial => {
+                return Err(Stale::StateChanged {
+                    state: s(),
+                    planned: self.state.serial,
+                    now: state.serial,
+                })
+            }
+            _ => {}
+        }
+        // A first run's plan keys its fingerprints with the lineage it chose.
+        let (config_digest, secrets) = digest(config, &self.state.lineage);
+        if config_digest != self.config_digest {
+            return Err(Stale::ConfigChanged);
+        }
+        if let Some(which) = self
+            .secrets
+            .iter()
+            .find(|(k, v)| secrets.get(*k) != Some(*v))
+            .map(|(k, _)| k.clone())
+        {
+            return Err(Stale::SecretChanged { which });
+        }
+        Ok(())
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// Parses a saved plan; the error says what is wrong.
+    pub fn parse(text: &str) -> Result<SavedPlan, String> {
+        let plan: SavedPlan = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if plan.kind != KIND {
+            return Err(format!("`kind` is `{}`, not `{KIND}`", plan.kind));
+        }
+        if plan.format_version > FORMAT_VERSION {
+            return Err(format!(
+                "format version {} is newer than this build reads ({FORMAT_VERSION})",
+                plan.format_version
+            ));
+        }
+        Ok(plan)
+    }
+}
+
+/// The config's digest with secrets masked, and the fingerprint of each secret.
+fn digest(config: &Config, lineage: &str) -> (String, BTreeMap<String, String>) {
+    let mut secrets = BTreeMap::new();
+    let mut masked: Vec<(String, Sent)> = Vec::with_capacity(config.webhooks.len());
+    for w in &config.webhooks {
+        let mut sent = Sent::from_webhook(w, lineage);
+        let mut mask = |field: String, v: &mut Stored| {
+            if let Stored::Secret(f) = v {
+                secrets.insert(field, f.fingerprint.clone());
+                *v = Stored::Plain(crate::secret::REDACTED.into());
+            }
+        };
+        mask(format!("{}/url", w.name), &mut sent.url);
+        for (k, v) in sent.headers.iter_mut() {
+            mask(format!("{}/headers/{k}", w.name), v);
+        }
+        masked.push((w.name.clone(), sent));
+    }
+    let bytes = serde_json::to_vec(&masked).unwrap_or_default();
+    let hex: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (format!("sha256:{hex}"), secrets)
+}

@@ -1,0 +1,796 @@
+//! `status`: reads every webhook the state knows and reports live status and drift.
+//!
+//! The comparison is pure ([`compare`]), and so are the report ([`Report::new`]), the next
+//! steps ([`next_steps`]) and the state update ([`record`]); only [`check_all`] talks to the
+//! API, with bounded concurrency.
+//!
+//! Live header values and URLs may hold secrets the API returns in clear: a value is shown
+//! only where the state holds it in clear too; anything else is `(secret)`, and secrets are
+//! compared by their keyed fingerprint.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::api::{Api, GetOutcome, Live};
+use crate::secret::{fingerprint, Secret, REDACTED};
+use crate::state::{LastFailure, LiveCheck, Recorded, State, Stored};
+
+/// The status Saleshandy reports for a webhook that delivers.
+pub const ACTIVE: &str = "active";
+/// The status `--update-state` records for a webhook the API no longer knows (404).
+pub const DELETED: &str = "deleted";
+
+/// What was found for one recorded webhook.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Health {
+    /// It exists; `drift` lists fields edited in Saleshandy since it was recorded.
+    Live {
+        status: String,
+        failed: bool,
+        last_failure: Option<Failure>,
+        drift: Vec<Drift>,
+    },
+    /// The API answered 404: deleted in Saleshandy.
+    Deleted,
+    /// It could not be read.
+    Error { reason: String },
+}
+
+/// The last failed delivery the API reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    pub failed_at: String,
+    /// The destination's HTTP status; `None` (or 0) when it did not answer.
+    pub status_code: Option<u16>,
+    pub message: String,
+}
+
+impl Failure {
+    /// `2026-11-27T10:00:00Z: HTTP 500, Internal Server Error` (or `no HTTP answer`).
+    pub fn describe(&self) -> String {
+        let code = match self.status_code {
+            Some(c) if c > 0 => format!("HTTP {c}"),
+            _ => "no HTTP answer".to_string(),
+        };
+        let at = if self.failed_at.is_empty() {
+            "at an unreported time"
+        } else {
+            &self.failed_at
+        };
+        let message = one_line(&self.message, 200);
+        if message.is_empty() {
+            format!("{at}: {code}")
+        } else {
+            format!("{at}: {code}, {message}")
+        }
+    }
+}
+
+/// A field that no longer matches what the state recorded. Secrets show as `(secret)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Drift {
+    /// `name`, `url`, `events` or `headers`.
+    pub field: &'static str,
+    pub recorded: String,
+    pub live: String,
+    /// For `headers`: each header that differs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<HeaderDrift>,
+}
+
+/// One header that differs: `(absent)` on the side that lacks it, `(removed)` live when it
+/// was deleted in Saleshandy, `(secret)`/`(secret, changed)` for secret values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeaderDrift {
+    pub name: String,
+    pub recorded: String,
+    pub live: String,
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub name: String,
+    pub id: String,
+    /// The recorded URL as it may be shown (`(secret)` for a secret one).
+    pub url: String,
+    pub health: Health,
+}
+
+/// The one word that sums a check up, most serious first when several apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// The API answered 404.
+    Deleted,
+    /// It could not be read.
+    Error,
+    /// Edited in Saleshandy.
+    Drifted,
+    /// Not active: delivers nothing.
+    Paused,
+    /// Active, but its last delivery failed.
+    Failing,
+    /// Active, its last delivery did not fail, and as recorded.
+    Active,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Deleted => "deleted",
+            Kind::Error => "error",
+            Kind::Drifted => "drifted",
+            Kind::Paused => "paused",
+            Kind::Failing => "failing",
+            Kind::Active => "active",
+        }
+    }
+}
+
+impl Check {
+    /// Not active (paused or any other status than `active`).
+    pub fn is_paused(&self) -> bool {
+        matches!(&self.health, Health::Live { status, .. } if status != ACTIVE)
+    }
+
+    /// Active, but its last delivery failed.
+    pub fn is_failing(&self) -> bool {
+        matches!(&self.health, Health::Live { status, failed: true, .. } if status == ACTIVE)
+    }
+
+    pub fn is_drifted(&self) -> bool {
+        matches!(&self.health, Health::Live { drift, .. } if !drift.is_empty())
+    }
+
+    /// The most serious of what applies.
+    pub fn kind(&self) -> Kind {
+        match &self.health {
+            Health::Deleted => Kind::Deleted,
+            Health::Error { .. } => Kind::Error,
+            Health::Live { .. } if self.is_drifted() => Kind::Drifted,
+            Health::Live { .. } if self.is_paused() => Kind::Paused,
+            Health::Live { .. } if self.is_failing() => Kind::Failing,
+            Health::Live { .. } => Kind::Active,
+        }
+    }
+
+    /// Whether this webhook needs attention: paused, failing, drifted, deleted or unreadable.
+    pub fn needs_attention(&self) -> bool {
+        self.kind() != Kind::Active
+    }
+}
+
+/// What a person should do about a check, one step per problem; empty when all is well.
+pub fn next_steps(c: &Check) -> Vec<String> {
+    let (name, id) = (&c.name, &c.id);
+    let url = if c.url == REDACTED {
+        "its URL".to_string()
+    } else {
+        c.url.clone()
+    };
+    let mut steps = Vec::new();
+    match &c.health {
+        Health::Deleted => steps.push(format!(
+            "Webhook {id} no longer exists in Saleshandy. Run `saleshandy-webhooks state rm \"{name}\"` to forget it: the next apply creates it again if it is still in the config (remove it from the config if it should stay deleted)."
+        )),
+        Health::Error { reason } => steps.push(format!(
+            "It could not be read ({reason}). Run status again; if it persists, check --api-url and the network."
+        )),
+        Health::Live { drift, .. } => {
+            if drift.iter().any(|d| d.field == "name") {
+                steps.push(format!(
+                    "It was renamed in Saleshandy. Rename it back to `{name}` there (the config's name is its identity for this tool)."
+                ));
+            }
+            if drift.iter().any(|d| d.field != "name") {
+                steps.push(format!(
+                    "It was edited in Saleshandy. Either undo the edit there, so that it matches the config again; or, to keep it, edit the config to match, then run `saleshandy-webhooks state rm \"{name}\"` and `saleshandy-webhooks state import \"{name}\" {id}` to record it as it is now."
+                ));
+            }
+            if c.is_paused() {
+                steps.push(format!(
+                    "It is paused and delivers nothing. Make sure {url} answers, then resume it in Saleshandy (Settings → Integrations → Webhooks)."
+                ));
+            } else if c.is_failing() {
+                steps.push(format!(
+                    "Its last delivery failed: check that {url} accepts Saleshandy's deliveries (it may be paused if failures go on)."
+                ));
+            }
+        }
+    }
+    steps
+}
+
+/// Compares a live webhook with what the state recorded as sent under `name`.
+pub fn compare(name: &str, recorded: &Recorded, live: &Live, lineage: &str) -> Vec<Drift> {
+    let mut drift = Vec::new();
+    if live.name != name {
+        drift.push(Drift {
+            field: "name",
+            recorded: name.to_string(),
+            live: live.name.clone(),
+            headers: Vec::new(),
+        });
+    }
+    let sent = &recorded.sent;
+    if !same(&sent.url, &live.webhook_url, lineage) {
+        drift.push(Drift {
+            field: "url",
+            recorded: sent.url.shown().to_string(),
+            live: shown_like(&sent.url, &live.webhook_url),
+            headers: Vec::new(),
+        });
+    }
+    let mut live_events: Vec<&str> = live.webhook_event.iter().map(String::as_str).collect();
+    live_events.sort_unstable();
+    live_events.dedup();
+    if sent.event_set() != live_events {
+        let list = |e: &[&str]| {
+            if e.is_empty() {
+                "(none)".to_string()
+            } else {
+                e.join(", ")
+            }
+        };
+        drift.push(Drift {
+            field: "events",
+            recorded: list(&sent.event_set()),
+            live: list(&live_events),
+            headers: Vec::new(),
+        });
+    }
+    if let Some(d) = header_drift(recorded, live, lineage) {
+        drift.push(d);
+    }
+    drift
+}
+
+/// The headers that differ, each side listing only those, by lower-cased name order.
+fn header_drift(recorded: &Recorded, live: &Live, lineage: &str) -> Option<Drift> {
+    // name (lower case) → (spelling, value)
+    let ours: BTreeMap<String, (&str, &Stored)> = recorded
+        .sent
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), (k.as_str(), v)))
+        .collect();
+    let theirs: BTreeMap<String, (&str, &str)> = live
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), (k.as_str(), v.as_str())))
+        .collect();
+    let mut names: Vec<&String> = ours.keys().chain(theirs.keys()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut headers = Vec::new();
+    let mut differ = |name: &str, recorded: String, live: String| {
+        headers.push(HeaderDrift {
+            name: name.to_string(),
+            recorded,
+            live,
+        })
+    };
+    for key in names {
+        match (ours.get(key), theirs.get(key)) {
+            (Some((spelt, stored)), Some((_, value))) if !same(stored, value, lineage) => {
+                let value = match stored {
+                    Stored::Plain(_) => (*value).to_string(),
+                    Stored::Secret(_) => "(secret, changed)".to_string(),
+                };
+                differ(spelt, stored.shown().to_string(), value);
+            }
+            (Some(_), Some(_)) => {}
+            (Some((spelt, stored)), None) => {
+                differ(spelt, stored.shown().to_string(), "(removed)".into());
+            }
+            // A header added in Saleshandy may hold a secret: never show its value.
+            (None, Some((spelt, _))) => differ(spelt, "(absent)".into(), REDACTED.into()),
+            (None, None) => {}
+        }
+    }
+    let side = |f: fn(&HeaderDrift) -> &str| {
+        headers
+            .iter()
+            .map(|h| format!("{}: {}", h.name, f(h)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if headers.is_empty() {
+        return None;
+    }
+    let (recorded, live) = (side(|h| &h.recorded), side(|h| &h.live));
+    Some(Drift {
+        field: "headers",
+        recorded,
+        live,
+        headers,
+    })
+}
+
+/// Whether a live value equals a stored one (by fingerprint for secrets).
+fn same(stored: &Stored, live: &str, lineage: &str) -> bool {
+    match stored {
+        Stored::Plain(s) => s == live,
+        Stored::Secret(f) => fingerprint(lineage, &Secret::new(live.to_string())) == f.fingerprint,
+    }
+}
+
+/// A live value shown as the stored one is: masked when that one is a secret.
+fn shown_like(stored: &Stored, live: &str) -> String {
+    match stored {
+        Stored::Plain(_) => live.to_string(),
+        Stored::Secret(_) => "(secret, changed)".to_string(),
+    }
+}
+
+/// The first `max` characters of `text`, on one line.
+fn one_line(text: &str, max: usize) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = joined.chars().take(max).collect();
+    if cut.len() < joined.len() {
+        cut.push('…');
+    }
+    cut
+}
+
+/// What a live read of one webhook means, as a [`Health`].
+pub fn health(name: &str, recorded: &Recorded, outcome: GetOutcome, lineage: &str) -> Health {
+    match outcome {
+        GetOutcome::Found(live) => Health::Live {
+            status: live
+                .status
+                .clone()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| ACTIVE.into()),
+            failed: live.failed.unwrap_or(false),
+            last_failure: live.last_failure.as_ref().map(|f| Failure {
+                failed_at: f.failed_at.clone().unwrap_or_default(),
+                status_code: f.status_code,
+                message: f.message.clone().unwrap_or_default(),
+            }),
+            drift: compare(name, recorded, &live, lineage),
+        },
+        GetOutcome::NotFound => Health::Deleted,
+        GetOutcome::Unauthorized { status, message } => Health::Error {
+            reason: format!("HTTP {status}: {message}"),
+        },
+        GetOutcome::Failed { reason } => Health::Error { reason },
+    }
+}
+
+/// The API refused the key: the whole run stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub status: u16,
+    pub message: String,
+}
+
+/// Reads every recorded webhook, at most `parallelism` at once; rows in name order. Stops
+/// sending at the first 401/403, and returns it.
+pub async fn check_all(
+    api: Arc<Api>,
+    state: &State,
+    parallelism: usize,
+) -> Result<Vec<Check>, Refused> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
+    let refused = Arc::new(AtomicBool::new(false));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, recorded) in state.webhooks.values().enumerate() {
+        let (api, limit, refused, id) = (
+            api.clone(),
+            limit.clone(),
+            refused.clone(),
+            recorded.id.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            if refused.load(Ordering::SeqCst) {
+                return (i, None);
+            }
+            let outcome = api.get(&id).await;
+            if matches!(outcome, GetOutcome::Unauthorized { .. }) {
+                refused.store(true, Ordering::SeqCst);
+            }
+            (i, Some(outcome))
+        });
+    }
+    let mut outcomes: Vec<Option<GetOutcome>> = (0..state.webhooks.len()).map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((i, Some(outcome))) = joined {
+            if let GetOutcome::Unauthorized { status, message } = outcome {
+                return Err(Refused { status, message });
+            }
+            if let Some(slot) = outcomes.get_mut(i) {
+                *slot = Some(outcome);
+            }
+        }
+    }
+    Ok(state
+        .webhooks
+        .iter()
+        .zip(outcomes)
+        .map(|((name, recorded), outcome)| Check {
+            name: name.clone(),
+            id: recorded.id.clone(),
+            url: recorded.sent.url.shown().to_string(),
+            health: match outcome {
+                Some(o) => health(name, recorded, o, &state.lineage),
+                None => Health::Error {
+                    reason: "the check did not finish".into(),
+                },
+            },
+        })
+        .collect())
+}
+
+/// How many webhooks are in each condition. Paused, failing and drifted may overlap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Webhooks read (every recorded one).
+    pub checked: usize,
+    /// Active, not failing, not drifted.
+    pub ok: usize,
+    pub paused: usize,
+    pub failing: usize,
+    pub drifted: usize,
+    pub deleted: usize,
+    /// Could not be read.
+    pub unreadable: usize,
+    /// Unknown creates in the state: no id, so not checked.
+    pub unknown: usize,
+}
+
+impl Summary {
+    /// Anything paused, failing, drifted, deleted or unreadable.
+    pub fn needs_attention(&self) -> bool {
+        self.paused + self.failing + self.drifted + self.deleted + self.unreadable > 0
+    }
+}
+
+/// A create whose answer was lost: it has no id, so it cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotChecked {
+    pub name: String,
+    pub since: String,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub checks: Vec<Check>,
+    pub unknown: Vec<NotChecked>,
+    pub summary: Summary,
+}
+
+impl Report {
+    pub fn new(checks: Vec<Check>, state: &State) -> Report {
+        let count = |f: &dyn Fn(&Check) -> bool| checks.iter().filter(|c| f(c)).count();
+        let summary = Summary {
+            checked: checks.len(),
+            ok: count(&|c| !c.needs_attention()),
+            paused: count(&Check::is_paused),
+            failing: count(&Check::is_failing),
+            drifted: count(&Check::is_drifted),
+            deleted: count(&|c| c.health == Health::Deleted),
+            unreadable: count(&|c| matches!(c.health, Health::Error { .. })),
+            unknown: state.unknown.len(),
+        };
+        let unknown = state
+            .unknown
+            .iter()
+            .map(|(name, u)| NotChecked {
+                name: name.clone(),
+                since: u.since.clone(),
+            })
+            .collect();
+        Report {
+            checks,
+            unknown,
+            summary,
+        }
+    }
+}
+
+/// Records what the checks found in `state`: each webhook's live status (`deleted` after a
+/// 404) and a [`LiveCheck`] with `now`. Unreadable webhooks keep what was recorded; checks of
+/// names no longer recorded are dropped. Returns how many webhooks were updated.
+pub fn record(state: &mut State, checks: &[Check], now: &str) -> usize {
+    let mut updated = 0;
+    for c in checks {
+        let Some(recorded) = state.webhooks.get_mut(&c.name) else {
+            continue;
+        };
+        if recorded.id != c.id {
+            continue;
+        }
+        let entry = match &c.health {
+            Health::Error { .. } => continue,
+            Health::Deleted => {
+                recorded.status = DELETED.into();
+                LiveCheck {
+                    id: c.id.clone(),
+                    checked_at: now.to_string(),
+                    failed: false,
+                    last_failure: None,
+                    drift: Vec::new(),
+                }
+            }
+            Health::Live {
+                status,
+                failed,
+                last_failure,
+                drift,
+            } => {
+                recorded.status = status.clone();
+                LiveCheck {
+                    id: c.id.clone(),
+                    checked_at: now.to_string(),
+                    failed: *failed,
+                    last_failure: last_failure.as_ref().map(|f| LastFailure {
+                        failed_at: f.failed_at.clone(),
+                        status_code: f.status_code,
+                        message: f.message.clone(),
+                    }),
+                    drift: drift.iter().map(|d| d.field.to_string()).collect(),
+                }
+            }
+        };
+        state.checks.insert(c.name.clone(), entry);
+        updated += 1;
+    }
+    let webhooks = &state.webhooks;
+    state
+        .checks
+        .retain(|name, check| webhooks.get(name).is_some_and(|r| r.id == check.id));
+    updated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Fingerprint, Sent};
+
+    const LINEAGE: &str = "lineage-1";
+
+    fn secret(v: &str) -> Stored {
+        Stored::Secret(Fingerprint {
+            fingerprint: fingerprint(LINEAGE, &Secret::new(v.into())),
+        })
+    }
+
+    fn recorded() -> Recorded {
+        Recorded {
+            id: "69fb3ac1eda582171eb74826".into(),
+            sent: Sent {
+                url: Stored::Plain("https://example.org/hooks/sent".into()),
+                events: vec!["email-sent".into(), "email-opened".into()],
+                headers: [
+                    ("X-Source".to_string(), Stored::Plain("saleshandy".into())),
+                    ("Authorization".to_string(), secret("Bearer tok")),
+                ]
+                .into_iter()
+                .collect(),
+            },
+            status: "active".into(),
+            test_delivery: Some("succeeded".into()),
+            created_at: "2026-11-27T10:00:00Z".into(),
+        }
+    }
+
+    fn live() -> Live {
+        serde_json::from_value(serde_json::json!({
+            "id": "69fb3ac1eda582171eb74826",
+            "name": "Sent",
+            "webhookUrl": "https://example.org/hooks/sent",
+            "webhookEvent": ["email-opened", "email-sent"],
+            "headers": {"x-source": "saleshandy", "Authorization": "Bearer tok"},
+            "status": "active",
+            "failed": false,
+            "lastFailure": null
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_same_webhook_has_no_drift_whatever_the_order_and_case() {
+        assert_eq!(compare("Sent", &recorded(), &live(), LINEAGE), vec![]);
+    }
+
+    #[test]
+    fn every_edited_field_is_reported_and_secrets_stay_hidden() {
+        let mut l = live();
+        l.name = "Sent (edited)".into();
+        l.webhook_url = "https://evil.example/x".into();
+        l.webhook_event = vec!["email-sent".into()];
+        l.headers = [
+            ("X-Source".to_string(), "ui".to_string()),
+            ("Authorization".to_string(), "Bearer rotated".to_string()),
+            ("X-Added".to_string(), "hunter2".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        let drift = compare("Sent", &recorded(), &l, LINEAGE);
+        let fields: Vec<_> = drift.iter().map(|d| d.field).collect();
+        assert_eq!(fields, ["name", "url", "events", "headers"]);
+        assert_eq!(drift[1].live, "https://evil.example/x");
+        assert_eq!(drift[2].recorded, "email-opened, email-sent");
+        let h = &drift[3];
+        assert_eq!(
+            h.recorded,
+            "Authorization: (secret), X-Added: (absent), X-Source: saleshandy"
+        );
+        assert_eq!(
+            h.live,
+            "Authorization: (secret, changed), X-Added: (secret), X-Source: ui"
+        );
+        let all = format!("{drift:?}");
+        assert!(!all.contains("rotated") && !all.contains("hunter2") && !all.contains("tok"));
+    }
+
+    #[test]
+    fn a_secret_url_is_compared_by_fingerprint() {
+        let mut r = recorded();
+        r.sent.url = secret("https://example.org/hooks/sent");
+        assert!(compare("Sent", &r, &live(), LINEAGE).is_empty());
+        let mut l = live();
+        l.webhook_url = "https://example.org/other-secret".into();
+        let drift = compare("Sent", &r, &l, LINEAGE);
+        assert_eq!(
+            (drift[0].recorded.as_str(), drift[0].live.as_str()),
+            ("(secret)", "(secret, changed)")
+        );
+    }
+
+    fn check(health: Health) -> Check {
+        Check {
+            name: "Sent".into(),
+            id: "69fb3ac1eda582171eb74826".into(),
+            url: "https://example.org/hooks/sent".into(),
+            health,
+        }
+    }
+
+    fn live_health(status: &str, failed: bool, drift: Vec<Drift>) -> Health {
+        Health::Live {
+            status: status.into(),
+            failed,
+            last_failure: None,
+            drift,
+        }
+    }
+
+    #[test]
+    fn kinds_and_steps() {
+        let ok = check(live_health("active", false, vec![]));
+        assert_eq!(ok.kind(), Kind::Active);
+        assert!(next_steps(&ok).is_empty());
+        let paused = check(live_health("paused", true, vec![]));
+        assert_eq!(paused.kind(), Kind::Paused);
+        assert!(!paused.is_failing());
+        assert!(next_steps(&paused)[0].contains("resume it in Saleshandy"));
+        let failing = check(live_health("active", true, vec![]));
+        assert_eq!(failing.kind(), Kind::Failing);
+        let d = Drift {
+            field: "url",
+            recorded: "a".into(),
+            live: "b".into(),
+            headers: vec![],
+        };
+        let drifted = check(live_health("paused", false, vec![d]));
+        assert_eq!(drifted.kind(), Kind::Drifted);
+        assert_eq!(next_steps(&drifted).len(), 2);
+        assert!(next_steps(&drifted)[0].contains("state import \"Sent\" 69fb3ac1eda582171eb74826"));
+        let deleted = check(Health::Deleted);
+        assert!(next_steps(&deleted)[0].contains("state rm \"Sent\""));
+    }
+
+    #[test]
+    fn failures_describe_themselves() {
+        let f = Failure {
+            failed_at: "2026-11-27T10:00:00Z".into(),
+            status_code: Some(500),
+            message: "Internal\nServer Error".into(),
+        };
+        assert_eq!(
+            f.describe(),
+            "2026-11-27T10:00:00Z: HTTP 500, Internal Server Error"
+        );
+        let none = Failure {
+            failed_at: String::new(),
+            status_code: Some(0),
+            message: String::new(),
+        };
+        assert_eq!(none.describe(), "at an unreported time: no HTTP answer");
+    }
+
+    #[test]
+    fn record_updates_status_and_checks_and_drops_stale_ones() {
+        let mut state = State::new();
+        state.webhooks.insert("Sent".into(), recorded());
+        let mut other = recorded();
+        other.id = "69fb3ac1eda582171eb74827".into();
+        state.webhooks.insert("Gone".into(), other);
+        state.checks.insert(
+            "Forgotten".into(),
+            LiveCheck {
+                id: "x".into(),
+                checked_at: "t".into(),
+                failed: false,
+                last_failure: None,
+                drift: vec![],
+            },
+        );
+        let mut gone = check(Health::Deleted);
+        gone.name = "Gone".into();
+        gone.id = "69fb3ac1eda582171eb74827".into();
+        let paused = check(Health::Live {
+            status: "paused".into(),
+            failed: true,
+            last_failure: Some(Failure {
+                failed_at: "2026-11-27T10:00:00Z".into(),
+                status_code: Some(503),
+                message: "down".into(),
+            }),
+            drift: vec![Drift {
+                field: "events",
+                recorded: "a".into(),
+                live: "b".into(),
+                headers: vec![],
+            }],
+        });
+        assert_eq!(
+            record(&mut state, &[paused, gone], "2026-11-28T00:00:00Z"),
+            2
+        );
+        assert_eq!(state.webhooks["Sent"].status, "paused");
+        assert_eq!(state.webhooks["Gone"].status, "deleted");
+        let c = &state.checks["Sent"];
+        assert_eq!(c.drift, ["events"]);
+        assert_eq!(
+            c.last_failure.as_ref().map(|f| f.status_code),
+            Some(Some(503))
+        );
+        assert!(!state.checks.contains_key("Forgotten"));
+        let text = state.to_json();
+        assert_eq!(State::parse(&text, "s").unwrap(), state);
+    }
+
+    #[test]
+    fn summary_counts_overlapping_conditions() {
+        let state = State::new();
+        let d = Drift {
+            field: "url",
+            recorded: "a".into(),
+            live: "b".into(),
+            headers: vec![],
+        };
+        let report = Report::new(
+            vec![
+                check(live_health("active", false, vec![])),
+                check(live_health("paused", true, vec![d])),
+                check(live_health("active", true, vec![])),
+                check(Health::Deleted),
+                check(Health::Error { reason: "x".into() }),
+            ],
+            &state,
+        );
+        let s = report.summary;
+        assert_eq!(
+            (
+                s.checked,
+                s.ok,
+                s.paused,
+                s.failing,
+                s.drifted,
+                s.deleted,
+                s.unreadable
+            ),
+            (5, 1, 1, 1, 1, 1, 1)
+        );
+        assert!(s.needs_attention());
+    }
+}

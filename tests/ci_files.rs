@@ -1,0 +1,393 @@
+//! The CI files shipped for users to copy: the GitHub Actions workflow, the GitLab pipeline and
+//! the pre-commit hook parse, and have the steps they promise; the hook, run the way pre-commit
+//! runs it, validates a config. Also shell completions and `--version`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_yaml::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_saleshandy-webhooks");
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(relative: &str) -> Value {
+    let path = root().join(relative);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{relative} is not valid YAML: {e}"))
+}
+
+fn run(args: &[&str], dir: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn as_str(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+/// Whether a shell command line runs the tool's subcommand `sub`.
+fn runs(command: &str, sub: &str) -> bool {
+    command.contains(&format!("saleshandy-webhooks {sub}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitHub Actions
+
+/// A workflow step with the job it belongs to.
+struct Step<'a> {
+    job: &'a str,
+    job_if: &'a str,
+    step: &'a Value,
+}
+
+impl Step<'_> {
+    fn run(&self) -> &str {
+        as_str(&self.step["run"])
+    }
+    fn step_if(&self) -> &str {
+        as_str(&self.step["if"])
+    }
+}
+
+fn steps(workflow: &Value) -> Vec<Step<'_>> {
+    let jobs = workflow["jobs"].as_mapping().expect("`jobs` is a mapping");
+    let mut all = Vec::new();
+    for (name, job) in jobs {
+        for step in job["steps"].as_sequence().expect("each job has steps") {
+            all.push(Step {
+                job: as_str(name),
+                job_if: as_str(&job["if"]),
+                step,
+            });
+        }
+    }
+    all
+}
+
+fn list_has(v: &Value, wanted: &str) -> bool {
+    match v {
+        Value::Sequence(items) => items.iter().any(|i| as_str(i) == wanted),
+        Value::String(s) => s == wanted,
+        _ => false,
+    }
+}
+
+#[test]
+fn github_workflow_runs_on_pull_requests_and_pushes_to_main() {
+    let wf = load("examples/ci/github-actions.yml");
+    // YAML 1.2: `on` is a string key, not a boolean.
+    let on = &wf["on"];
+    assert!(on.is_mapping(), "the workflow has an `on` mapping");
+    assert!(on.get("pull_request").is_some(), "runs on pull requests");
+    assert!(
+        list_has(&on["push"]["branches"], "main"),
+        "runs on pushes to main"
+    );
+    // Least privilege by default.
+    assert_eq!(as_str(&wf["permissions"]["contents"]), "read");
+}
+
+#[test]
+fn github_workflow_validates_and_comments_the_plan_on_pull_requests() {
+    let wf = load("examples/ci/github-actions.yml");
+    let steps = steps(&wf);
+
+    let validate = steps
+        .iter()
+        .find(|s| runs(s.run(), "validate") && s.run().contains("--format github"))
+        .expect("a step runs `validate --format github`");
+    assert!(validate.job_if.contains("pull_request") || validate.job_if.is_empty());
+
+    let plan = steps
+        .iter()
+        .find(|s| runs(s.run(), "plan") && s.run().contains("--format markdown"))
+        .expect("a step runs `plan --format markdown`");
+    let plan_job = &wf["jobs"][plan.job];
+    assert!(
+        plan.job_if.contains("pull_request"),
+        "the plan job runs on pull requests"
+    );
+    assert_eq!(
+        as_str(&plan_job["permissions"]["pull-requests"]),
+        "write",
+        "the plan job may comment"
+    );
+    assert!(
+        plan.run().contains("plan.md"),
+        "the Markdown plan is saved to post it"
+    );
+    let comment = steps
+        .iter()
+        .filter(|s| s.job == plan.job)
+        .find(|s| {
+            let script = as_str(&s.step["with"]["script"]);
+            script.contains("plan.md")
+                && (script.contains("createComment") || script.contains("updateComment"))
+        })
+        .expect("a step posts plan.md as a pull-request comment");
+    assert!(as_str(&comment.step["uses"]).starts_with("actions/github-script@"));
+}
+
+#[test]
+fn github_workflow_applies_a_plan_saved_on_main_once() {
+    let wf = load("examples/ci/github-actions.yml");
+    let steps = steps(&wf);
+
+    let save = steps
+        .iter()
+        .find(|s| runs(s.run(), "plan") && s.run().contains("--out plan.json"))
+        .expect("a step saves a plan with `plan --out plan.json`");
+    assert!(save.run().contains("--detailed-exitcode"));
+    let apply = steps
+        .iter()
+        .find(|s| runs(s.run(), "apply"))
+        .expect("a step runs `apply`");
+    assert!(
+        apply.run().contains("saleshandy-webhooks apply plan.json"),
+        "apply applies the saved plan: {}",
+        apply.run()
+    );
+    assert!(apply.run().contains("--max-creates"));
+    assert_eq!(
+        save.job, apply.job,
+        "the plan is saved in the job that applies it"
+    );
+
+    // Apply only on main, never for a pull request.
+    assert!(
+        apply.job_if.contains("refs/heads/main") || apply.step_if().contains("refs/heads/main"),
+        "apply is guarded by an `if:` on refs/heads/main"
+    );
+    assert!(!apply.job_if.contains("== 'pull_request'"));
+    let job = &wf["jobs"][apply.job];
+    assert_eq!(as_str(&job["steps"][0]["with"]["ref"]), "main");
+
+    // One apply at a time, never cancelled.
+    let concurrency = &job["concurrency"];
+    assert!(
+        !as_str(&concurrency["group"]).is_empty(),
+        "apply has a concurrency group"
+    );
+    assert_eq!(concurrency["cancel-in-progress"], Value::Bool(false));
+    assert_eq!(as_str(&job["permissions"]["contents"]), "write");
+    assert!(as_str(&apply.step["env"]["SALESHANDY_API_KEY"]).contains("secrets.SALESHANDY_API_KEY"));
+
+    // The state is committed back even when the apply fails.
+    let commit = steps
+        .iter()
+        .filter(|s| s.job == apply.job)
+        .find(|s| s.run().contains("git push"))
+        .expect("the apply job commits the state back");
+    assert!(commit.step_if().contains("always()"));
+    assert!(commit.run().contains("WEBHOOKS_STATE"));
+}
+
+#[test]
+fn the_api_key_is_given_to_apply_alone() {
+    let wf = load("examples/ci/github-actions.yml");
+    let text = serde_yaml::to_string(&wf).expect("serialises");
+    assert_eq!(
+        text.matches("secrets.SALESHANDY_API_KEY").count(),
+        1,
+        "only the apply step gets the API key"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitLab
+
+#[test]
+fn gitlab_pipeline_validates_plans_and_applies() {
+    let ci = load("examples/ci/gitlab-ci.yml");
+    let script = |job: &str| -> String {
+        let job = &ci[job];
+        assert!(job.is_mapping(), "the pipeline has a `{job:?}` job");
+        job["script"]
+            .as_sequence()
+            .expect("a script list")
+            .iter()
+            .map(as_str)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let stages: Vec<&str> = ci["stages"]
+        .as_sequence()
+        .expect("stages")
+        .iter()
+        .map(as_str)
+        .collect();
+    assert_eq!(stages, ["validate", "plan", "apply"]);
+
+    assert!(runs(&script("validate"), "validate"));
+    let plan = script("plan");
+    assert!(runs(&plan, "plan") && plan.contains("--format markdown"));
+    assert!(plan.contains("merge_requests/$CI_MERGE_REQUEST_IID/notes"));
+
+    let apply = script("apply");
+    assert!(apply.contains("--out plan.json"));
+    assert!(apply.contains("saleshandy-webhooks apply plan.json"));
+    assert!(apply.contains("--max-creates"));
+    assert!(apply.contains("git push"));
+    let job = &ci["apply"];
+    assert!(as_str(&job["rules"][0]["if"]).contains("$CI_DEFAULT_BRANCH"));
+    assert!(
+        !as_str(&job["resource_group"]).is_empty(),
+        "one apply at a time"
+    );
+    assert_eq!(job["interruptible"], Value::Bool(false));
+}
+
+// ---------------------------------------------------------------------------------------------
+// pre-commit
+
+/// The hooks that run the tool.
+fn hooks() -> Vec<Value> {
+    let manifest = load(".pre-commit-hooks.yaml");
+    let hooks = manifest
+        .as_sequence()
+        .expect("the manifest is a list of hooks");
+    let ours: Vec<Value> = hooks
+        .iter()
+        .filter(|h| as_str(&h["entry"]).split_whitespace().next() == Some("saleshandy-webhooks"))
+        .cloned()
+        .collect();
+    assert!(!ours.is_empty(), "a hook's entry is saleshandy-webhooks");
+    ours
+}
+
+/// The command line pre-commit runs: `entry` split like a shell does, then `args`, then the
+/// staged files (unless `pass_filenames: false`), with the installed tool as the program.
+fn precommit_argv(hook: &Value, files: &[&str]) -> Vec<String> {
+    let mut argv: Vec<String> = as_str(&hook["entry"])
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    if let Some(args) = hook["args"].as_sequence() {
+        argv.extend(args.iter().map(|a| as_str(a).to_string()));
+    }
+    if hook["pass_filenames"] != Value::Bool(false) {
+        argv.extend(files.iter().map(|f| f.to_string()));
+    }
+    argv
+}
+
+#[test]
+fn precommit_hooks_are_defined_for_validate() {
+    for hook in hooks() {
+        let id = as_str(&hook["id"]);
+        assert!(!id.is_empty() && !as_str(&hook["name"]).is_empty());
+        let language = as_str(&hook["language"]);
+        assert!(
+            matches!(language, "rust" | "system"),
+            "{id}: language {language}"
+        );
+        let args = precommit_argv(&hook, &[]);
+        assert!(args.iter().any(|a| a == "validate"), "{id} runs validate");
+        // `validate -c FILE` takes one file: `files` names the default config alone.
+        assert_eq!(as_str(&hook["files"]), r"^webhooks\.yaml$", "{id}");
+    }
+    let languages: Vec<String> = hooks()
+        .iter()
+        .map(|h| as_str(&h["language"]).to_string())
+        .collect();
+    assert!(
+        languages.iter().any(|l| l == "rust"),
+        "a hook builds the tool"
+    );
+}
+
+#[test]
+fn precommit_hook_validates_a_config_the_way_precommit_calls_it() {
+    for hook in hooks() {
+        for (fixture, code) in [
+            ("tests/fixtures/good/minimal.yaml", 0),
+            ("tests/fixtures/bad/event-unknown.yaml", 1),
+        ] {
+            // pre-commit runs from the top of the repository, with paths relative to it, of
+            // the staged files that match `files`: here `webhooks.yaml`.
+            let repo = tempfile::tempdir().expect("temp dir");
+            std::fs::copy(root().join(fixture), repo.path().join("webhooks.yaml"))
+                .expect("copy the fixture");
+            let argv = precommit_argv(&hook, &["webhooks.yaml"]);
+            let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+            let out = run(&args, repo.path());
+            assert_eq!(
+                out.status.code(),
+                Some(code),
+                "{} on {fixture}: {argv:?}\nstdout: {}\nstderr: {}",
+                as_str(&hook["id"]),
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+            if code == 1 {
+                assert!(text(&out.stderr).contains("config::event_unknown"));
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Completions and --version
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = run(&["completions", shell], &root());
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        assert!(!script.is_empty(), "{shell}: empty script");
+        assert!(
+            script.contains("saleshandy-webhooks"),
+            "{shell}: no binary name"
+        );
+        for sub in ["validate", "plan", "apply", "completions"] {
+            assert!(script.contains(sub), "{shell}: no `{sub}`");
+        }
+    }
+}
+
+#[test]
+fn completions_refuse_an_unknown_shell() {
+    let out = run(&["completions", "tcsh"], &root());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("tcsh"));
+}
+
+#[test]
+fn version_names_the_version_and_the_commit() {
+    let out = run(&["--version"], &root());
+    assert_eq!(out.status.code(), Some(0));
+    let line = text(&out.stdout);
+    let expected = format!("saleshandy-webhooks {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&expected), "{line}");
+    let commit = line
+        .trim_end()
+        .strip_prefix(&expected)
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no commit in {line:?}"));
+    assert!(
+        commit == "unknown"
+            || commit
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b)),
+        "{commit:?}"
+    );
+    // The short flag too, and on a subcommand (propagated).
+    let short = run(&["-V"], &root());
+    assert_eq!(text(&short.stdout), line);
+    let sub = run(&["validate", "--version"], &root());
+    assert!(text(&sub.stdout).contains("(commit "));
+}
