@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 use serde::Serialize;
 
@@ -54,13 +55,49 @@ impl SourceFile {
 /// A diagnostic joined to the file it is about, so that miette can show the snippet.
 pub struct InFile<'a, D> {
     pub problem: &'a D,
-    source: NamedSource<Arc<str>>,
+    file: &'a SourceFile,
 }
 
 impl<'a, D> InFile<'a, D> {
-    pub fn new(problem: &'a D, file: &SourceFile) -> Self {
-        let source = NamedSource::new(file.name.clone(), file.text.clone()).with_language("yaml");
-        InFile { problem, source }
+    pub fn new(problem: &'a D, file: &'a SourceFile) -> Self {
+        InFile { problem, file }
+    }
+}
+
+/// Snippets are cut from a window of lines around the span, found with the line index, so
+/// that drawing many diagnostics of a large file stays linear (miette's own `str` source scans
+/// from the start of the text for every snippet). The window is then read by miette's `str`
+/// source, so the snippet is exactly what miette would draw.
+impl SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let len = self.text.len();
+        let start = span.offset().min(len);
+        let end = (span.offset() + span.len()).min(len);
+        let line_of = |offset: usize| self.line_starts.partition_point(|&s| s <= offset).max(1) - 1;
+        // One line more on each side than asked: miette's reader treats a span at the very
+        // start or end of its input specially.
+        let first = line_of(start).saturating_sub(before + 1);
+        let last = (line_of(end) + after + 2).min(self.line_starts.len() - 1);
+        let from = self.line_starts[first];
+        let to = self.line_starts.get(last + 1).copied().unwrap_or(len);
+        let window = &self.text[from..to];
+        let local = SourceSpan::new((start - from).into(), end - start);
+        let inner = window.read_span(&local, before, after)?;
+        let shifted = SourceSpan::new((inner.span().offset() + from).into(), inner.span().len());
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            shifted,
+            inner.line() + first,
+            inner.column(),
+            // miette counts the lines from the start of its input to the end of the context.
+            inner.line_count() + first,
+        )))
     }
 }
 
@@ -92,7 +129,7 @@ impl<D: Diagnostic> Diagnostic for InFile<'_, D> {
         self.problem.labels()
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        Some(self.file)
     }
 }
 
@@ -211,6 +248,39 @@ mod tests {
         assert_eq!(f.location(0), (1, 1));
         assert_eq!(f.location(3), (2, 1));
         assert_eq!(f.location(3 + "é€".len()), (2, 3));
+    }
+
+    #[test]
+    fn windowed_snippets_equal_what_miette_reads_from_the_whole_text() {
+        let text = "a: 1\nbb: 22\r\nccc: [x,\n  y]\n\nlast: é€\nend";
+        let file = SourceFile::new("f.yaml", text);
+        let boundaries: Vec<usize> = (0..=text.len())
+            .filter(|i| text.is_char_boundary(*i))
+            .collect();
+        for &start in &boundaries {
+            for &end in boundaries.iter().filter(|e| **e >= start).take(12) {
+                for (before, after) in [(0, 0), (1, 1), (2, 3)] {
+                    let span = SourceSpan::new(start.into(), end - start);
+                    let ours = file.read_span(&span, before, after).unwrap();
+                    let theirs = text.read_span(&span, before, after).unwrap();
+                    let key = |c: &dyn SpanContents| {
+                        (
+                            c.data().to_vec(),
+                            c.span().offset(),
+                            c.span().len(),
+                            c.line(),
+                            c.column(),
+                            c.line_count(),
+                        )
+                    };
+                    assert_eq!(
+                        key(&*ours),
+                        key(&*theirs),
+                        "span {start}..{end} context {before}/{after}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
