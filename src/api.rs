@@ -142,10 +142,20 @@ struct Pace {
 }
 
 impl Pace {
-    /// Waits until this account may send its next request.
+    /// Waits until this account may send its next request: after any hold from a 429, then
+    /// at its own slot under the rate ceiling, booked only once the hold is over so that
+    /// workers released together still go one slot apart.
     async fn wait(&self) {
         use tokio::time::{sleep_until, Instant};
-        if let Some(interval) = self.interval {
+        loop {
+            let held = *self.held_until.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(until) = held.filter(|u| *u > Instant::now()) {
+                sleep_until(until).await;
+                continue;
+            }
+            let Some(interval) = self.interval else {
+                return;
+            };
             let slot = {
                 let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
                 let slot = next.map_or_else(Instant::now, |n| n.max(Instant::now()));
@@ -153,13 +163,10 @@ impl Pace {
                 slot
             };
             sleep_until(slot).await;
-        }
-        // A 429 seen by another worker while this one waited holds it back too.
-        loop {
+            // A 429 seen by another worker meanwhile holds this one back too.
             let held = *self.held_until.lock().unwrap_or_else(|e| e.into_inner());
-            match held {
-                Some(until) if until > Instant::now() => sleep_until(until).await,
-                _ => return,
+            if held.is_none_or(|u| u <= Instant::now()) {
+                return;
             }
         }
     }

@@ -25,18 +25,23 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(Outcome::Failure) => ExitCode::from(1),
         Ok(Outcome::Changes) => ExitCode::from(2),
         Err(e) => {
-            let theme = if ui.color_stderr {
-                miette::GraphicalTheme::unicode()
-            } else {
-                miette::GraphicalTheme::unicode_nocolor()
-            };
-            let mut out = String::new();
-            let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
-            if handler.render_report(&mut out, &e).is_err() {
-                out = format!("error: {e}\n");
-            }
-            eprint!("{out}");
+            eprint!("{}", render_error(&e, ui));
             ExitCode::from(1)
         }
     }
+}
+
+/// An error as miette shows it, with its code, help and any source snippet.
+pub fn render_error(e: &crate::error::Error, ui: Ui) -> String {
+    let theme = if ui.color_stderr {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let mut out = String::new();
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    if handler.render_report(&mut out, e).is_err() {
+        out = format!("error: {e}\n");
+    }
+    out
 }

@@ -54,15 +54,20 @@ pub struct Report {
 }
 
 /// How an apply runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
-    /// Creates in flight at once.
+    /// Creates in flight at once for this account.
     pub parallelism: usize,
+    /// A limit shared with other accounts of the same run: each request holds a permit.
+    pub global: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { parallelism: 4 }
+        Options {
+            parallelism: 4,
+            global: None,
+        }
     }
 }
 
@@ -144,6 +149,7 @@ pub async fn apply(
     let one = |i: usize| {
         let webhook: &Webhook = creates[i];
         let (record, stop, unauthorized, lineage) = (&record, &stop, &unauthorized, &lineage);
+        let global = opts.global.as_ref();
         async move {
             let name = webhook.name.clone();
             if stop.load(Ordering::SeqCst) {
@@ -154,7 +160,13 @@ pub async fn apply(
                 sent: Sent::from_webhook(webhook, lineage),
                 since: now(),
             })?;
-            let (answer, done) = match send(api, &CreateBody::new(webhook)).await {
+            let permit = match global {
+                Some(g) => g.acquire().await.ok(),
+                None => None,
+            };
+            let outcome = send(api, &CreateBody::new(webhook)).await;
+            drop(permit);
+            let (answer, done) = match outcome {
                     CreateOutcome::Created { id, status, test_delivery } => (
                         Record::Created { name: name.clone(), id: id.clone(), status: status.clone(), test_delivery, created_at: now() },
                         Done::Created { id, status },

@@ -79,7 +79,7 @@ pub struct ApplyArgs {
     pub plan: Option<PathBuf>,
 
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub config: ConfigsArgs,
 
     #[command(flatten)]
     pub state: StateArgs,
@@ -155,7 +155,7 @@ pub enum StatusFormat {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub config: ConfigsArgs,
 
     #[command(flatten)]
     pub state: StateArgs,
@@ -297,6 +297,15 @@ pub struct ConfigArgs {
     pub config: PathBuf,
 }
 
+/// Where the configs are read from: one Saleshandy account per file.
+#[derive(Debug, Args)]
+pub struct ConfigsArgs {
+    /// A config file, or a directory of them (each `*.yaml` / `*.yml` in it); `-` reads
+    /// standard input. Repeat `-c` for several accounts: each has its own state and lock.
+    #[arg(short = 'c', long = "config", value_name = "FILE|DIR", default_value = "webhooks.yaml", action = clap::ArgAction::Append)]
+    pub configs: Vec<PathBuf>,
+}
+
 /// Where the state is read from.
 #[derive(Debug, Args)]
 pub struct StateArgs {
@@ -322,7 +331,7 @@ pub enum PlanFormat {
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub config: ConfigsArgs,
 
     #[command(flatten)]
     pub state: StateArgs,
@@ -354,7 +363,7 @@ pub struct PlanArgs {
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub config: ConfigsArgs,
 
     /// Fail on warnings too (plain http, hosts Saleshandy cannot reach).
     #[arg(long)]

@@ -159,6 +159,27 @@ pub enum Error {
     )]
     StatusRefused { status: u16, message: String },
 
+    #[error("the directory `{}` holds no config file (*.yaml, *.yml)", path.display())]
+    #[diagnostic(
+        code(config::empty_dir),
+        help("pass config files, or a directory that holds them, with -c")
+    )]
+    EmptyConfigDir { path: PathBuf },
+
+    #[error("{what} works with one config, and this run has several")]
+    #[diagnostic(
+        code(config::many_configs),
+        help("run it once per config (-c FILE); each config has its own state beside it")
+    )]
+    ManyConfigs { what: &'static str },
+
+    #[error("no API key: `{var}` (named by `apiKeyEnv` in `{config}`) is not set")]
+    #[diagnostic(
+        code(api::no_account_key),
+        help("export {var} with this account's key (Saleshandy → Settings → API), or remove `apiKeyEnv` to use SALESHANDY_API_KEY")
+    )]
+    MissingAccountKey { var: String, config: String },
+
     #[error("cannot write to standard output: {0}")]
     #[diagnostic(code(io::stdout))]
     Stdout(#[source] std::io::Error),

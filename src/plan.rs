@@ -100,6 +100,15 @@ impl Summary {
         }
     }
 
+    /// Adds another account's counts.
+    pub fn add(&mut self, other: &Summary) {
+        self.create += other.create;
+        self.unchanged += other.unchanged;
+        self.changed += other.changed;
+        self.orphaned += other.orphaned;
+        self.unknown += other.unknown;
+    }
+
     /// Whether anything needs a person (changed, orphaned or unknown).
     pub fn needs_person(&self) -> bool {
         self.changed + self.orphaned + self.unknown > 0

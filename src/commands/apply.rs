@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -9,7 +11,7 @@ use serde::Serialize;
 use crate::api::Api;
 use crate::apply::{self, Done, Report};
 use crate::cli::{ApiArgs, ApplyArgs, ApplyFormat};
-use crate::commands::{load_inputs, Outcome, Ui};
+use crate::commands::{load_inputs, Inputs, Outcome, Ui};
 use crate::error::Error;
 use crate::plan::plan;
 use crate::render::{self, Context};
@@ -20,11 +22,153 @@ use crate::secret::Secret;
 pub const SANDBOX_ENDPOINT: &str = "sandbox";
 
 pub fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
+    let files = args.config.files()?;
+    if files.len() > 1 && args.plan.is_some() {
+        return Err(Error::ManyConfigs {
+            what: "a saved plan",
+        });
+    }
+    if files.len() > 1 && args.state.state.is_some() {
+        return Err(Error::ManyConfigs { what: "--state" });
+    }
     let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
-    rt.block_on(run_async(args, ui))
+    rt.block_on(run_accounts(&files, args, ui))
 }
 
-async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
+/// One account, checked and planned, with its state locked, ready to apply.
+struct Prepared {
+    inputs: Inputs,
+    plan: crate::plan::Plan,
+    endpoint: String,
+    key: Secret,
+    state_name: String,
+}
+
+/// What became of one account's apply.
+struct Applied {
+    state_name: String,
+    endpoint: String,
+    result: Result<Report, Error>,
+}
+
+async fn run_accounts(files: &[PathBuf], args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
+    let many = files.len() > 1;
+    let human = args.format == ApplyFormat::Human;
+    // 1. Check and plan every account; nothing is sent until all are planned.
+    let mut prepared = Vec::new();
+    let mut failed_accounts = 0;
+    for file in files {
+        match prepare(file, args, ui) {
+            Ok(Some(p)) => prepared.push(p),
+            Ok(None) => {}
+            Err(e) if many => {
+                eprintln!("{}: {}", file.display(), crate::app::render_error(&e, ui));
+                failed_accounts += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let creates: usize = prepared.iter().map(|p| p.plan.summary.create).sum();
+    if creates == 0 {
+        return Ok(if failed_accounts > 0 {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        });
+    }
+    // 2. One approval for the whole run. A saved plan was reviewed when it was made.
+    let endpoints: Vec<&str> = prepared.iter().map(|p| p.endpoint.as_str()).collect();
+    if args.plan.is_none() && !args.auto_approve && !approved(creates, &endpoints.join(", "))? {
+        eprintln!("Apply cancelled: nothing was sent.");
+        return Ok(Outcome::Failure);
+    }
+    // 3. Every account at once, under one limit of requests in flight.
+    let sandbox = match args.sandbox {
+        true => Some(
+            sandbox::start(SandboxOptions::default())
+                .await
+                .map_err(Error::Runtime)?,
+        ),
+        false => None,
+    };
+    let base = sandbox
+        .as_ref()
+        .map_or_else(|| args.api.api_url.clone(), |s| s.url());
+    if human {
+        let target = if args.sandbox {
+            format!("the embedded sandbox ({base})")
+        } else {
+            endpoints.join(", ")
+        };
+        let accounts = if many {
+            format!(" for {} accounts", prepared.len())
+        } else {
+            String::new()
+        };
+        println!(
+            "\nCreating {creates} webhook{}{accounts} in {target}…",
+            if creates == 1 { "" } else { "s" }
+        );
+    }
+    let global = Arc::new(tokio::sync::Semaphore::new(args.parallelism.max(1)));
+    let progress = crate::progress::Reporter::new(creates, "creating", !human);
+    let runs = prepared
+        .into_iter()
+        .map(|p| execute(p, &base, args, global.clone(), &progress));
+    let applied = futures_util::future::join_all(runs).await;
+    progress.finish();
+    if let Some(sb) = sandbox {
+        sb.shutdown().await;
+    }
+    // 4. Results per account, in order, then the total.
+    let mut outcome = if failed_accounts > 0 {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    };
+    let mut total = Totals::default();
+    for a in &applied {
+        match &a.result {
+            Ok(report) => {
+                if human {
+                    print!("{}", results_text(report, &a.state_name, ui.color_stdout));
+                } else {
+                    print_json(report, &a.endpoint, &a.state_name, many)?;
+                }
+                let t = Totals::of(report);
+                let paused_fails = t.paused > 0 && args.require_active;
+                if t.failed + t.unknown + t.not_sent > 0 || paused_fails {
+                    outcome = Outcome::Failure;
+                    failed_accounts += 1;
+                }
+                total.add(&t);
+            }
+            Err(e) => {
+                eprintln!("{}: {}", a.state_name, crate::app::render_error(e, ui));
+                outcome = Outcome::Failure;
+                failed_accounts += 1;
+            }
+        }
+    }
+    if many && human {
+        let t = total;
+        println!(
+            "\nTotal over {} accounts ({failed_accounts} with failures): {} created ({} paused), {} failed, {} unknown, {} not sent.",
+            files.len(),
+            t.created,
+            t.paused,
+            t.failed,
+            t.unknown,
+            t.not_sent
+        );
+    }
+    Ok(outcome)
+}
+
+/// Loads, checks and plans one account, printing its plan. `None`: nothing to create.
+fn prepare(file: &Path, args: &ApplyArgs, ui: Ui) -> Result<Option<Prepared>, Error> {
+    let lock_timeout = Duration::from_secs(args.lock.lock_timeout);
+    let mut inputs = load_inputs(file, &args.state, ui, Some(lock_timeout))?;
     // Everything that can refuse the run is checked before anything is sent.
     let (endpoint, key) = if args.sandbox {
         (
@@ -32,21 +176,22 @@ async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
             Secret::new(SANDBOX_API_KEY.into()),
         )
     } else {
-        (endpoint_of(&args.api), api_key(&args.api)?)
+        (
+            endpoint_of(&args.api),
+            account_key(inputs.config.api_key_env.as_deref(), file, &args.api)?,
+        )
     };
-    let lock_timeout = Duration::from_secs(args.lock.lock_timeout);
-    let inputs = load_inputs(&args.config, &args.state, ui, Some(lock_timeout))?;
     let state_name = inputs.state_path.display().to_string();
     check_endpoint(&inputs.state, &state_name, &endpoint)?;
-    let mut inputs = inputs;
     let saved = match &args.plan {
         Some(path) => Some(read_saved(path)?),
         None => None,
     };
+    let human = args.format == ApplyFormat::Human;
     if let Some(saved) = &saved {
         if saved.creates.is_empty() {
             println!("The saved plan has nothing to create: no request was sent.");
-            return Ok(Outcome::Success);
+            return Ok(None);
         }
         saved.check(
             &inputs.config,
@@ -74,96 +219,134 @@ async fn run_async(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
             });
         }
     }
-    let ctx = Context {
-        config: inputs.file.name(),
-        state: &state_name,
-        state_exists: inputs.state_exists,
-    };
-    let human = args.format == ApplyFormat::Human;
     if human {
+        let ctx = Context {
+            config: inputs.file.name(),
+            state: &state_name,
+            state_exists: inputs.state_exists,
+        };
         let options = render::human::Options {
             color: ui.color_stdout,
             verbose: false,
         };
         print!("{}", render::human::render(&plan, &ctx, options));
     }
-    let creates = plan.summary.create;
-    if creates == 0 {
+    if plan.summary.create == 0 {
         if human {
             println!("\nNothing to create: no request was sent.");
         } else {
+            let empty = Report {
+                results: Vec::new(),
+                unauthorized: None,
+            };
             print_json(
-                &Report {
-                    results: Vec::new(),
-                    unauthorized: None,
-                },
+                &empty,
                 &endpoint,
                 &state_name,
+                args.config.configs.len() > 1,
             )?;
         }
-        return Ok(Outcome::Success);
+        return Ok(None);
     }
-    // A saved plan was reviewed when it was made: applying it is the approval.
-    if saved.is_none() && !args.auto_approve && !approved(creates, &endpoint)? {
-        eprintln!("Apply cancelled: nothing was sent.");
-        return Ok(Outcome::Failure);
+    Ok(Some(Prepared {
+        inputs,
+        plan,
+        endpoint,
+        key,
+        state_name,
+    }))
+}
+
+/// Applies one prepared account. Its errors are its own: other accounts go on.
+async fn execute(
+    p: Prepared,
+    base: &str,
+    args: &ApplyArgs,
+    global: Arc<tokio::sync::Semaphore>,
+    progress: &crate::progress::Reporter,
+) -> Applied {
+    let Prepared {
+        inputs,
+        plan,
+        endpoint,
+        key,
+        state_name,
+    } = p;
+    let result = async {
+        let api = Api::new(base, key, Duration::from_secs(args.api.timeout.max(1)))?
+            .with_max_rps(args.max_rps);
+        let mut state = inputs.state;
+        let options = apply::Options {
+            parallelism: args.parallelism.max(1),
+            global: Some(global),
+        };
+        let run = apply::Run {
+            api: &api,
+            endpoint: &endpoint,
+            options,
+            progress,
+        };
+        let report =
+            apply::apply(&inputs.config, &plan, &mut state, &inputs.state_path, run).await?;
+        Ok(report)
+    }
+    .await;
+    Applied {
+        state_name,
+        endpoint,
+        result,
+    }
+}
+
+/// Counts over the results of a run.
+#[derive(Default, Clone, Copy)]
+struct Totals {
+    created: usize,
+    paused: usize,
+    failed: usize,
+    unknown: usize,
+    not_sent: usize,
+}
+
+impl Totals {
+    fn of(report: &Report) -> Totals {
+        let mut t = Totals::default();
+        for (_, d) in &report.results {
+            match d {
+                Done::Created { .. } => {
+                    t.created += 1;
+                    t.paused += usize::from(d.is_paused());
+                }
+                Done::Failed { .. } => t.failed += 1,
+                Done::Unknown { .. } => t.unknown += 1,
+                Done::NotSent => t.not_sent += 1,
+            }
+        }
+        t
     }
 
-    let sandbox = match args.sandbox {
-        true => Some(
-            sandbox::start(SandboxOptions::default())
-                .await
-                .map_err(Error::Runtime)?,
-        ),
-        false => None,
-    };
-    let base = sandbox
-        .as_ref()
-        .map_or_else(|| args.api.api_url.clone(), |s| s.url());
-    let api = Api::new(&base, key, Duration::from_secs(args.api.timeout.max(1)))?
-        .with_max_rps(args.max_rps);
-    if human {
-        let target = if args.sandbox {
-            format!("the embedded sandbox ({base})")
-        } else {
-            endpoint.clone()
-        };
-        println!(
-            "\nCreating {creates} webhook{} in {target}…",
-            if creates == 1 { "" } else { "s" }
-        );
+    fn add(&mut self, o: &Totals) {
+        self.created += o.created;
+        self.paused += o.paused;
+        self.failed += o.failed;
+        self.unknown += o.unknown;
+        self.not_sent += o.not_sent;
     }
-    let mut state = inputs.state;
-    let options = apply::Options {
-        parallelism: args.parallelism.max(1),
-    };
-    let progress = crate::progress::Reporter::new(creates, "creating", !human);
-    let run = apply::Run {
-        api: &api,
-        endpoint: &endpoint,
-        options,
-        progress: &progress,
-    };
-    let report = apply::apply(&inputs.config, &plan, &mut state, &inputs.state_path, run).await?;
-    progress.finish();
-    if let Some(sb) = sandbox {
-        sb.shutdown().await;
+}
+
+/// The key of one account: from its config's `apiKeyEnv` variable when it names one, else
+/// from --api-key-file or SALESHANDY_API_KEY.
+pub fn account_key(var: Option<&str>, config: &Path, api: &ApiArgs) -> Result<Secret, Error> {
+    match var {
+        Some(var) => match std::env::var(var) {
+            Ok(k) if !k.trim().is_empty() => Ok(Secret::new(k.trim().to_string())),
+            _ => Err(Error::MissingAccountKey {
+                var: var.to_string(),
+                config: config.display().to_string(),
+            }),
+        },
+        None => api_key(api),
     }
-    if human {
-        print!("{}", results_text(&report, &state_name, ui.color_stdout));
-    } else {
-        print_json(&report, &endpoint, &state_name)?;
-    }
-    let failed = report
-        .results
-        .iter()
-        .any(|(_, d)| !matches!(d, Done::Created { .. }));
-    let paused = report.results.iter().any(|(_, d)| d.is_paused());
-    Ok(if failed || (paused && args.require_active) {
-        Outcome::Failure
-    } else {
-        Outcome::Success
-    })
 }
 
 /// Reads a plan saved by `plan --out`.
@@ -308,7 +491,8 @@ struct JsonResult<'a> {
     reason: Option<&'a str>,
 }
 
-fn print_json(report: &Report, endpoint: &str, state: &str) -> Result<(), Error> {
+/// Prints one account's results as JSON: pretty, or one compact line per account (`lines`).
+fn print_json(report: &Report, endpoint: &str, state: &str, lines: bool) -> Result<(), Error> {
     let doc = JsonReport {
         format_version: 1,
         endpoint,
@@ -339,7 +523,12 @@ fn print_json(report: &Report, endpoint: &str, state: &str) -> Result<(), Error>
             .as_ref()
             .map(|(s, m)| format!("HTTP {s}: {m}")),
     };
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let mut text = if lines {
+        serde_json::to_string(&doc)
+    } else {
+        serde_json::to_string_pretty(&doc)
+    }
+    .unwrap_or_default();
     text.push('\n');
     std::io::stdout()
         .lock()

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use std::path::PathBuf;
 
-use crate::cli::{ConfigArgs, StateArgs};
+use crate::cli::StateArgs;
 use crate::config::{self, Config};
 use crate::error::Error;
 use crate::report::{self, SourceFile};
@@ -48,6 +48,82 @@ impl Ui {
             color_stderr: allowed && std::io::stderr().is_terminal(),
             color_stdout: allowed && std::io::stdout().is_terminal(),
         }
+    }
+}
+
+impl crate::cli::ConfigsArgs {
+    /// The config files: each file as given, each directory's `*.yaml` / `*.yml` files sorted.
+    pub fn files(&self) -> Result<Vec<PathBuf>, Error> {
+        let mut files = Vec::new();
+        for path in &self.configs {
+            if !path.is_dir() {
+                files.push(path.clone());
+                continue;
+            }
+            let read = |source| Error::ReadConfig {
+                path: path.clone(),
+                source,
+            };
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(read)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                .collect();
+            if found.is_empty() {
+                return Err(Error::EmptyConfigDir { path: path.clone() });
+            }
+            found.sort();
+            files.extend(found);
+        }
+        Ok(files)
+    }
+
+    /// The one config of a command that takes a single account.
+    pub fn single(&self, what: &'static str) -> Result<PathBuf, Error> {
+        match self.files()?.as_slice() {
+            [one] => Ok(one.clone()),
+            _ => Err(Error::ManyConfigs { what }),
+        }
+    }
+}
+
+/// Runs `one` for each account, for commands over several configs. With one config the error
+/// is returned as is; with several, each account's error is printed and the others go on.
+/// The worst outcome wins.
+pub fn for_each_account(
+    files: &[PathBuf],
+    ui: Ui,
+    mut one: impl FnMut(&Path) -> Result<Outcome, Error>,
+) -> Result<Outcome, Error> {
+    if let [only] = files {
+        return one(only);
+    }
+    let mut worst = Outcome::Success;
+    let mut failed = 0;
+    for file in files {
+        let outcome = one(file).unwrap_or_else(|e| {
+            eprintln!("{}: {}", file.display(), crate::app::render_error(&e, ui));
+            Outcome::Failure
+        });
+        if outcome == Outcome::Failure {
+            failed += 1;
+        }
+        worst = worse(worst, outcome);
+    }
+    eprintln!(
+        "{} accounts: {} ok, {failed} failed.",
+        files.len(),
+        files.len() - failed
+    );
+    Ok(worst)
+}
+
+/// The outcome that matters more: a failure over changes over success.
+pub fn worse(a: Outcome, b: Outcome) -> Outcome {
+    match (a, b) {
+        (Outcome::Failure, _) | (_, Outcome::Failure) => Outcome::Failure,
+        (Outcome::Changes, _) | (_, Outcome::Changes) => Outcome::Changes,
+        _ => Outcome::Success,
     }
 }
 
@@ -94,12 +170,12 @@ pub struct Inputs {
 /// Loads the config (printing its warnings, or its errors and failing) and the state. With a
 /// `lock_timeout` the state is locked (waiting up to that long) before it is read.
 pub fn load_inputs(
-    config_args: &ConfigArgs,
+    config_path: &Path,
     state_args: &StateArgs,
     ui: Ui,
     lock_timeout: Option<std::time::Duration>,
 ) -> Result<Inputs, Error> {
-    let file = read_source(&config_args.config)?;
+    let file = read_source(config_path)?;
     let loaded = config::load(file.text(), &config::process_env);
     for p in &loaded.problems {
         eprintln!("{}", report::human(p, &file, ui.color_stderr));
@@ -112,7 +188,7 @@ pub fn load_inputs(
     let state_path = state_args
         .state
         .clone()
-        .unwrap_or_else(|| crate::state::default_path(&config_args.config));
+        .unwrap_or_else(|| crate::state::default_path(config_path));
     let (state, state_exists, lock) = load_state(&state_path, lock_timeout)?;
     Ok(Inputs {
         file,

@@ -3,16 +3,71 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::Path;
 
 use crate::cli::{PlanArgs, PlanFormat};
-use crate::commands::{load_inputs, Outcome, Ui};
+use crate::commands::{for_each_account, load_inputs, Outcome, Ui};
 use crate::error::Error;
-use crate::plan::plan;
-use crate::render::{self, Context};
+use crate::plan::{plan, Summary};
+use crate::render::{self, markdown, Context};
 use crate::saved_plan::SavedPlan;
 
 pub fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
-    let inputs = load_inputs(&args.config, &args.state, ui, None)?;
+    let files = args.config.files()?;
+    let many = files.len() > 1;
+    if many && args.out.is_some() {
+        return Err(Error::ManyConfigs { what: "--out" });
+    }
+    if many && args.state.state.is_some() {
+        return Err(Error::ManyConfigs { what: "--state" });
+    }
+    let mut total = Summary::default();
+    let share = markdown::LIMIT / files.len().max(1);
+    let outcome = for_each_account(&files, ui, |path| {
+        let (text, summary) = plan_one(path, args, ui, share)?;
+        let text = match (many, args.format) {
+            // Several accounts in JSON: one compact document per line (JSON Lines).
+            (true, PlanFormat::Json) => {
+                let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                format!("{doc}\n")
+            }
+            (true, PlanFormat::Human | PlanFormat::Markdown) => format!("{text}\n"),
+            _ => text,
+        };
+        std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .map_err(Error::Stdout)?;
+        total.add(&summary);
+        Ok(if args.detailed_exitcode && summary.create > 0 {
+            Outcome::Changes
+        } else {
+            Outcome::Success
+        })
+    })?;
+    if many && matches!(args.format, PlanFormat::Human | PlanFormat::Markdown) {
+        let t = total;
+        println!(
+            "Total over {} accounts: {} to create, {} unchanged, {} changed, {} orphaned, {} unknown.",
+            files.len(),
+            t.create,
+            t.unchanged,
+            t.changed,
+            t.orphaned,
+            t.unknown
+        );
+    }
+    Ok(outcome)
+}
+
+/// Plans one account and renders it; `share` is its room in a Markdown comment.
+fn plan_one(
+    path: &Path,
+    args: &PlanArgs,
+    ui: Ui,
+    share: usize,
+) -> Result<(String, Summary), Error> {
+    let inputs = load_inputs(path, &args.state, ui, None)?;
     let plan = plan(&inputs.config, &inputs.state);
     let state_name = inputs.state_path.display().to_string();
     let ctx = Context {
@@ -29,7 +84,7 @@ pub fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
             render::human::render(&plan, &ctx, options)
         }
         PlanFormat::Json => render::json::render(&plan, &ctx),
-        PlanFormat::Markdown => render::markdown::render(&plan, &ctx),
+        PlanFormat::Markdown => markdown::render_within(&plan, &ctx, share),
         PlanFormat::Github => {
             let lines: HashMap<String, usize> = inputs
                 .config
@@ -40,10 +95,6 @@ pub fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
             render::github::render(&plan, inputs.file.name(), &lines)
         }
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(Error::Stdout)?;
     if args.probe {
         let targets: Vec<(String, String)> = plan
             .creates()
@@ -86,9 +137,5 @@ pub fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
             out.display()
         );
     }
-    Ok(if args.detailed_exitcode && plan.summary.create > 0 {
-        Outcome::Changes
-    } else {
-        Outcome::Success
-    })
+    Ok((text, plan.summary))
 }

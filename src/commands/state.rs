@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::api::{Api, GetOutcome, Live};
 use crate::cli::{ImportArgs, RmArgs};
-use crate::commands::apply::{api_key, check_endpoint, endpoint_of};
+use crate::commands::apply::{account_key, check_endpoint, endpoint_of};
 use crate::commands::{load_inputs, load_state, Outcome, Ui};
 use crate::config::Webhook;
 use crate::error::Error;
@@ -15,9 +15,9 @@ pub fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
     let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
     rt.block_on(async {
         let endpoint = endpoint_of(&args.api);
-        let key = api_key(&args.api)?;
         let lock_timeout = Duration::from_secs(args.lock.lock_timeout);
-        let inputs = load_inputs(&args.config, &args.state, ui, Some(lock_timeout))?;
+        let inputs = load_inputs(&args.config.config, &args.state, ui, Some(lock_timeout))?;
+        let key = account_key(inputs.config.api_key_env.as_deref(), &args.config.config, &args.api)?;
         let state_name = inputs.state_path.display().to_string();
         check_endpoint(&inputs.state, &state_name, &endpoint)?;
         if let Some(r) = inputs.state.webhooks.get(&args.name) {

@@ -4,27 +4,46 @@
 //! and reports it. Without `--update-state` nothing is written, not even a replayed journal;
 //! with it, the state is locked before it is read and saved once at the end.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::Api;
 use crate::cli::{StatusArgs, StatusFormat};
-use crate::commands::apply::{api_key, check_endpoint, endpoint_of};
-use crate::commands::{load_state, Outcome, Ui};
+use crate::commands::apply::{account_key, check_endpoint, endpoint_of};
+use crate::commands::{for_each_account, load_state, read_source, Outcome, Ui};
 use crate::error::Error;
 use crate::render::status::{self as render, Context};
 use crate::state::StateError;
 use crate::status::{check_all, record, Report};
 
 pub fn run(args: &StatusArgs, ui: Ui) -> Result<Outcome, Error> {
+    let files = args.config.files()?;
+    if files.len() > 1 && args.state.state.is_some() {
+        return Err(Error::ManyConfigs { what: "--state" });
+    }
+    let many = files.len() > 1;
+    for_each_account(&files, ui, |config| run_one(config, args, ui, many))
+}
+
+/// The `apiKeyEnv` of a config, when the file reads as a valid config.
+fn key_var(config: &Path) -> Option<String> {
+    let file = read_source(config).ok()?;
+    crate::config::load(file.text(), &crate::config::process_env)
+        .config?
+        .api_key_env
+}
+
+/// Checks one account; with `many`, JSON is one compact line per account.
+fn run_one(config: &Path, args: &StatusArgs, ui: Ui, many: bool) -> Result<Outcome, Error> {
     // Everything that can refuse the run is checked before anything is sent.
     let endpoint = endpoint_of(&args.api);
-    let key = api_key(&args.api)?;
+    let key = account_key(key_var(config).as_deref(), config, &args.api)?;
     let path = args
         .state
         .state
         .clone()
-        .unwrap_or_else(|| crate::state::default_path(&args.config.config));
+        .unwrap_or_else(|| crate::state::default_path(config));
     let state_name = path.display().to_string();
     let lock_timeout = args
         .update_state
@@ -75,6 +94,11 @@ pub fn run(args: &StatusArgs, ui: Ui) -> Result<Outcome, Error> {
     };
     let text = match args.format {
         StatusFormat::Human => render::human(&report, &ctx, ui.color_stdout),
+        StatusFormat::Json if many => {
+            let doc: serde_json::Value =
+                serde_json::from_str(&render::json(&report, &ctx)).unwrap_or_default();
+            format!("{doc}\n")
+        }
         StatusFormat::Json => render::json(&report, &ctx),
         StatusFormat::Markdown => render::markdown(&report, &ctx),
     };

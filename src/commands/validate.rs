@@ -3,26 +3,42 @@
 use std::io::Write;
 
 use crate::cli::ValidateArgs;
-use crate::commands::{read_source, Outcome, Ui};
+use crate::commands::{for_each_account, read_source, Outcome, Ui};
 use crate::config::{self, Loaded};
 use crate::error::Error;
 use crate::report::{self, DiagnosticFormat, Record, SourceFile};
 
 pub fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
-    let file = read_source(&args.config.config)?;
-    let loaded = config::load(file.text(), &config::process_env);
-    let failed = loaded.errors() > 0 || (args.strict && loaded.warnings() > 0);
-    let out = render(&loaded, &file, args.format, ui);
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.stdout.as_bytes())
-        .map_err(Error::Stdout)?;
-    eprint!("{}", out.stderr);
-    Ok(if failed {
-        Outcome::Failure
-    } else {
-        Outcome::Success
-    })
+    let files = args.config.files()?;
+    // JSON is one list over every file; the other formats print file by file.
+    let mut records = Vec::new();
+    let outcome = for_each_account(&files, ui, |path| {
+        let file = read_source(path)?;
+        let loaded = config::load(file.text(), &config::process_env);
+        let failed = loaded.errors() > 0 || (args.strict && loaded.warnings() > 0);
+        if args.format == DiagnosticFormat::Json {
+            records.extend(loaded.problems.iter().map(|p| Record::new(p, &file)));
+        } else {
+            let out = render(&loaded, &file, args.format, ui);
+            std::io::stdout()
+                .lock()
+                .write_all(out.stdout.as_bytes())
+                .map_err(Error::Stdout)?;
+            eprint!("{}", out.stderr);
+        }
+        Ok(if failed {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        })
+    })?;
+    if args.format == DiagnosticFormat::Json {
+        std::io::stdout()
+            .lock()
+            .write_all(report::json(&records).as_bytes())
+            .map_err(Error::Stdout)?;
+    }
+    Ok(outcome)
 }
 
 /// What `validate` prints, split by stream.

@@ -12,7 +12,7 @@ use crate::secret::{Secret, Value};
 use crate::yaml::{self, Node, NodeKind, ScalarType, Span};
 
 /// Keys allowed at the top of the file.
-pub const ROOT_KEYS: &[&str] = &["version", "webhooks"];
+pub const ROOT_KEYS: &[&str] = &["version", "apiKeyEnv", "webhooks"];
 /// Keys allowed in one webhook.
 pub const WEBHOOK_KEYS: &[&str] = &["name", "url", "events", "headers"];
 
@@ -88,6 +88,9 @@ impl Walker<'_> {
 
     fn root(&mut self, root: &Node) -> Option<Config> {
         let fields = self.mapping(root, "the config file", "the top level", ROOT_KEYS)?;
+        let api_key_env = fields
+            .get("apiKeyEnv")
+            .and_then(|(_, v)| self.api_key_env(v));
         match fields.get("version") {
             None => self.push(ConfigProblem::VersionMissing {
                 at: root.head().into(),
@@ -140,7 +143,25 @@ impl Walker<'_> {
             }
             webhooks.extend(self.webhook(item));
         }
-        Some(Config { webhooks })
+        Some(Config {
+            api_key_env,
+            webhooks,
+        })
+    }
+
+    /// The name of the environment variable holding this account's API key.
+    fn api_key_env(&mut self, v: &Node) -> Option<String> {
+        let name = self.string(v, "`apiKeyEnv`")?;
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            self.push(ConfigProblem::ApiKeyEnvInvalid { at: v.span.into() });
+            return None;
+        }
+        Some(name.to_string())
     }
 
     fn version(&mut self, v: &Node) {

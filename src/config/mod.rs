@@ -21,6 +21,9 @@ pub const SUPPORTED_VERSION: i64 = 1;
 /// A valid config: the webhooks an account should have.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// The environment variable that holds this account's API key (`apiKeyEnv`), for runs
+    /// over several accounts; `SALESHANDY_API_KEY` when absent.
+    pub api_key_env: Option<String>,
     pub webhooks: Vec<Webhook>,
 }
 

@@ -97,6 +97,17 @@ pub enum ConfigProblem {
         at: SourceSpan,
     },
 
+    // The value is not repeated in the message: a user may have pasted the key itself.
+    #[error("`apiKeyEnv` must be the name of an environment variable")]
+    #[diagnostic(
+        code(config::api_key_env_invalid),
+        help("write the variable's name, e.g. `apiKeyEnv: CLIENT_ACME_SALESHANDY_KEY` (letters, digits and `_`), never the key itself")
+    )]
+    ApiKeyEnvInvalid {
+        #[label("not a variable name")]
+        at: SourceSpan,
+    },
+
     #[error("a webhook's `name` is blank")]
     #[diagnostic(
         code(config::name_blank),
@@ -282,6 +293,7 @@ impl ConfigProblem {
             | DuplicateKey { at, .. }
             | VersionMissing { at }
             | VersionUnsupported { at, .. }
+            | ApiKeyEnvInvalid { at, .. }
             | NameBlank { at }
             | NameDuplicate { at, .. }
             | UrlInvalid { at, .. }

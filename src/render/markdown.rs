@@ -15,6 +15,11 @@ const RESERVE: usize = 1_000;
 
 /// Renders the plan as Markdown of at most [`LIMIT`] characters.
 pub fn render(plan: &Plan, ctx: &Context) -> String {
+    render_within(plan, ctx, LIMIT)
+}
+
+/// Renders the plan in at most `limit` characters (one account's share of a comment).
+pub fn render_within(plan: &Plan, ctx: &Context, limit: usize) -> String {
     let mut head = String::new();
     let _ = writeln!(head, "### Saleshandy webhooks plan\n");
     let _ = writeln!(
@@ -45,7 +50,7 @@ pub fn render(plan: &Plan, ctx: &Context) -> String {
     let details: Vec<String> = listed.iter().filter_map(|e| detail(e)).collect();
 
     let mut out = head;
-    let mut budget = LIMIT - RESERVE;
+    let mut budget = limit.saturating_sub(RESERVE.min(limit / 4));
     if !rows.is_empty() {
         out.push_str("| | Webhook | Action | Id |\n|---|---|---|---|\n");
         let shown = take_within(&rows, budget.saturating_sub(out.chars().count()));
@@ -220,6 +225,7 @@ mod tests {
         }
         plan(
             &Config {
+                api_key_env: None,
                 webhooks: (0..n).map(|i| webhook(i, "new")).collect(),
             },
             &state,

@@ -82,6 +82,8 @@ pub struct RecordedRequest {
     pub headers: BTreeMap<String, String>,
     /// The raw body (lossily decoded as UTF-8).
     pub body: String,
+    /// When it arrived (its body read, before any latency), for tests of request timing.
+    pub received_at: std::time::Instant,
 }
 
 impl RecordedRequest {

@@ -166,6 +166,7 @@ fn recorded(parts: &Parts, body: &[u8]) -> RecordedRequest {
         query: parts.uri.query().map(str::to_owned),
         headers,
         body: String::from_utf8_lossy(body).into_owned(),
+        received_at: std::time::Instant::now(),
     }
 }
 

@@ -1,112 +1,161 @@
-//! End-to-end timings of the release binary on generated inputs: `cargo bench --bench cli`.
+//! End-to-end timings and peak memory of the release binary on generated inputs:
+//! `cargo bench --bench cli` (a filter narrows the cases: `cargo bench --bench cli -- plan`).
 //!
-//! Each case runs the command several times and prints the median and the fastest wall time,
-//! which is what a user waits for (process start, file read, parse, validate, print).
+//! Each case runs the command once unmeasured, then several times, and prints the median and
+//! the fastest wall time, which is what a user waits for (fork/exec, process start, file reads,
+//! parse, validate, compare, render, print to /dev/null), the median CPU time (user + system,
+//! which other load on the machine barely moves), and the largest peak RSS of the runs
+//! (`ru_maxrss` from `wait4` on that child alone). Results are printed as Markdown table rows.
+
+mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-const EVENTS: &[&str] = &[
-    "email-sent",
-    "email-opened",
-    "reply-received",
-    "email-bounced",
-    "task-created",
-];
+use common::{config, mib, ms, repeat, size, state_recording, summarize};
 
-/// A config with `n` distinct, valid webhooks.
-fn config(n: usize) -> String {
-    let mut s = String::with_capacity(n * 160);
-    s.push_str("version: 1\nwebhooks:\n");
-    for i in 0..n {
-        let events = &EVENTS[..1 + i % EVENTS.len()];
-        s.push_str(&format!(
-            "  - name: Webhook {i}\n    url: https://hooks{}.example.org/saleshandy/{i}\n    events: [{}]\n    headers:\n      X-Webhook-Source: saleshandy\n",
-            i % 7,
-            events.join(", ")
-        ));
+fn header() {
+    println!("| case | input | runs | median wall | min wall | median CPU | peak RSS |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+}
+
+fn case(name: &str, input: &str, args: &[&str], dir: &Path, runs: usize) {
+    if !common::selected(name) {
+        return;
     }
-    s
+    let s = summarize(&repeat(args, dir, runs));
+    row(name, input, &s);
 }
 
-/// A state recording every webhook of `config(n)` as created.
-fn state_for(n: usize) -> String {
-    let text = config(n);
-    let loaded = saleshandy_webhooks::config::load(&text, &|_| None);
-    let config = loaded.config.expect("generated config is valid");
-    let mut state = saleshandy_webhooks::state::State::new();
-    for (i, w) in config.webhooks.iter().enumerate() {
-        state.webhooks.insert(
-            w.name.clone(),
-            saleshandy_webhooks::state::Recorded {
-                id: format!("{i:024x}"),
-                sent: saleshandy_webhooks::state::Sent::from_webhook(w, &state.lineage),
-                status: "active".into(),
-                test_delivery: Some("succeeded".into()),
-                created_at: "2026-11-27T10:00:00Z".into(),
-            },
-        );
-    }
-    state.to_json()
-}
-
-fn time(args: &[&str], dir: &Path, runs: usize) -> (Duration, Duration) {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            let status = Command::new(env!("CARGO_BIN_EXE_saleshandy-webhooks"))
-                .args(args)
-                .current_dir(dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .expect("binary runs");
-            let elapsed = start.elapsed();
-            assert!(status.success(), "{args:?} failed");
-            elapsed
-        })
-        .collect();
-    times.sort();
-    (times[times.len() / 2], times[0])
-}
-
-fn report(case: &str, (median, min): (Duration, Duration)) {
+fn row(name: &str, input: &str, s: &common::Summary) {
     println!(
-        "{case:<40} median {:>8.1} ms   min {:>8.1} ms",
-        ms(median),
-        ms(min)
+        "| {name} | {input} | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} MiB |",
+        s.runs,
+        ms(s.median),
+        ms(s.min),
+        ms(s.cpu),
+        mib(s.max_rss_kib)
     );
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+/// `/bin/true` measured the same way: what spawning, reaping and the measuring helper cost,
+/// and the smallest peak RSS a measurement can show.
+fn floor(dir: &Path) {
+    if !common::selected("floor") {
+        return;
+    }
+    let mut cmd = std::process::Command::new("/bin/true");
+    cmd.current_dir(dir);
+    let runs: Vec<common::Run> = (0..30).map(|_| common::run(&cmd, None, None)).collect();
+    row("floor: /bin/true", "-", &summarize(&runs));
+}
+
+fn write(dir: &Path, file: &str, text: &str) -> usize {
+    std::fs::write(dir.join(file), text).expect("write input");
+    text.len()
+}
+
+/// Under `cargo test --benches`: one validate and one plan of a small generated config, so
+/// that the generators and the binary's arguments stay right.
+fn smoke() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = config(10);
+    write(dir.path(), "w.yaml", &text);
+    write(
+        dir.path(),
+        "w.state.json",
+        &state_recording(&text).to_json(),
+    );
+    repeat(&["validate", "-c", "w.yaml"], dir.path(), 1);
+    repeat(
+        &["plan", "-c", "w.yaml", "--state", "w.state.json"],
+        dir.path(),
+        1,
+    );
 }
 
 fn main() {
-    // `cargo test --benches` runs this too; only do the work under `cargo bench`.
-    if !std::env::args().any(|a| a == "--bench") {
+    common::measure_mode();
+    if !common::benching() {
+        smoke();
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    report("--version", time(&["--version"], dir.path(), 20));
-    for n in [1, 1_000, 10_000, 100_000] {
-        let file = format!("w{n}.yaml");
-        std::fs::write(dir.path().join(&file), config(n)).expect("write config");
-        let runs = if n >= 100_000 { 3 } else { 10 };
-        report(
-            &format!("validate, {n} webhooks"),
-            time(&["validate", "-c", &file], dir.path(), runs),
-        );
-    }
-    // plan against a state that records every webhook (all unchanged): the full comparison.
-    for n in [1_000, 10_000] {
+    let d = dir.path();
+    println!("binary: {}\n", common::BIN);
+
+    println!("start-up\n");
+    header();
+    floor(d);
+    write(d, "w1.yaml", &config(1));
+    case("--version", "-", &["--version"], d, 30);
+    case(
+        "validate, 1 webhook",
+        "1 webhook",
+        &["validate", "-c", "w1.yaml"],
+        d,
+        30,
+    );
+
+    println!("\nvalidate and plan\n");
+    header();
+    for n in [1_000, 10_000, 100_000] {
         let file = format!("w{n}.yaml");
         let state = format!("w{n}.state.json");
-        std::fs::write(dir.path().join(&state), state_for(n)).expect("write state");
-        report(
-            &format!("plan, {n} webhooks vs {n}-entry state"),
-            time(&["plan", "-c", &file, "--state", &state], dir.path(), 10),
+        let text = config(n);
+        let config_size = write(d, &file, &text);
+        let state_size = write(d, &state, &state_recording(&text).to_json());
+        let runs = if n >= 100_000 { 5 } else { 15 };
+        case(
+            &format!("validate, {n} webhooks"),
+            &format!("config {}", size(config_size)),
+            &["validate", "-c", &file],
+            d,
+            runs,
         );
+        // Against a state recording every webhook (all unchanged): the full comparison.
+        case(
+            &format!("plan, {n} webhooks, {n}-entry state"),
+            &format!("config {}, state {}", size(config_size), size(state_size)),
+            &["plan", "-c", &file, "--state", &state],
+            d,
+            runs,
+        );
+        // No state yet (all create): the plan prints the content of every webhook.
+        case(
+            &format!("plan, {n} webhooks, no state"),
+            &format!("config {}", size(config_size)),
+            &["plan", "-c", &file, "--state", "absent.state.json"],
+            d,
+            runs,
+        );
+    }
+
+    // Every webhook with a warning (an `.internal` host Saleshandy cannot reach). The human
+    // format draws a source snippet per diagnostic; the machine formats do not.
+    println!("\nvalidate with one warning per webhook\n");
+    header();
+    for (n, runs) in [(1_000, 5), (10_000, 1)] {
+        let file = format!("warn{n}.yaml");
+        let text = common::config_of(&common::webhooks_yaml("Webhook ", 0..n, &|i| {
+            format!("https://hooks{}.example.internal/saleshandy/{i}", i % 7)
+        }));
+        let config_size = write(d, &file, &text);
+        for format in ["human", "json"] {
+            let name = format!("validate --format {format}, {n} webhooks, {n} warnings");
+            if !common::selected(&name) {
+                continue;
+            }
+            // No warm-up run: the human case takes seconds.
+            let cmd = common::bin(&["validate", "-c", &file, "--format", format], d);
+            let runs: Vec<common::Run> = (0..runs)
+                .map(|_| common::run(&cmd, None, None))
+                .inspect(|r| assert_eq!(r.code, 0, "warnings do not fail validate"))
+                .collect();
+            row(
+                &name,
+                &format!("config {}", size(config_size)),
+                &summarize(&runs),
+            );
+        }
     }
 }
