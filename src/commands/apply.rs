@@ -14,6 +14,7 @@ use crate::cli::{ApiArgs, ApplyArgs, ApplyFormat};
 use crate::commands::{load_inputs, Inputs, Outcome, Ui};
 use crate::error::Error;
 use crate::plan::plan;
+use crate::render::text::{Painter, GREEN, MAGENTA, RED, YELLOW};
 use crate::render::{self, Context};
 use crate::sandbox::{self, SandboxOptions, SANDBOX_API_KEY};
 use crate::secret::Secret;
@@ -415,13 +416,8 @@ fn approved(creates: usize, endpoint: &str) -> Result<bool, Error> {
 
 /// One line per planned create, then a summary.
 pub fn results_text(report: &Report, state: &str, color: bool) -> String {
-    let paint = |code: &str, s: &str| {
-        if color {
-            format!("{code}{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    };
+    let painter = Painter(color);
+    let paint = |style: &str, s: &str| painter.paint(style, s);
     let mut out = String::from("\n");
     let (mut created, mut paused, mut failed, mut unknown, mut not_sent) = (0, 0, 0, 0, 0);
     for (name, done) in &report.results {
@@ -431,22 +427,22 @@ pub fn results_text(report: &Report, state: &str, color: bool) -> String {
                 created += 1;
                 format!(
                     "  {} {name}  created but PAUSED, id {id}\n      Saleshandy's test delivery to its URL failed: the webhook exists but delivers nothing\n      until the URL answers and the webhook is resumed in Saleshandy.\n",
-                    paint("\x1b[33m", "!")
+                    paint(YELLOW, "!")
                 )
             }
             Done::Created { id, .. } => {
                 created += 1;
-                format!("  {} {name}  created, id {id}\n", paint("\x1b[32m", "✓"))
+                format!("  {} {name}  created, id {id}\n", paint(GREEN, "✓"))
             }
             Done::Failed { reason } => {
                 failed += 1;
-                format!("  {} {name}  failed: {reason}\n      Nothing was created; fix the cause and apply again.\n", paint("\x1b[31m", "✗"))
+                format!("  {} {name}  failed: {reason}\n      Nothing was created; fix the cause and apply again.\n", paint(RED, "✗"))
             }
             Done::Unknown { reason } => {
                 unknown += 1;
                 format!(
                     "  {} {name}  unknown: {reason}\n      The webhook may exist. It was recorded as unknown and will not be sent again on its own:\n      `saleshandy-webhooks plan` says how to resolve it (state import / state rm).\n",
-                    paint("\x1b[35m", "?")
+                    paint(MAGENTA, "?")
                 )
             }
             Done::NotSent => {
@@ -460,7 +456,7 @@ pub fn results_text(report: &Report, state: &str, color: bool) -> String {
         let _ = writeln!(
             out,
             "\n{} the API refused the key (HTTP {status}: {message}). Check SALESHANDY_API_KEY (or --api-key-file); no further request was sent.",
-            paint("\x1b[31m", "Stopped:")
+            paint(RED, "Stopped:")
         );
     }
     let _ = writeln!(

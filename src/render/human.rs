@@ -2,16 +2,9 @@
 
 use std::fmt::Write as _;
 
+use super::text::{wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW};
 use super::{diff, limit_warning, manual_step, spec_text, summary_line, Context};
 use crate::plan::{Action, Plan};
-
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const RED: &str = "\x1b[31m";
-const MAGENTA: &str = "\x1b[35m";
-const BOLD: &str = "\x1b[1m";
-const DIM: &str = "\x1b[2m";
-const RESET: &str = "\x1b[0m";
 
 /// Options for the human rendering.
 #[derive(Debug, Clone, Copy, Default)]
@@ -19,18 +12,6 @@ pub struct Options {
     pub color: bool,
     /// List unchanged webhooks one by one instead of counting them.
     pub verbose: bool,
-}
-
-struct Painter(bool);
-
-impl Painter {
-    fn paint(&self, style: &str, text: &str) -> String {
-        if self.0 {
-            format!("{style}{text}{RESET}")
-        } else {
-            text.to_string()
-        }
-    }
 }
 
 fn sign(a: Action) -> (&'static str, &'static str) {
@@ -141,23 +122,4 @@ pub fn render(plan: &Plan, ctx: &Context, opts: Options) -> String {
         );
     }
     out
-}
-
-/// Greedy word wrap at `width` columns.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::text::{escape_markdown, fence_for};
 use super::{diff, limit_warning, manual_step, spec_text, summary_line, Context};
 use crate::plan::{Action, Entry, Plan};
 
@@ -121,7 +122,7 @@ fn row(e: &Entry) -> String {
     format!(
         "| {} | {} | {} | {id} |\n",
         emoji(e.action),
-        escape(&e.name),
+        escape_markdown(&e.name),
         e.action.as_str()
     )
 }
@@ -139,7 +140,7 @@ fn detail(e: &Entry) -> Option<String> {
     let mut out = format!(
         "**{} {}** ({})\n\n",
         emoji(e.action),
-        escape(&e.name),
+        escape_markdown(&e.name),
         e.action.as_str()
     );
     if !body.is_empty() {
@@ -160,30 +161,6 @@ fn folded(detail: &str) -> String {
     let (title, rest) = detail.split_once("\n\n").unwrap_or((detail, ""));
     let summary = title.replace("**", "");
     format!("<details><summary>{summary}</summary>\n\n{rest}</details>\n\n")
-}
-
-/// A code fence longer than any run of backticks in `body`.
-fn fence_for(body: &str) -> String {
-    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    "`".repeat(longest.max(2) + 1)
-}
-
-/// Escapes text so that it cannot break the table or inject markup.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '|' | '*' | '_' | '[' | ']' | '#' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

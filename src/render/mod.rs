@@ -6,6 +6,7 @@ pub mod human;
 pub mod json;
 pub mod markdown;
 pub mod status;
+pub mod text;
 
 use similar::TextDiff;
 

@@ -5,20 +5,13 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::text::{escape_markdown, wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW};
 use crate::status::{next_steps, Check, Drift, Failure, Health, Kind, NotChecked, Report, Summary};
 
 /// Version of the JSON shape; bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
 /// The most characters the Markdown rendering may have (a GitHub comment takes 65,536).
-pub const MARKDOWN_LIMIT: usize = 65_000;
-
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const RED: &str = "\x1b[31m";
-const MAGENTA: &str = "\x1b[35m";
-const BOLD: &str = "\x1b[1m";
-const DIM: &str = "\x1b[2m";
-const RESET: &str = "\x1b[0m";
+pub const MARKDOWN_LIMIT: usize = super::markdown::LIMIT;
 
 /// Where the report comes from, for headings.
 #[derive(Debug, Clone)]
@@ -55,18 +48,6 @@ fn sign(k: Kind) -> (&'static str, &'static str) {
         Kind::Paused | Kind::Failing => ("!", YELLOW),
         Kind::Drifted => ("~", YELLOW),
         Kind::Deleted | Kind::Error => ("✗", RED),
-    }
-}
-
-struct Painter(bool);
-
-impl Painter {
-    fn paint(&self, style: &str, text: &str) -> String {
-        if self.0 {
-            format!("{style}{text}{RESET}")
-        } else {
-            text.to_string()
-        }
     }
 }
 
@@ -188,25 +169,6 @@ pub fn human(report: &Report, ctx: &Context, color: bool) -> String {
     out
 }
 
-/// Greedy word wrap at `width` columns.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
-
 #[derive(Serialize)]
 struct Document<'a> {
     format_version: u32,
@@ -308,9 +270,9 @@ pub fn markdown(report: &Report, ctx: &Context) -> String {
     let _ = writeln!(
         out,
         "{} against {}, read at {}\n",
-        escape(ctx.state),
-        escape(ctx.endpoint),
-        escape(ctx.checked_at)
+        escape_markdown(ctx.state),
+        escape_markdown(ctx.endpoint),
+        escape_markdown(ctx.checked_at)
     );
     let _ = writeln!(out, "**{}**\n", summary_line(&report.summary));
     if report.summary.needs_attention() {
@@ -341,18 +303,18 @@ pub fn markdown(report: &Report, ctx: &Context) -> String {
         rows.push(format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             emoji(c.kind()),
-            escape(&c.name),
-            escape(&c.id),
-            escape(&status),
-            escape(&failure),
-            escape(&drift)
+            escape_markdown(&c.name),
+            escape_markdown(&c.id),
+            escape_markdown(&status),
+            escape_markdown(&failure),
+            escape_markdown(&drift)
         ));
     }
     for u in &report.unknown {
         rows.push(format!(
             "| ❔ | {} | | unknown create since {} (not checked) | | |\n",
-            escape(&u.name),
-            escape(&u.since)
+            escape_markdown(&u.name),
+            escape_markdown(&u.since)
         ));
     }
     let details: Vec<String> = report.checks.iter().filter_map(detail).collect();
@@ -392,7 +354,7 @@ pub fn markdown(report: &Report, ctx: &Context) -> String {
         let _ = writeln!(
             out,
             "_The live status was recorded in {}._",
-            escape(ctx.state)
+            escape_markdown(ctx.state)
         );
     }
     out
@@ -407,7 +369,7 @@ fn detail(c: &Check) -> Option<String> {
     let mut out = format!(
         "**{} {}** ({})\n\n",
         emoji(kind),
-        escape(&c.name),
+        escape_markdown(&c.name),
         kind.as_str()
     );
     match &c.health {
@@ -425,17 +387,17 @@ fn detail(c: &Check) -> Option<String> {
                             out,
                             "| {} | {} | {} |",
                             d.field,
-                            escape(&d.recorded),
-                            escape(&d.live)
+                            escape_markdown(&d.recorded),
+                            escape_markdown(&d.live)
                         );
                     }
                     for h in &d.headers {
                         let _ = writeln!(
                             out,
                             "| header {} | {} | {} |",
-                            escape(&h.name),
-                            escape(&h.recorded),
-                            escape(&h.live)
+                            escape_markdown(&h.name),
+                            escape_markdown(&h.recorded),
+                            escape_markdown(&h.live)
                         );
                     }
                 }
@@ -447,11 +409,15 @@ fn detail(c: &Check) -> Option<String> {
                 } else {
                     " (deliveries succeeded since)"
                 };
-                let _ = writeln!(out, "Last failure: {}{note}\n", escape(&f.describe()));
+                let _ = writeln!(
+                    out,
+                    "Last failure: {}{note}\n",
+                    escape_markdown(&f.describe())
+                );
             }
         }
         Health::Error { reason } => {
-            let _ = writeln!(out, "Could not be read: {}\n", escape(reason));
+            let _ = writeln!(out, "Could not be read: {}\n", escape_markdown(reason));
         }
         Health::Deleted => {}
     }
@@ -466,24 +432,6 @@ fn quote(s: &str) -> String {
     s.replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace(['\n', '\r'], " ")
-}
-
-/// Escapes text so that it cannot break the table or inject markup.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '|' | '*' | '_' | '[' | ']' | '#' | '\\' | '`' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -8,15 +8,16 @@
 //! only where the state holds it in clear too; anything else is `(secret)`, and secrets are
 //! compared by their keyed fingerprint.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+mod check;
+mod drift;
 
 use serde::Serialize;
 
-use crate::api::{Api, GetOutcome, Live};
-use crate::secret::{fingerprint, Secret, REDACTED};
-use crate::state::{LastFailure, LiveCheck, Recorded, State, Stored};
+use crate::secret::REDACTED;
+use crate::state::{LastFailure, LiveCheck, State};
+
+pub use check::{check_all, health, Refused};
+pub use drift::compare;
 
 /// The status Saleshandy reports for a webhook that delivers.
 pub const ACTIVE: &str = "active";
@@ -205,228 +206,6 @@ pub fn next_steps(c: &Check) -> Vec<String> {
     steps
 }
 
-/// Compares a live webhook with what the state recorded as sent under `name`.
-pub fn compare(name: &str, recorded: &Recorded, live: &Live, lineage: &str) -> Vec<Drift> {
-    let mut drift = Vec::new();
-    if live.name != name {
-        drift.push(Drift {
-            field: "name",
-            recorded: name.to_string(),
-            live: live.name.clone(),
-            headers: Vec::new(),
-        });
-    }
-    let sent = &recorded.sent;
-    if !same(&sent.url, &live.webhook_url, lineage) {
-        drift.push(Drift {
-            field: "url",
-            recorded: sent.url.shown().to_string(),
-            live: shown_like(&sent.url, &live.webhook_url),
-            headers: Vec::new(),
-        });
-    }
-    let mut live_events: Vec<&str> = live.webhook_event.iter().map(String::as_str).collect();
-    live_events.sort_unstable();
-    live_events.dedup();
-    if sent.event_set() != live_events {
-        let list = |e: &[&str]| {
-            if e.is_empty() {
-                "(none)".to_string()
-            } else {
-                e.join(", ")
-            }
-        };
-        drift.push(Drift {
-            field: "events",
-            recorded: list(&sent.event_set()),
-            live: list(&live_events),
-            headers: Vec::new(),
-        });
-    }
-    if let Some(d) = header_drift(recorded, live, lineage) {
-        drift.push(d);
-    }
-    drift
-}
-
-/// The headers that differ, each side listing only those, by lower-cased name order.
-fn header_drift(recorded: &Recorded, live: &Live, lineage: &str) -> Option<Drift> {
-    // name (lower case) → (spelling, value)
-    let ours: BTreeMap<String, (&str, &Stored)> = recorded
-        .sent
-        .headers
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), (k.as_str(), v)))
-        .collect();
-    let theirs: BTreeMap<String, (&str, &str)> = live
-        .headers
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), (k.as_str(), v.as_str())))
-        .collect();
-    let mut names: Vec<&String> = ours.keys().chain(theirs.keys()).collect();
-    names.sort_unstable();
-    names.dedup();
-    let mut headers = Vec::new();
-    let mut differ = |name: &str, recorded: String, live: String| {
-        headers.push(HeaderDrift {
-            name: name.to_string(),
-            recorded,
-            live,
-        })
-    };
-    for key in names {
-        match (ours.get(key), theirs.get(key)) {
-            (Some((spelt, stored)), Some((_, value))) if !same(stored, value, lineage) => {
-                let value = match stored {
-                    Stored::Plain(_) => (*value).to_string(),
-                    Stored::Secret(_) => "(secret, changed)".to_string(),
-                };
-                differ(spelt, stored.shown().to_string(), value);
-            }
-            (Some(_), Some(_)) => {}
-            (Some((spelt, stored)), None) => {
-                differ(spelt, stored.shown().to_string(), "(removed)".into());
-            }
-            // A header added in Saleshandy may hold a secret: never show its value.
-            (None, Some((spelt, _))) => differ(spelt, "(absent)".into(), REDACTED.into()),
-            (None, None) => {}
-        }
-    }
-    let side = |f: fn(&HeaderDrift) -> &str| {
-        headers
-            .iter()
-            .map(|h| format!("{}: {}", h.name, f(h)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if headers.is_empty() {
-        return None;
-    }
-    let (recorded, live) = (side(|h| &h.recorded), side(|h| &h.live));
-    Some(Drift {
-        field: "headers",
-        recorded,
-        live,
-        headers,
-    })
-}
-
-/// Whether a live value equals a stored one (by fingerprint for secrets).
-fn same(stored: &Stored, live: &str, lineage: &str) -> bool {
-    match stored {
-        Stored::Plain(s) => s == live,
-        Stored::Secret(f) => fingerprint(lineage, &Secret::new(live.to_string())) == f.fingerprint,
-    }
-}
-
-/// A live value shown as the stored one is: masked when that one is a secret.
-fn shown_like(stored: &Stored, live: &str) -> String {
-    match stored {
-        Stored::Plain(_) => live.to_string(),
-        Stored::Secret(_) => "(secret, changed)".to_string(),
-    }
-}
-
-/// The first `max` characters of `text`, on one line.
-fn one_line(text: &str, max: usize) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut cut: String = joined.chars().take(max).collect();
-    if cut.len() < joined.len() {
-        cut.push('…');
-    }
-    cut
-}
-
-/// What a live read of one webhook means, as a [`Health`].
-pub fn health(name: &str, recorded: &Recorded, outcome: GetOutcome, lineage: &str) -> Health {
-    match outcome {
-        GetOutcome::Found(live) => Health::Live {
-            status: live
-                .status
-                .clone()
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| ACTIVE.into()),
-            failed: live.failed.unwrap_or(false),
-            last_failure: live.last_failure.as_ref().map(|f| Failure {
-                failed_at: f.failed_at.clone().unwrap_or_default(),
-                status_code: f.status_code,
-                message: f.message.clone().unwrap_or_default(),
-            }),
-            drift: compare(name, recorded, &live, lineage),
-        },
-        GetOutcome::NotFound => Health::Deleted,
-        GetOutcome::Unauthorized { status, message } => Health::Error {
-            reason: format!("HTTP {status}: {message}"),
-        },
-        GetOutcome::Failed { reason } => Health::Error { reason },
-    }
-}
-
-/// The API refused the key: the whole run stops.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    pub status: u16,
-    pub message: String,
-}
-
-/// Reads every recorded webhook, at most `parallelism` at once; rows in name order. Stops
-/// sending at the first 401/403, and returns it.
-pub async fn check_all(
-    api: Arc<Api>,
-    state: &State,
-    parallelism: usize,
-) -> Result<Vec<Check>, Refused> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
-    let refused = Arc::new(AtomicBool::new(false));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, recorded) in state.webhooks.values().enumerate() {
-        let (api, limit, refused, id) = (
-            api.clone(),
-            limit.clone(),
-            refused.clone(),
-            recorded.id.clone(),
-        );
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            if refused.load(Ordering::SeqCst) {
-                return (i, None);
-            }
-            let outcome = api.get(&id).await;
-            if matches!(outcome, GetOutcome::Unauthorized { .. }) {
-                refused.store(true, Ordering::SeqCst);
-            }
-            (i, Some(outcome))
-        });
-    }
-    let mut outcomes: Vec<Option<GetOutcome>> = (0..state.webhooks.len()).map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((i, Some(outcome))) = joined {
-            if let GetOutcome::Unauthorized { status, message } = outcome {
-                return Err(Refused { status, message });
-            }
-            if let Some(slot) = outcomes.get_mut(i) {
-                *slot = Some(outcome);
-            }
-        }
-    }
-    Ok(state
-        .webhooks
-        .iter()
-        .zip(outcomes)
-        .map(|((name, recorded), outcome)| Check {
-            name: name.clone(),
-            id: recorded.id.clone(),
-            url: recorded.sent.url.shown().to_string(),
-            health: match outcome {
-                Some(o) => health(name, recorded, o, &state.lineage),
-                None => Health::Error {
-                    reason: "the check did not finish".into(),
-                },
-            },
-        })
-        .collect())
-}
-
 /// How many webhooks are in each condition. Paused, failing and drifted may overlap.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -549,10 +328,23 @@ pub fn record(state: &mut State, checks: &[Check], now: &str) -> usize {
     updated
 }
 
+/// The first `max` characters of `text`, on one line.
+fn one_line(text: &str, max: usize) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = joined.chars().take(max).collect();
+    if cut.len() < joined.len() {
+        cut.push('…');
+    }
+    cut
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Live;
+    use crate::secret::{fingerprint, Secret};
     use crate::state::{Fingerprint, Sent};
+    use crate::state::{Recorded, Stored};
 
     const LINEAGE: &str = "lineage-1";
 

@@ -29,6 +29,9 @@ use tokio::time::{timeout_at, Instant};
 use url::{Host, Url};
 
 use crate::config::rules::unreachable_reason;
+use verdict::{chain, dns_detail, judge_error, judge_status, tcp_detail, timed_out};
+
+mod verdict;
 
 /// The result of probing one webhook's URL. `detail` never contains the URL (it may hold a
 /// secret).
@@ -288,15 +291,6 @@ async fn check(raw: &str, shared: &Shared) -> Check {
     }
 }
 
-fn timed_out(https: bool, timeout: Duration) -> String {
-    let timeout = humantime::format_duration(timeout);
-    if https {
-        format!("timed out ({timeout}) in the TLS handshake or waiting for the answer to HEAD")
-    } else {
-        format!("timed out ({timeout}) waiting for the answer to HEAD")
-    }
-}
-
 /// The addresses to connect to: the literal one, the loopback ones for a loopback name (no
 /// query, RFC 6761), or those DNS gives that Saleshandy could reach.
 async fn resolve(
@@ -353,23 +347,6 @@ fn ip_host(ip: IpAddr) -> Host<&'static str> {
     }
 }
 
-/// A resolver error, as a kind: its own text may quote the name.
-fn dns_detail(error: &io::Error) -> &'static str {
-    let text = error.to_string().to_ascii_lowercase();
-    if text.contains("not known")
-        || text.contains("no such host")
-        || text.contains("nodename nor servname")
-    {
-        "DNS lookup failed: no such host"
-    } else if text.contains("no address associated") {
-        "DNS lookup failed: the name has no address"
-    } else if text.contains("temporary failure") || text.contains("try again") {
-        "DNS lookup failed: temporary failure in name resolution (is there a network?)"
-    } else {
-        "DNS lookup failed"
-    }
-}
-
 /// Opens (and closes, without sending anything) a TCP connection to the first address that
 /// accepts one.
 async fn connect(addrs: &[SocketAddr], deadline: Instant) -> Result<SocketAddr, Check> {
@@ -390,131 +367,6 @@ async fn connect(addrs: &[SocketAddr], deadline: Instant) -> Result<SocketAddr, 
         }
     }
     Err(Check::fail(Stage::Tcp, tcp_detail(worst)))
-}
-
-fn tcp_detail(kind: Option<io::ErrorKind>) -> &'static str {
-    use io::ErrorKind as K;
-    match kind {
-        Some(K::ConnectionRefused) => "connection refused",
-        Some(K::TimedOut) => "TCP connect timed out",
-        Some(K::HostUnreachable) => "TCP connect failed: host unreachable",
-        Some(K::NetworkUnreachable) => "TCP connect failed: network unreachable",
-        Some(K::AddrNotAvailable) => "TCP connect failed: address not available",
-        Some(K::PermissionDenied) => "TCP connect failed: not permitted (a firewall?)",
-        Some(K::ConnectionReset) | Some(K::ConnectionAborted) => {
-            "TCP connect failed: connection reset"
-        }
-        _ => "TCP connect failed",
-    }
-}
-
-/// How an answer to `HEAD` bears on the test delivery, a POST: a server error or a redirect
-/// likely fails it; anything else (even 404 or 405: some servers route only POST) answered.
-fn judge_status(code: u16) -> Check {
-    let (ok, detail) = match code {
-        300..=399 => (false, format!("HTTP {code} to HEAD: the URL redirects, and webhook deliveries are usually not redirected")),
-        501 => (true, "HTTP 501 to HEAD: the server does not implement HEAD; the test delivery is a POST".into()),
-        500..=599 => (false, format!("HTTP {code} to HEAD: a server error")),
-        200..=299 => (true, format!("HTTP {code} to HEAD")),
-        _ => (true, format!("HTTP {code} to HEAD; the test delivery is a POST and may still be accepted")),
-    };
-    Check {
-        ok,
-        stage: Stage::Http,
-        detail,
-        status: Some(code),
-    }
-}
-
-/// An error of the TLS + HEAD stage, as a kind. The error's own text is only searched.
-fn judge_error(error: &reqwest::Error, https: bool) -> Check {
-    let (text, kind) = chain(error);
-    if error.is_connect() {
-        match kind {
-            Some(io::ErrorKind::ConnectionRefused) => {
-                return Check::fail(Stage::Tcp, "connection refused")
-            }
-            Some(io::ErrorKind::TimedOut) => {
-                return Check::fail(Stage::Tcp, "TCP connect timed out")
-            }
-            _ if https => return Check::fail(Stage::Tls, tls_detail(&text, kind)),
-            _ => return Check::fail(Stage::Tcp, tcp_detail(kind)),
-        }
-    }
-    let detail = if text.contains("closed before message completed")
-        || matches!(
-            kind,
-            Some(
-                io::ErrorKind::ConnectionReset
-                    | io::ErrorKind::ConnectionAborted
-                    | io::ErrorKind::UnexpectedEof
-            )
-        ) {
-        "the server closed the connection without answering HEAD"
-    } else if text.contains("invalid http")
-        || text.contains("parse")
-        || text.contains("invalid status")
-    {
-        "the answer to HEAD was not HTTP"
-    } else {
-        "HEAD failed"
-    };
-    Check::fail(Stage::Http, detail)
-}
-
-fn tls_detail(text: &str, kind: Option<io::ErrorKind>) -> &'static str {
-    let cert = |variant: &str| text.contains(&format!("invalid peer certificate: {variant}"));
-    if cert("unknownissuer") {
-        "TLS: certificate not trusted (unknown issuer, or self-signed)"
-    } else if cert("notvalidforname") || text.contains("certificate not valid for name") {
-        "TLS: certificate not valid for this host name"
-    } else if cert("expired") || text.contains("invalid peer certificate: certificate expired") {
-        "TLS: certificate expired"
-    } else if cert("notvalidyet")
-        || text.contains("invalid peer certificate: certificate not valid yet")
-    {
-        "TLS: certificate not valid yet"
-    } else if cert("revoked") {
-        "TLS: certificate revoked"
-    } else if text.contains("invalid peer certificate") {
-        "TLS: certificate rejected"
-    } else if text.contains("peer sent no certificates") {
-        "TLS: the server sent no certificate"
-    } else if text.contains("received fatal alert") {
-        "TLS: the server refused the handshake"
-    } else if text.contains("peer is incompatible") {
-        "TLS: no TLS version or cipher suite in common"
-    } else if text.contains("corrupt message") || text.contains("unexpected message") {
-        "TLS: the server did not answer in TLS (plain HTTP on an `https` URL?)"
-    } else if matches!(
-        kind,
-        Some(
-            io::ErrorKind::UnexpectedEof
-                | io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-        )
-    ) {
-        "TLS: the server closed the connection during the handshake"
-    } else {
-        "TLS handshake failed"
-    }
-}
-
-/// An error's text with its causes, lower case (to search, never to show), and the kind of the
-/// first I/O error among them.
-fn chain(error: &(dyn std::error::Error + 'static)) -> (String, Option<io::ErrorKind>) {
-    let mut text = String::new();
-    let mut kind = None;
-    let mut next = Some(error);
-    while let Some(e) = next {
-        text.push_str(&e.to_string().to_ascii_lowercase());
-        text.push('\n');
-        if kind.is_none() {
-            kind = e.downcast_ref::<io::Error>().map(io::Error::kind);
-        }
-        next = e.source();
-    }
-    (text, kind)
 }
 
 /// The HTTP client of the TLS + HEAD stage: no proxy (the probe goes where Saleshandy would),
@@ -587,6 +439,7 @@ fn is_loopback(host: &Host<&str>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::verdict::tls_detail;
     use super::*;
 
     #[test]

@@ -3,12 +3,18 @@
 //! JSON, pretty, keys sorted, trailing newline, so that it diffs well in git. Secret values
 //! are stored only as keyed fingerprints ([`crate::secret::fingerprint`]).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod error;
+mod file;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use miette::NamedSource;
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
+
+use error::offset_of;
+pub use error::{ParseError, StateError};
+pub use file::{atomic_write, default_path, remove_stale_temps};
 
 use crate::config::Webhook;
 use crate::secret::{fingerprint, Value};
@@ -341,155 +347,10 @@ impl Default for State {
     }
 }
 
-/// Replaces `path` with `bytes` so that a reader sees the old or the new file, never a mix,
-/// even if the process dies midway.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // tempfile creates the file with mode 0600.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&temp_prefix(path))
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    // Make the rename itself durable.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// The prefix of [`atomic_write`]'s temp files for `path`: `.<file name>.`, so that a run
-/// holding one state's lock can clear that state's leftovers and no other's.
-fn temp_prefix(path: &Path) -> String {
-    format!(
-        ".{}.",
-        path.file_name()
-            .map_or_else(|| "state".into(), |n| n.to_string_lossy())
-    )
-}
-
-/// Removes temp files that a killed [`atomic_write`] to `path` left behind. Call it only while
-/// holding `path`'s lock, when no write to it can be in progress.
-pub fn remove_stale_temps(path: &Path) {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let prefix = temp_prefix(path);
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(&prefix) && name.ends_with(".tmp") && name.len() > prefix.len() + 4 {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// The default state path: beside the config, `<config stem>.state.json`.
-pub fn default_path(config: &Path) -> PathBuf {
-    if config == Path::new("-") {
-        return PathBuf::from("webhooks.state.json");
-    }
-    let stem = config
-        .file_stem()
-        .map_or_else(|| "webhooks".into(), |s| s.to_string_lossy().into_owned());
-    config.with_file_name(format!("{stem}.state.json"))
-}
-
-/// Byte offset of a 1-based line and column as serde_json reports them.
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    let line_text = text[line_start..].split('\n').next().unwrap_or("");
-    let col_bytes: usize = line_text
-        .chars()
-        .take(column.saturating_sub(1))
-        .map(char::len_utf8)
-        .sum();
-    (line_start + col_bytes).min(text.len())
-}
-
-/// A state file whose text is not a valid state, with the place where reading stopped.
-#[derive(Debug, Error, Diagnostic)]
-#[error("the state file `{path}` is not a valid state: {message}")]
-#[diagnostic(
-    code(state::parse),
-    help("restore it from version control (e.g. `git checkout -- {path}`) or fix it by hand; it has not been changed, and nothing will write it until it parses")
-)]
-pub struct ParseError {
-    pub path: String,
-    pub message: String,
-    #[source_code]
-    src: NamedSource<String>,
-    #[label("here")]
-    at: SourceSpan,
-}
-
-/// Why a state file could not be used. The file is never overwritten in any of these cases.
-#[derive(Debug, Error, Diagnostic)]
-pub enum StateError {
-    #[error("cannot read the state file `{path}`: {source}")]
-    #[diagnostic(
-        code(state::read),
-        help("check the path and its permissions, or pass another with `--state FILE`")
-    )]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-
-    #[error("cannot write the state file `{path}`: {source}")]
-    #[diagnostic(
-        code(state::write),
-        help("check that its directory exists and is writable; the previous state file, if any, is intact")
-    )]
-    Write {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-
-    #[error("the state file `{path}` is not valid UTF-8")]
-    #[diagnostic(
-        code(state::encoding),
-        help("restore it from version control (e.g. `git checkout -- {path}`); it has not been changed")
-    )]
-    Encoding { path: String },
-
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Parse(Box<ParseError>),
-
-    #[error("the state file `{path}` is not a valid state: {reason}")]
-    #[diagnostic(
-        code(state::invalid),
-        help("restore it from version control (e.g. `git checkout -- {path}`) or fix it by hand; it has not been changed")
-    )]
-    Invalid { path: String, reason: String },
-
-    #[error("the state file `{path}` has format version {found}, newer than this build reads ({STATE_VERSION})")]
-    #[diagnostic(
-        code(state::newer_version),
-        help("it was written by a newer saleshandy-webhooks: upgrade this one (`cargo install --path .` from an up-to-date checkout); the file has not been changed")
-    )]
-    NewerVersion { path: String, found: u32 },
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn sent(url: &str, events: &[&str], headers: &[(&str, &str)]) -> Sent {
