@@ -39,6 +39,15 @@ struct Webhook<'a> {
     changes: Vec<Field>,
     #[serde(skip_serializing_if = "Option::is_none")]
     manual_step: Option<String>,
+    /// For `unknown`: when the create was sent and what became of its answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lost: Option<Lost<'a>>,
+}
+
+#[derive(Serialize)]
+struct Lost<'a> {
+    since: &'a str,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -79,6 +88,7 @@ pub fn render(plan: &Plan, ctx: &super::Context) -> String {
                 recorded: e.recorded.as_ref().map(shown),
                 changes: e.changes.clone(),
                 manual_step: manual_step(e),
+                lost: e.lost.as_ref().map(|(since, reason)| Lost { since, reason }),
             })
             .collect(),
         warnings: limit_warning(plan).into_iter().collect(),

@@ -45,7 +45,7 @@ impl Route {
     }
 }
 
-/// The one handler: records the request, applies latency, routes, authenticates, answers.
+/// The one handler: reads the request, then hands it to [`handle`].
 pub(super) async fn dispatch(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(conn): ConnectInfo<ConnHandle>,
@@ -53,6 +53,23 @@ pub(super) async fn dispatch(
 ) -> Response {
     let (parts, body) = request.into_parts();
     let body = read_body(body).await;
+    // Once a request has arrived it is handled to the end in its own task, even if the client
+    // goes away meanwhile — as a real server does, so a create whose answer is lost still
+    // creates (the case the tool's crash safety is about).
+    let task = tokio::spawn(handle(shared, conn, parts, body));
+    task.await.unwrap_or_else(|_| {
+        message(StatusCode::INTERNAL_SERVER_ERROR, "the sandbox failed to handle the request")
+    })
+}
+
+/// Handles one request that has been read: records it, applies latency, routes,
+/// authenticates, answers.
+async fn handle(
+    shared: Arc<Shared>,
+    conn: ConnHandle,
+    parts: axum::http::request::Parts,
+    body: Result<Bytes, BodyError>,
+) -> Response {
     shared.record(recorded(&parts, body.as_deref().unwrap_or_default()));
     let route = Route::of(&parts.method, parts.uri.path());
     let _in_flight = matches!(route, Route::Create).then(|| shared.begin_create());

@@ -232,3 +232,20 @@ async fn latency_applies_and_concurrent_creates_are_counted() {
     assert_eq!(sb.max_in_flight_creates(), 5);
     assert_eq!(sb.in_flight_creates(), 0);
 }
+
+#[tokio::test]
+async fn a_create_whose_client_gave_up_still_creates() {
+    let sb = sandbox().await;
+    sb.set_latency(Duration::from_millis(300));
+    let sent = client()
+        .post(format!("{}/v1/webhook/create", sb.url()))
+        .header("x-api-key", SANDBOX_API_KEY)
+        .timeout(Duration::from_millis(50))
+        .json(&body("gave-up"))
+        .send()
+        .await;
+    assert!(sent.is_err(), "the client timed out before the answer");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let names: Vec<String> = sb.webhooks().into_iter().map(|w| w.name).collect();
+    assert_eq!(names, ["gave-up"], "a real server finishes what it received");
+}
