@@ -88,7 +88,10 @@ pub fn render(plan: &Plan, ctx: &super::Context) -> String {
                 recorded: e.recorded.as_ref().map(shown),
                 changes: e.changes.clone(),
                 manual_step: manual_step(e),
-                lost: e.lost.as_ref().map(|(since, reason)| Lost { since, reason }),
+                lost: e
+                    .lost
+                    .as_ref()
+                    .map(|(since, reason)| Lost { since, reason }),
             })
             .collect(),
         warnings: limit_warning(plan).into_iter().collect(),

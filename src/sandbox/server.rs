@@ -58,7 +58,10 @@ pub(super) async fn dispatch(
     // creates (the case the tool's crash safety is about).
     let task = tokio::spawn(handle(shared, conn, parts, body));
     task.await.unwrap_or_else(|_| {
-        message(StatusCode::INTERNAL_SERVER_ERROR, "the sandbox failed to handle the request")
+        message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the sandbox failed to handle the request",
+        )
     })
 }
 

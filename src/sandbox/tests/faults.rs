@@ -247,5 +247,9 @@ async fn a_create_whose_client_gave_up_still_creates() {
     assert!(sent.is_err(), "the client timed out before the answer");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let names: Vec<String> = sb.webhooks().into_iter().map(|w| w.name).collect();
-    assert_eq!(names, ["gave-up"], "a real server finishes what it received");
+    assert_eq!(
+        names,
+        ["gave-up"],
+        "a real server finishes what it received"
+    );
 }
