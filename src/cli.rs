@@ -102,7 +102,10 @@ pub struct ApplyArgs {
     pub auto_approve: bool,
 
     /// Apply against an embedded sandbox started for this run: no Saleshandy account needed.
-    #[arg(long, conflicts_with_all = ["api_url", "api_key_file"])]
+    /// The API URL and key are not used (`SALESHANDY_API_URL` in the environment is ignored).
+    // Only the key file conflicts: `--api-url` also comes from SALESHANDY_API_URL, and an
+    // exported variable must not make `--sandbox` an error.
+    #[arg(long, conflicts_with = "api_key_file")]
     pub sandbox: bool,
 
     /// Treat webhooks created paused (their test delivery failed) as errors.

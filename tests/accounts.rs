@@ -1,60 +1,38 @@
 //! Several accounts in one run: a config per account with its own key (`apiKeyEnv`), state
 //! and lock; one account failing does not stop the others; one global limit.
 
+mod support;
+
 use std::process::Output;
 use std::time::Duration;
 
-use assert_cmd::Command;
-use saleshandy_webhooks::sandbox::{self, Sandbox, SandboxOptions};
+use support::{output_text, World};
 
 const KEYS: [&str; 3] = ["key-acme-111", "key-bolt-222", "key-cora-333"];
 const NAMES: [&str; 3] = ["acme", "bolt", "cora"];
 
-struct World {
-    _rt: tokio::runtime::Runtime,
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
+/// Three accounts (a sandbox key each) with `hooks` webhooks per config in `clients/`, and no
+/// `SALESHANDY_API_KEY`: each config names its own variable.
+fn world(hooks: usize) -> World {
+    let w = World::builder().api_keys(&KEYS).no_key().build();
+    std::fs::create_dir(w.path("clients")).unwrap();
+    for name in NAMES {
+        let mut text = format!(
+            "version: 1\napiKeyEnv: {}_SALESHANDY_KEY\nwebhooks:\n",
+            name.to_uppercase()
+        );
+        for i in 0..hooks {
+            text.push_str(&format!("  - name: {name} hook {i}\n    url: https://{name}.example.org/{i}\n    events: [email-sent]\n"));
+        }
+        std::fs::write(w.path(&format!("clients/{name}.yaml")), text).unwrap();
+    }
+    w
 }
 
 impl World {
-    /// Three accounts (a sandbox key each) with `hooks` webhooks per config in `clients/`.
-    fn new(hooks: usize) -> World {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let opts = SandboxOptions {
-            api_keys: KEYS.iter().map(|k| k.to_string()).collect(),
-            ..Default::default()
-        };
-        let sandbox = rt.block_on(sandbox::start(opts)).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("clients")).unwrap();
-        for name in NAMES {
-            let mut text = format!(
-                "version: 1\napiKeyEnv: {}_SALESHANDY_KEY\nwebhooks:\n",
-                name.to_uppercase()
-            );
-            for i in 0..hooks {
-                text.push_str(&format!("  - name: {name} hook {i}\n    url: https://{name}.example.org/{i}\n    events: [email-sent]\n"));
-            }
-            std::fs::write(dir.path().join(format!("clients/{name}.yaml")), text).unwrap();
-        }
-        World {
-            _rt: rt,
-            sandbox,
-            dir,
-        }
-    }
-
-    fn run(&self, args: &[&str], bolt_key: &str) -> Output {
-        Command::cargo_bin("saleshandy-webhooks")
-            .unwrap()
-            .current_dir(self.dir.path())
+    fn run_accounts(&self, args: &[&str], bolt_key: &str) -> Output {
+        self.cmd()
             .args(args)
-            .env("SALESHANDY_API_URL", self.sandbox.url())
-            .env_remove("SALESHANDY_API_KEY")
             .env("ACME_SALESHANDY_KEY", KEYS[0])
             .env("BOLT_SALESHANDY_KEY", bolt_key)
             .env("CORA_SALESHANDY_KEY", KEYS[2])
@@ -71,19 +49,11 @@ impl World {
     }
 }
 
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 #[test]
 fn one_wrong_key_fails_that_account_and_the_others_are_created() {
-    let w = World::new(3);
-    let o = w.run(&["apply", "-c", "clients", "--auto-approve"], "wrong-key");
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let w = world(3);
+    let o = w.run_accounts(&["apply", "-c", "clients", "--auto-approve"], "wrong-key");
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert_eq!(
         (
             w.on_server("acme"),
@@ -92,7 +62,7 @@ fn one_wrong_key_fails_that_account_and_the_others_are_created() {
         ),
         (3, 0, 3)
     );
-    let text = out(&o);
+    let text = output_text(&o);
     assert!(text.contains("the API refused the key"), "{text}");
     assert!(text.contains("Total over 3 accounts (1 with failures): 6 created (0 paused), 1 failed, 0 unknown, 2 not sent."), "{text}");
     assert!(!text.contains("wrong-key") && !text.contains(KEYS[0]));
@@ -108,8 +78,8 @@ fn one_wrong_key_fails_that_account_and_the_others_are_created() {
         );
     }
     // With the key fixed, only the failed account's webhooks are created.
-    let o = w.run(&["apply", "-c", "clients", "--auto-approve"], KEYS[1]);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = w.run_accounts(&["apply", "-c", "clients", "--auto-approve"], KEYS[1]);
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert_eq!(
         (
             w.on_server("acme"),
@@ -123,8 +93,8 @@ fn one_wrong_key_fails_that_account_and_the_others_are_created() {
 
 #[test]
 fn a_missing_account_key_names_its_variable_and_spares_the_others() {
-    let w = World::new(1);
-    let o = w.run(
+    let w = world(1);
+    let o = w.run_accounts(
         &[
             "apply",
             "-c",
@@ -136,7 +106,7 @@ fn a_missing_account_key_names_its_variable_and_spares_the_others() {
         "",
     );
     assert_eq!(o.status.code(), Some(1));
-    let text = out(&o);
+    let text = output_text(&o);
     assert!(
         text.contains(
             "`BOLT_SALESHANDY_KEY` (named by `apiKeyEnv` in `clients/bolt.yaml`) is not set"
@@ -148,9 +118,9 @@ fn a_missing_account_key_names_its_variable_and_spares_the_others() {
 
 #[test]
 fn accounts_run_at_once_under_one_global_limit() {
-    let w = World::new(4);
+    let w = world(4);
     w.sandbox.set_latency(Duration::from_millis(150));
-    let o = w.run(
+    let o = w.run_accounts(
         &[
             "apply",
             "-c",
@@ -161,7 +131,7 @@ fn accounts_run_at_once_under_one_global_limit() {
         ],
         KEYS[1],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert_eq!(w.sandbox.webhooks().len(), 12);
     let max = w.sandbox.max_in_flight_creates();
     assert_eq!(
@@ -172,17 +142,17 @@ fn accounts_run_at_once_under_one_global_limit() {
 
 #[test]
 fn plan_and_validate_take_several_configs() {
-    let w = World::new(2);
-    let o = w.run(&["plan", "-c", "clients", "--detailed-exitcode"], KEYS[1]);
-    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    let w = world(2);
+    let o = w.run_accounts(&["plan", "-c", "clients", "--detailed-exitcode"], KEYS[1]);
+    assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout)
             .contains("Total over 3 accounts: 6 to create, 0 unchanged"),
         "{}",
-        out(&o)
+        output_text(&o)
     );
 
-    let o = w.run(&["plan", "-c", "clients", "--format", "json"], KEYS[1]);
+    let o = w.run_accounts(&["plan", "-c", "clients", "--format", "json"], KEYS[1]);
     let docs: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON document per line"))
@@ -195,7 +165,7 @@ fn plan_and_validate_take_several_configs() {
         "version: 1\nwebhooks: [{name: x}]\n",
     )
     .unwrap();
-    let o = w.run(&["validate", "-c", "clients", "--format", "json"], KEYS[1]);
+    let o = w.run_accounts(&["validate", "-c", "clients", "--format", "json"], KEYS[1]);
     assert_eq!(o.status.code(), Some(1));
     let list: serde_json::Value =
         serde_json::from_slice(&o.stdout).expect("one JSON list over every file");
@@ -210,29 +180,29 @@ fn plan_and_validate_take_several_configs() {
         "{files:?}"
     );
     // The broken account fails, the others still plan.
-    let o = w.run(&["plan", "-c", "clients"], KEYS[1]);
+    let o = w.run_accounts(&["plan", "-c", "clients"], KEYS[1]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        out(&o).contains("3 accounts: 2 ok, 1 failed."),
+        output_text(&o).contains("3 accounts: 2 ok, 1 failed."),
         "{}",
-        out(&o)
+        output_text(&o)
     );
 }
 
 #[test]
 fn per_account_options_are_refused_with_several_configs() {
-    let w = World::new(1);
+    let w = world(1);
     for args in [
         &["plan", "-c", "clients", "--state", "x.json"][..],
         &["plan", "-c", "clients", "--out", "p.json"][..],
         &["apply", "p.json", "-c", "clients"][..],
     ] {
-        let o = w.run(args, KEYS[1]);
+        let o = w.run_accounts(args, KEYS[1]);
         assert_eq!(o.status.code(), Some(1), "{args:?}");
         assert!(
-            out(&o).contains("works with one config, and this run has several"),
+            output_text(&o).contains("works with one config, and this run has several"),
             "{}",
-            out(&o)
+            output_text(&o)
         );
     }
     assert_eq!(w.sandbox.requests().len(), 0);

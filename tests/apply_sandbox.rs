@@ -1,70 +1,30 @@
 //! `apply` end to end over real sockets: the binary against the embedded sandbox on 127.0.0.1.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
-use saleshandy_webhooks::sandbox::{self, Fault, Sandbox, SandboxOptions, Target, SANDBOX_API_KEY};
+use saleshandy_webhooks::sandbox::{Fault, Target, SANDBOX_API_KEY};
 use serde_json::json;
-
-/// A sandbox on its own runtime, and a temp dir with a config. The runtime serves the
-/// sandbox while the test thread runs the binary.
-struct World {
-    _rt: tokio::runtime::Runtime,
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
-}
-
-const CONFIG: &str = "version: 1
-webhooks:
-  - name: Email Sent
-    url: https://ingest.example.org/sent
-    events: [email-sent, email-opened]
-    headers:
-      X-Webhook-Source: saleshandy
-      Authorization: \"Bearer ${HOOK_TOKEN}\"
-  - name: Replies
-    url: https://crm.example.org/replies
-    events: [reply-received]
-  - name: Bounces
-    url: https://alerts.example.org/bounces
-    events: [email-bounced]
-";
+use support::{bin, output_text, World, THREE_HOOKS as CONFIG};
 
 const TOKEN: &str = "hook-token-value";
 
+/// A sandbox on its own runtime, and a temp dir with `config`; commands get `HOOK_TOKEN`.
+fn world(config: &str) -> World {
+    World::builder()
+        .config(config)
+        .env("HOOK_TOKEN", TOKEN)
+        .build()
+}
+
 impl World {
-    fn new(config: &str) -> World {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let sandbox = rt
-            .block_on(sandbox::start(SandboxOptions::default()))
-            .expect("sandbox starts");
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("webhooks.yaml"), config).expect("config");
-        World {
-            _rt: rt,
-            sandbox,
-            dir,
-        }
-    }
-
-    fn state_path(&self) -> PathBuf {
-        self.dir.path().join("webhooks.state.json")
-    }
-
     fn apply_with(&self, key: &str, extra: &[&str]) -> Output {
-        Command::cargo_bin("saleshandy-webhooks")
-            .expect("binary")
-            .current_dir(self.dir.path())
-            .args(["apply", "--api-url", &self.sandbox.url()])
+        self.cmd()
+            .arg("apply")
             .args(extra)
             .env("SALESHANDY_API_KEY", key)
-            .env("HOOK_TOKEN", TOKEN)
-            .env_remove("SALESHANDY_API_URL")
             .output()
             .expect("runs")
     }
@@ -72,30 +32,17 @@ impl World {
     fn apply(&self, extra: &[&str]) -> Output {
         self.apply_with(SANDBOX_API_KEY, extra)
     }
-
-    fn state(&self) -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(self.state_path()).expect("state written"))
-            .expect("state is JSON")
-    }
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]
 fn a_fresh_apply_creates_each_webhook_once_and_a_second_sends_nothing() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     let o = w.apply(&["--auto-approve"]);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert_eq!(w.sandbox.create_requests(), 3);
     let names: Vec<String> = w.sandbox.webhooks().into_iter().map(|h| h.name).collect();
     assert_eq!(names, ["Email Sent", "Replies", "Bounces"]);
-    let state = w.state();
+    let state = w.state_json();
     for hook in w.sandbox.webhooks() {
         assert_eq!(
             state["webhooks"][&hook.name]["id"],
@@ -104,7 +51,7 @@ fn a_fresh_apply_creates_each_webhook_once_and_a_second_sends_nothing() {
         );
     }
     assert_eq!(state["unknown"], json!({}));
-    let text = out(&o);
+    let text = output_text(&o);
     assert!(
         text.contains("Apply: 3 created (0 paused), 0 failed, 0 unknown, 0 not sent."),
         "{text}"
@@ -118,7 +65,7 @@ fn a_fresh_apply_creates_each_webhook_once_and_a_second_sends_nothing() {
 
     let again = w.apply(&["--auto-approve"]);
     assert_eq!(again.status.code(), Some(0));
-    assert!(out(&again).contains("Nothing to create: no request was sent."));
+    assert!(output_text(&again).contains("Nothing to create: no request was sent."));
     assert_eq!(
         w.sandbox.create_requests(),
         3,
@@ -128,7 +75,7 @@ fn a_fresh_apply_creates_each_webhook_once_and_a_second_sends_nothing() {
 
 #[test]
 fn the_body_sent_matches_the_contract_field_by_field() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     assert_eq!(w.apply(&["--auto-approve"]).status.code(), Some(0));
     let requests = w.sandbox.requests();
     let first = &requests[0];
@@ -158,7 +105,7 @@ fn the_body_sent_matches_the_contract_field_by_field() {
 
 #[test]
 fn a_rejected_webhook_leaves_the_others_created_and_a_reapply_creates_only_it() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     w.sandbox.inject(
         Target::Name("Replies".into()),
         Fault::Reject {
@@ -167,13 +114,13 @@ fn a_rejected_webhook_leaves_the_others_created_and_a_reapply_creates_only_it() 
         },
     );
     let o = w.apply(&["--auto-approve"]);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert!(
-        out(&o).contains("Replies  failed: HTTP 400: webhookUrl is blocked"),
+        output_text(&o).contains("Replies  failed: HTTP 400: webhookUrl is blocked"),
         "{}",
-        out(&o)
+        output_text(&o)
     );
-    let state = w.state();
+    let state = w.state_json();
     assert!(
         state["webhooks"]["Email Sent"]["id"].is_string()
             && state["webhooks"]["Bounces"]["id"].is_string()
@@ -183,7 +130,7 @@ fn a_rejected_webhook_leaves_the_others_created_and_a_reapply_creates_only_it() 
     );
 
     let o = w.apply(&["--auto-approve"]);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert_eq!(
         w.sandbox.create_requests(),
         4,
@@ -194,10 +141,10 @@ fn a_rejected_webhook_leaves_the_others_created_and_a_reapply_creates_only_it() 
 
 #[test]
 fn a_bad_key_stops_after_the_first_request_and_leaves_the_state_alone() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     let o = w.apply_with("wrong-key", &["--auto-approve"]);
     assert_eq!(o.status.code(), Some(1));
-    let text = out(&o);
+    let text = output_text(&o);
     assert!(
         text.contains("SALESHANDY_API_KEY") && text.contains("no further request was sent"),
         "{text}"
@@ -208,31 +155,33 @@ fn a_bad_key_stops_after_the_first_request_and_leaves_the_state_alone() {
 
     // With an existing state, it stays byte-identical.
     assert_eq!(w.apply(&["--auto-approve"]).status.code(), Some(0));
-    std::fs::write(w.dir.path().join("webhooks.yaml"), format!("{CONFIG}  - name: More\n    url: https://x.example.org/m\n    events: [task-created]\n")).unwrap();
-    let before = std::fs::read(w.state_path()).unwrap();
+    w.set_config(&format!(
+        "{CONFIG}  - name: More\n    url: https://x.example.org/m\n    events: [task-created]\n"
+    ));
+    let before = w.state_bytes();
     assert_eq!(
         w.apply_with("wrong-key", &["--auto-approve"]).status.code(),
         Some(1)
     );
-    assert_eq!(std::fs::read(w.state_path()).unwrap(), before);
+    assert_eq!(w.state_bytes(), before);
 }
 
 #[test]
 fn a_missing_key_is_an_error_before_any_request() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     let o = w.apply_with("", &["--auto-approve"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        out(&o).contains("SALESHANDY_API_KEY is not set"),
+        output_text(&o).contains("SALESHANDY_API_KEY is not set"),
         "{}",
-        out(&o)
+        output_text(&o)
     );
     assert_eq!(w.sandbox.requests().len(), 0);
 }
 
 #[test]
 fn the_key_can_come_from_a_file() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     let key_file = w.dir.path().join("key");
     std::fs::write(&key_file, format!("{SANDBOX_API_KEY}\n")).unwrap();
     let o = w.apply_with(
@@ -243,7 +192,7 @@ fn the_key_can_come_from_a_file() {
             key_file.to_str().unwrap(),
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
 }
 
 #[test]
@@ -255,34 +204,43 @@ fn paused_webhooks_are_reported_and_fail_under_require_active() {
         .unwrap()
         .port();
     let config = format!("version: 1\nwebhooks:\n  - name: Local\n    url: http://127.0.0.1:{port}/hook\n    events: [email-sent]\n");
-    let w = World::new(&config);
+    let w = world(&config);
     let o = w.apply(&["--auto-approve"]);
-    assert_eq!(o.status.code(), Some(0), "paused is a warning: {}", out(&o));
-    let text = out(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "paused is a warning: {}",
+        output_text(&o)
+    );
+    let text = output_text(&o);
     assert!(
         text.contains("Local  created but PAUSED") && text.contains("resumed in Saleshandy"),
         "{text}"
     );
-    assert_eq!(w.state()["webhooks"]["Local"]["status"], "paused");
+    assert_eq!(w.state_json()["webhooks"]["Local"]["status"], "paused");
 
-    let w = World::new(&config);
+    let w = world(&config);
     let o = w.apply(&["--auto-approve", "--require-active"]);
     assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
 fn without_a_terminal_apply_needs_auto_approve_and_sends_nothing() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     let o = w.apply(&[]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(out(&o).contains("--auto-approve"), "{}", out(&o));
+    assert!(
+        output_text(&o).contains("--auto-approve"),
+        "{}",
+        output_text(&o)
+    );
     assert_eq!(w.sandbox.requests().len(), 0);
     assert!(!w.state_path().exists());
 }
 
 #[test]
 fn json_results_list_every_create() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     w.sandbox
         .inject(Target::Name("Bounces".into()), Fault::MissingId);
     let o = w.apply(&["--auto-approve", "--format", "json"]);
@@ -296,7 +254,7 @@ fn json_results_list_every_create() {
         .map(|r| r["result"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(results, ["created", "created", "unknown"]);
-    assert!(w.state()["unknown"]["Bounces"]["reason"]
+    assert!(w.state_json()["unknown"]["Bounces"]["reason"]
         .as_str()
         .unwrap()
         .contains("without a usable webhook id"));
@@ -304,30 +262,41 @@ fn json_results_list_every_create() {
 
 #[test]
 fn a_sandbox_state_cannot_be_used_against_another_endpoint() {
-    let w = World::new(CONFIG);
-    let o = Command::cargo_bin("saleshandy-webhooks")
-        .unwrap()
+    let w = world(CONFIG);
+    let o = bin()
         .current_dir(w.dir.path())
         .args(["apply", "--sandbox", "--auto-approve"])
         .env("HOOK_TOKEN", TOKEN)
+        // An exported API URL neither conflicts with --sandbox nor is used by it.
+        .env("SALESHANDY_API_URL", w.sandbox.url())
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    assert_eq!(w.state()["endpoint"], "sandbox");
-    let before = std::fs::read(w.state_path()).unwrap();
-    std::fs::write(w.dir.path().join("webhooks.yaml"), format!("{CONFIG}  - name: More\n    url: https://x.example.org/m\n    events: [task-created]\n")).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    assert_eq!(w.state_json()["endpoint"], "sandbox");
+    assert_eq!(
+        w.sandbox.requests().len(),
+        0,
+        "the embedded sandbox got the creates"
+    );
+    let before = w.state_bytes();
+    w.set_config(&format!(
+        "{CONFIG}  - name: More\n    url: https://x.example.org/m\n    events: [task-created]\n"
+    ));
     let o = w.apply(&["--auto-approve"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(out(&o).contains("belongs to sandbox"), "{}", out(&o));
+    assert!(
+        output_text(&o).contains("belongs to sandbox"),
+        "{}",
+        output_text(&o)
+    );
     assert_eq!(w.sandbox.requests().len(), 0);
-    assert_eq!(std::fs::read(w.state_path()).unwrap(), before);
+    assert_eq!(w.state_bytes(), before);
 }
 
 #[test]
 fn plain_http_is_refused_for_a_non_loopback_api() {
-    let w = World::new(CONFIG);
-    let o = Command::cargo_bin("saleshandy-webhooks")
-        .unwrap()
+    let w = world(CONFIG);
+    let o = bin()
         .current_dir(w.dir.path())
         .args([
             "apply",
@@ -340,6 +309,10 @@ fn plain_http_is_refused_for_a_non_loopback_api() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(out(&o).contains("plain http"), "{}", out(&o));
+    assert!(
+        output_text(&o).contains("plain http"),
+        "{}",
+        output_text(&o)
+    );
     assert!(!Path::new(&w.state_path()).exists());
 }

@@ -2,12 +2,13 @@
 //! the pre-commit hook parse, and have the steps they promise; the hook, run the way pre-commit
 //! runs it, validates a config. Also shell completions and `--version`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_yaml::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_saleshandy-webhooks");
+use support::{bin_process, stderr_text, stdout_text};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -21,16 +22,12 @@ fn load(relative: &str) -> Value {
 }
 
 fn run(args: &[&str], dir: &Path) -> Output {
-    Command::new(BIN)
+    bin_process()
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .output()
         .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn as_str(v: &Value) -> &str {
@@ -329,11 +326,11 @@ fn precommit_hook_validates_a_config_the_way_precommit_calls_it() {
                 Some(code),
                 "{} on {fixture}: {argv:?}\nstdout: {}\nstderr: {}",
                 as_str(&hook["id"]),
-                text(&out.stdout),
-                text(&out.stderr)
+                stdout_text(&out),
+                stderr_text(&out)
             );
             if code == 1 {
-                assert!(text(&out.stderr).contains("config::event_unknown"));
+                assert!(stderr_text(&out).contains("config::event_unknown"));
             }
         }
     }
@@ -346,8 +343,8 @@ fn precommit_hook_validates_a_config_the_way_precommit_calls_it() {
 fn completions_for_every_shell() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let out = run(&["completions", shell], &root());
-        assert_eq!(out.status.code(), Some(0), "{shell}: {}", text(&out.stderr));
-        let script = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr_text(&out));
+        let script = stdout_text(&out);
         assert!(!script.is_empty(), "{shell}: empty script");
         assert!(
             script.contains("saleshandy-webhooks"),
@@ -363,14 +360,14 @@ fn completions_for_every_shell() {
 fn completions_refuse_an_unknown_shell() {
     let out = run(&["completions", "tcsh"], &root());
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("tcsh"));
+    assert!(stderr_text(&out).contains("tcsh"));
 }
 
 #[test]
 fn version_names_the_version_and_the_commit() {
     let out = run(&["--version"], &root());
     assert_eq!(out.status.code(), Some(0));
-    let line = text(&out.stdout);
+    let line = stdout_text(&out);
     let expected = format!("saleshandy-webhooks {} (commit ", env!("CARGO_PKG_VERSION"));
     assert!(line.starts_with(&expected), "{line}");
     let commit = line
@@ -387,7 +384,7 @@ fn version_names_the_version_and_the_commit() {
     );
     // The short flag too, and on a subcommand (propagated).
     let short = run(&["-V"], &root());
-    assert_eq!(text(&short.stdout), line);
+    assert_eq!(stdout_text(&short), line);
     let sub = run(&["validate", "--version"], &root());
-    assert!(text(&sub.stdout).contains("(commit "));
+    assert!(stdout_text(&sub).contains("(commit "));
 }

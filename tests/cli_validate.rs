@@ -1,19 +1,14 @@
 //! `validate` end to end: exit codes, formats, standard input, --strict, secrets.
 
+mod support;
+
 use assert_cmd::Command;
+use support::{bin, stderr_text, stdout_text};
 
 fn cmd() -> Command {
-    let mut c = Command::cargo_bin("saleshandy-webhooks").expect("binary built");
-    c.env_remove("NO_COLOR").env_remove("TOKEN");
+    let mut c = bin();
+    c.env_remove("TOKEN");
     c
-}
-
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]
@@ -22,8 +17,11 @@ fn a_valid_file_exits_zero_and_says_so() {
         .args(["validate", "-c", "examples/webhooks.yaml"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "examples/webhooks.yaml is valid: 5 webhooks.\n");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr_text(&o));
+    assert_eq!(
+        stdout_text(&o),
+        "examples/webhooks.yaml is valid: 5 webhooks.\n"
+    );
 }
 
 #[test]
@@ -33,7 +31,7 @@ fn an_invalid_file_exits_one_with_located_errors() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    let err = stderr(&o);
+    let err = stderr_text(&o);
     assert!(
         err.contains("[tests/fixtures/bad/many-errors.yaml:5:14]"),
         "{err}"
@@ -52,9 +50,9 @@ fn warnings_pass_unless_strict() {
     let o = cmd().args(["validate", "-c", f]).output().unwrap();
     assert_eq!(o.status.code(), Some(0));
     assert!(
-        stdout(&o).ends_with("is valid: 3 webhooks, 4 warnings.\n"),
+        stdout_text(&o).ends_with("is valid: 3 webhooks, 4 warnings.\n"),
         "{}",
-        stdout(&o)
+        stdout_text(&o)
     );
     let o = cmd()
         .args(["validate", "--strict", "-c", f])
@@ -76,7 +74,10 @@ fn json_lists_every_problem_with_its_location() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).is_empty(), "machine output goes to stdout alone");
+    assert!(
+        stderr_text(&o).is_empty(),
+        "machine output goes to stdout alone"
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
     let list = v.as_array().expect("a list");
     assert_eq!(list.len(), 2);
@@ -108,7 +109,7 @@ fn github_format_prints_workflow_commands() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
-        stdout(&o),
+        stdout_text(&o),
         "::error file=tests/fixtures/bad/event-unknown.yaml,line=7,col=9,title=config%3A%3Aevent_unknown::unknown event `email-open`%0Ahelp: did you mean `email-opened`?\n"
     );
 }
@@ -121,7 +122,11 @@ fn dash_reads_standard_input() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("[<stdin>:5:14]"), "{}", stderr(&o));
+    assert!(
+        stderr_text(&o).contains("[<stdin>:5:14]"),
+        "{}",
+        stderr_text(&o)
+    );
 }
 
 #[test]
@@ -131,7 +136,7 @@ fn a_missing_file_is_a_clear_error() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    let err = stderr(&o);
+    let err = stderr_text(&o);
     assert!(
         err.contains("cannot read the config file `does-not-exist.yaml`"),
         "{err}"
@@ -152,8 +157,8 @@ fn the_default_file_is_webhooks_yaml() {
         .arg("validate")
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "webhooks.yaml is valid: 0 webhooks.\n");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr_text(&o));
+    assert_eq!(stdout_text(&o), "webhooks.yaml is valid: 0 webhooks.\n");
 }
 
 #[test]
@@ -168,7 +173,7 @@ fn interpolated_values_are_never_printed() {
             .write_stdin(text)
             .output()
             .unwrap();
-        let all = stdout(&o) + &stderr(&o);
+        let all = stdout_text(&o) + &stderr_text(&o);
         assert_eq!(o.status.code(), Some(1), "{all}");
         assert!(
             all.contains("url_unreachable") && all.contains("header_value_invalid"),

@@ -4,87 +4,41 @@
 //! whole run (not one worker), `--max-rps` honoured, a refused key that costs one request,
 //! and output without control characters when it is not going to a terminal.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-use saleshandy_webhooks::sandbox::{
-    self, Fault, RecordedRequest, Sandbox, SandboxOptions, Target, SANDBOX_API_KEY,
-};
+use saleshandy_webhooks::sandbox::{Fault, RecordedRequest, Target};
 use serde_json::Value;
+use support::{report, World};
 
 /// A sandbox served by its own runtime while the test thread runs the binary, and a temp dir
-/// holding the config and the state.
-struct World {
-    _rt: tokio::runtime::Runtime,
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
+/// holding `config`. The binary's stdout and stderr are piped (never a terminal) and colour is
+/// not turned off by anything.
+fn world(config: &str, latency: Duration) -> World {
+    World::builder()
+        .config(config)
+        .latency(latency)
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("FORCE_COLOR")
+        // A colour terminal type: only the fact that the output is a pipe may matter.
+        .env("TERM", "xterm-256color")
+        .build()
 }
 
 impl World {
-    fn new(config: &str, latency: Duration) -> World {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let opts = SandboxOptions {
-            latency,
-            ..SandboxOptions::default()
-        };
-        let sandbox = rt.block_on(sandbox::start(opts)).expect("sandbox starts");
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("webhooks.yaml"), config).expect("config");
-        World {
-            _rt: rt,
-            sandbox,
-            dir,
-        }
-    }
-
-    fn state_path(&self) -> PathBuf {
-        self.dir.path().join("webhooks.state.json")
-    }
-
-    /// The binary in the temp dir, with stdout and stderr piped (never a terminal), colour
-    /// not turned off by anything, and the sandbox's key.
-    fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("saleshandy-webhooks").expect("binary");
-        c.current_dir(self.dir.path())
-            .env_remove("SALESHANDY_API_URL")
-            .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR_FORCE")
-            .env_remove("FORCE_COLOR")
-            // A colour terminal type: only the fact that the output is a pipe may matter.
-            .env("TERM", "xterm-256color")
-            .env("SALESHANDY_API_KEY", SANDBOX_API_KEY);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().expect("runs")
-    }
-
     fn apply(&self, extra: &[&str]) -> Output {
-        let url = self.sandbox.url();
-        let mut args = vec!["apply", "--auto-approve", "--api-url", &url];
+        let mut args = vec!["apply", "--auto-approve"];
         args.extend_from_slice(extra);
         self.run(&args)
     }
 
-    fn state(&self) -> Value {
-        serde_json::from_slice(&std::fs::read(self.state_path()).expect("state written"))
-            .expect("state is JSON")
-    }
-
     /// Server-side ids by name; panics unless each name was created exactly once.
     fn ids_created_once(&self, names: &[String]) -> BTreeMap<String, String> {
-        let mut ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for hook in self.sandbox.webhooks() {
-            ids.entry(hook.name).or_default().push(hook.id);
-        }
+        let ids = self.server_by_name();
         for name in names {
             let n = ids.get(name).map_or(0, Vec::len);
             assert_eq!(n, 1, "`{name}` exists {n} times on the server, not once");
@@ -96,15 +50,6 @@ impl World {
             ids.keys().collect::<Vec<_>>()
         );
         ids.into_iter().map(|(k, mut v)| (k, v.remove(0))).collect()
-    }
-
-    /// The create requests that reached the server, in arrival order.
-    fn creates(&self) -> Vec<RecordedRequest> {
-        self.sandbox
-            .requests()
-            .into_iter()
-            .filter(|r| r.method == "POST" && r.path == "/v1/webhook/create")
-            .collect()
     }
 }
 
@@ -121,14 +66,6 @@ fn config(names: &[String]) -> String {
         ));
     }
     s
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "--- stdout\n{}--- stderr\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// The name a recorded create request was for.
@@ -176,10 +113,10 @@ fn concurrent_apply_creates_each_once_and_reports_in_config_order() {
     let latency = Duration::from_millis(50);
 
     // Human output.
-    let w = World::new(&config(&names), latency);
+    let w = world(&config(&names), latency);
     inject_jitter(&w, &names);
     let o = w.apply(&["--parallelism", "8"]);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     let ids = w.ids_created_once(&names);
     assert_eq!(w.creates().len(), 40, "one request per webhook");
     let max = w.sandbox.max_in_flight_creates();
@@ -220,7 +157,7 @@ fn concurrent_apply_creates_each_once_and_reports_in_config_order() {
         "{stdout}"
     );
 
-    let state = w.state();
+    let state = w.state_json();
     let recorded = state["webhooks"].as_object().expect("webhooks map");
     assert_eq!(recorded.len(), 40, "the state records all 40");
     for (name, id) in &ids {
@@ -233,10 +170,10 @@ fn concurrent_apply_creates_each_once_and_reports_in_config_order() {
     assert_eq!(state["unknown"], serde_json::json!({}));
 
     // The same, with `--format json`, on a fresh server.
-    let w = World::new(&config(&names), latency);
+    let w = world(&config(&names), latency);
     inject_jitter(&w, &names);
     let o = w.apply(&["--parallelism", "8", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     let ids = w.ids_created_once(&names);
     let doc: Value = serde_json::from_slice(&o.stdout).expect("one JSON document on stdout");
     let results = doc["webhooks"].as_array().expect("webhooks list");
@@ -247,7 +184,7 @@ fn concurrent_apply_creates_each_once_and_reports_in_config_order() {
         assert_eq!(r["result"], "created", "{r}");
         assert_eq!(r["id"].as_str(), Some(ids[name].as_str()), "{r}");
     }
-    let state = w.state();
+    let state = w.state_json();
     for (name, id) in &ids {
         assert_eq!(state["webhooks"][name]["id"].as_str(), Some(id.as_str()));
     }
@@ -269,7 +206,7 @@ fn a_429_burst_slows_every_worker() {
     let grace = Duration::from_millis(150);
 
     let run = |fault: Option<Fault>| {
-        let w = World::new(&config(&names), latency);
+        let w = world(&config(&names), latency);
         for c in companions {
             w.sandbox.inject(
                 Target::Name(c.into()),
@@ -282,7 +219,7 @@ fn a_429_burst_slows_every_worker() {
         let started = Instant::now();
         let o = w.apply(&["--parallelism", "4"]);
         let elapsed = started.elapsed();
-        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+        assert_eq!(o.status.code(), Some(0), "{}", report(&o));
         assert_eq!(w.sandbox.pending_faults(), 0, "every fault was served");
         w.ids_created_once(&names);
         (w, elapsed)
@@ -363,9 +300,9 @@ fn a_429_burst_slows_every_worker() {
 #[test]
 fn max_rps_spaces_requests() {
     let names = names(6);
-    let w = World::new(&config(&names), Duration::ZERO);
+    let w = world(&config(&names), Duration::ZERO);
     let o = w.apply(&["--parallelism", "6", "--max-rps", "10"]);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     w.ids_created_once(&names);
     let creates = w.creates();
     assert_eq!(creates.len(), 6);
@@ -390,22 +327,21 @@ fn max_rps_spaces_requests() {
 #[test]
 fn a_refused_key_with_parallelism_sends_only_one_request() {
     let names = names(10);
-    let w = World::new(&config(&names), Duration::from_millis(20));
+    let w = world(&config(&names), Duration::from_millis(20));
     let o = w
         .cmd()
         .env("SALESHANDY_API_KEY", "wrong-key")
         .args(["apply", "--auto-approve", "--parallelism", "8"])
-        .args(["--api-url", &w.sandbox.url()])
         .output()
         .expect("runs");
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", report(&o));
     assert_eq!(
         w.sandbox.create_requests(),
         1,
         "a refused key costs one request, whatever the parallelism"
     );
     assert!(w.sandbox.webhooks().is_empty());
-    let text = out(&o);
+    let text = report(&o);
     assert!(text.contains("SALESHANDY_API_KEY"), "{text}");
     assert!(
         text.contains("0 created (0 paused), 1 failed, 0 unknown, 9 not sent."),
@@ -428,7 +364,7 @@ fn non_terminal_output_has_no_escape_sequences() {
     cfg.push_str(
         "  - name: Hook 04\n    url: https://10.0.4.2/in\n    events: [email-sent]\n  - name: Hook 05\n    url: https://hooks5.example.org/in\n    events: [email-sent]\n  - name: Hook 06\n    url: https://hooks6.example.org/in\n    events: [email-sent]\n",
     );
-    let w = World::new(&cfg, Duration::ZERO);
+    let w = world(&cfg, Duration::ZERO);
     w.sandbox.inject(
         Target::Name("Hook 05".into()),
         Fault::Reject {
@@ -449,7 +385,6 @@ fn non_terminal_output_has_no_escape_sequences() {
         .join("warn/http-and-private.yaml")
         .display()
         .to_string();
-    let url = w.sandbox.url();
 
     let mut outputs: Vec<(String, Output)> = Vec::new();
     let mut run = |label: &str, o: Output| outputs.push((label.to_string(), o));
@@ -463,35 +398,34 @@ fn non_terminal_output_has_no_escape_sequences() {
             .output()
             .expect("runs"),
     );
-    run(
-        "apply without approval (an error)",
-        w.run(&["apply", "--api-url", &url]),
-    );
+    run("apply without approval (an error)", w.run(&["apply"]));
     let applied = w.apply(&["--parallelism", "3"]);
-    assert_eq!(applied.status.code(), Some(1), "{}", out(&applied));
+    assert_eq!(applied.status.code(), Some(1), "{}", report(&applied));
     let applied_stdout = String::from_utf8_lossy(&applied.stdout).to_string();
     for sign in ["  ✓ Hook 00", "  ! Hook 04", "  ✗ Hook 05", "  ? Hook 06"] {
-        assert!(applied_stdout.contains(sign), "{sign}\n{}", out(&applied));
+        assert!(
+            applied_stdout.contains(sign),
+            "{sign}\n{}",
+            report(&applied)
+        );
     }
     let progress = String::from_utf8_lossy(&applied.stderr).to_string();
     run("apply (human)", applied);
 
     // Drift and deletion behind the tool's back, for status's other signs.
-    let state = w.state();
+    let state = w.state_json();
     let id = |n: &str| state["webhooks"][n]["id"].as_str().expect("id").to_string();
     assert!(w.sandbox.update(&id("Hook 01"), |h| h.webhook_url =
         "https://edited.example.org/".into()));
     assert!(w.sandbox.remove(&id("Hook 02")));
     run("state list", w.run(&["state", "list"]));
     run("state show", w.run(&["state", "show", "Hook 04"]));
-    run("status", w.run(&["status", "--api-url", &url]));
+    run("status", w.run(&["status"]));
 
     // A second apply in JSON: the refused one again, and a new one.
-    std::fs::write(
-        w.dir.path().join("webhooks.yaml"),
-        format!("{cfg}  - name: Hook 07\n    url: https://hooks7.example.org/in\n    events: [email-sent]\n"),
-    )
-    .expect("config");
+    w.set_config(&format!(
+        "{cfg}  - name: Hook 07\n    url: https://hooks7.example.org/in\n    events: [email-sent]\n"
+    ));
     let json = w.apply(&["--format", "json"]);
     serde_json::from_slice::<Value>(&json.stdout).expect("JSON on stdout");
     run("apply --format json", json);
@@ -564,7 +498,7 @@ fn non_terminal_output_has_no_escape_sequences() {
 #[test]
 fn max_rps_still_spaces_requests_after_a_429_hold() {
     let names = names(8);
-    let w = World::new(&config(&names), Duration::from_millis(20));
+    let w = world(&config(&names), Duration::from_millis(20));
     w.sandbox.inject(
         Target::Name("Hook 02".into()),
         Fault::TooManyRequests {
@@ -572,7 +506,7 @@ fn max_rps_still_spaces_requests_after_a_429_hold() {
         },
     );
     let o = w.apply(&["--parallelism", "4", "--max-rps", "10"]);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     w.ids_created_once(&names);
     let creates = w.creates();
     assert_eq!(creates.len(), 9, "8 creates and one retry");

@@ -8,51 +8,45 @@
 //! - a killed run leaves no stale lock behind;
 //! - the journal, the lock and the state are private files (0600).
 
-use std::collections::BTreeMap;
+mod support;
+
 use std::net::{Ipv4Addr, SocketAddr};
+use std::ops::Deref;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use saleshandy_webhooks::sandbox::{self, Sandbox, SandboxOptions, SANDBOX_API_KEY};
 use serde_json::Value;
+use support::{flat, report, stderr_text, CONFIG_FILE, STATE_FILE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-const BIN: &str = env!("CARGO_BIN_EXE_saleshandy-webhooks");
-const CONFIG: &str = "webhooks.yaml";
-const STATE: &str = "webhooks.state.json";
 
 /// A sandbox served by its own runtime, and a temp dir holding a config of `n` webhooks. The
 /// test thread runs the binary while the runtime's workers answer it.
 struct World {
-    _rt: tokio::runtime::Runtime,
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
+    base: support::World,
     names: Vec<String>,
     /// Where the binary sends its requests: the sandbox, or a proxy in front of it.
     api_url: String,
 }
 
+impl Deref for World {
+    type Target = support::World;
+
+    fn deref(&self) -> &support::World {
+        &self.base
+    }
+}
+
 impl World {
     fn new(n: usize, latency: Duration) -> World {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let sandbox = rt
-            .block_on(sandbox::start(SandboxOptions {
-                latency,
-                ..Default::default()
-            }))
-            .expect("sandbox starts");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let api_url = sandbox.url();
+        let base = support::World::builder()
+            .latency(latency)
+            .env("NO_COLOR", "1")
+            .build();
+        let api_url = base.sandbox.url();
         let mut w = World {
-            _rt: rt,
-            sandbox,
-            dir,
+            base,
             names: Vec::new(),
             api_url,
         };
@@ -67,7 +61,7 @@ impl World {
     fn hold_answers(&mut self, hold: Duration) {
         let upstream = self.sandbox.addr();
         let addr = self
-            ._rt
+            .rt
             .block_on(answer_holding_proxy(upstream, hold))
             .expect("proxy starts");
         self.api_url = format!("http://{addr}");
@@ -82,35 +76,30 @@ impl World {
                 "  - name: Hook {i:02}\n    url: https://h{i}.example.org/x\n    events: [email-sent]\n"
             ));
         }
-        std::fs::write(self.dir.path().join(CONFIG), yaml).expect("config written");
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.dir.path().join(file)
-    }
-
-    fn state_path(&self) -> PathBuf {
-        self.path(STATE)
+        self.set_config(&yaml);
     }
 
     fn journal_path(&self) -> PathBuf {
-        self.path(&format!("{STATE}.journal"))
+        self.path(&format!("{STATE_FILE}.journal"))
     }
 
     fn lock_path(&self) -> PathBuf {
-        self.path(&format!("{STATE}.lock"))
+        self.path(&format!("{STATE_FILE}.lock"))
     }
 
     fn command(&self, extra: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.current_dir(self.dir.path())
-            .args(["apply", "-c", CONFIG, "--state", STATE, "--auto-approve"])
-            .args(["--api-url", &self.api_url])
-            .args(extra)
-            .env("SALESHANDY_API_KEY", SANDBOX_API_KEY)
-            .env("NO_COLOR", "1")
-            .env_remove("SALESHANDY_API_URL")
-            .stdin(Stdio::null());
+        let mut c = self.process();
+        c.args([
+            "apply",
+            "-c",
+            CONFIG_FILE,
+            "--state",
+            STATE_FILE,
+            "--auto-approve",
+        ])
+        .args(["--api-url", &self.api_url])
+        .args(extra)
+        .stdin(Stdio::null());
         c
     }
 
@@ -135,25 +124,6 @@ impl World {
     /// Runs an apply to completion.
     fn apply(&self, extra: &[&str]) -> Output {
         self.command(extra).output().expect("binary runs")
-    }
-
-    fn state(&self) -> Value {
-        let bytes = std::fs::read(self.state_path()).expect("the state file exists");
-        serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-            panic!(
-                "the state is not JSON ({e}):\n{}",
-                String::from_utf8_lossy(&bytes)
-            )
-        })
-    }
-
-    /// Every id the server holds, by webhook name.
-    fn server(&self) -> BTreeMap<String, Vec<String>> {
-        let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for w in self.sandbox.webhooks() {
-            by_name.entry(w.name).or_default().push(w.id);
-        }
-        by_name
     }
 
     /// Waits until the sandbox handles no create (a killed client's request may still be
@@ -185,10 +155,10 @@ impl World {
     /// (e.g. the temp file of an interrupted atomic write).
     fn stray_files(&self) -> Vec<String> {
         let expected = [
-            CONFIG.to_string(),
-            STATE.to_string(),
-            format!("{STATE}.journal"),
-            format!("{STATE}.lock"),
+            CONFIG_FILE.to_string(),
+            STATE_FILE.to_string(),
+            format!("{STATE_FILE}.journal"),
+            format!("{STATE_FILE}.lock"),
         ];
         std::fs::read_dir(self.dir.path())
             .expect("read dir")
@@ -210,8 +180,8 @@ impl World {
             !self.journal_path().exists(),
             "a completed run folded and removed the journal"
         );
-        let state = self.state();
-        let server = self.server();
+        let state = self.state_json();
+        let server = self.server_by_name();
         let context = || {
             format!(
                 "state:\n{}\nserver: {server:?}",
@@ -308,25 +278,6 @@ async fn answer_holding_proxy(upstream: SocketAddr, hold: Duration) -> std::io::
         }
     });
     Ok(addr)
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "--- exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Output with the diagnostic frame (`×`, `│`) and line wrapping removed, so a sentence can be
-/// searched for however the error renderer wrapped it.
-fn flat(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .replace(['│', '×', '╰', '─', '▶'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A small xorshift64* generator: no extra crate, and the seed is printed so a failing
@@ -434,21 +385,21 @@ fn sigkill_at_random_moments_never_creates_twice() {
         // final run, so the server's side is complete when we compare.
         w.settle();
         let o = w.apply(&[]);
-        assert_eq!(o.status.code(), Some(0), "round {round}: {}", text(&o));
+        assert_eq!(o.status.code(), Some(0), "round {round}: {}", report(&o));
         unknowns += w.assert_consistent();
-        let server = w.server();
-        unknown_but_created += w.state()["unknown"]
+        let server = w.server_by_name();
+        unknown_but_created += w.state_json()["unknown"]
             .as_object()
             .map_or(0, |u| u.keys().filter(|n| server.contains_key(*n)).count());
 
         // And from now on nothing is sent again.
         let requests = w.sandbox.create_requests();
         let o = w.apply(&[]);
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(o.status.code(), Some(0), "{}", report(&o));
         assert!(
             String::from_utf8_lossy(&o.stdout).contains("Nothing to create"),
             "{}",
-            text(&o)
+            report(&o)
         );
         assert_eq!(w.sandbox.create_requests(), requests);
         // A run holding the lock clears temp files that a killed save left behind.
@@ -481,34 +432,34 @@ fn two_applies_at_once_never_create_twice() {
         (Some(1), Some(0)) => (&ob, &oa),
         _ => panic!(
             "expected one run to succeed and the other to be refused:\n{}\n{}",
-            text(&oa),
-            text(&ob)
+            report(&oa),
+            report(&ob)
         ),
     };
     // Which pid it names is checked by `a_refused_run_names_the_live_holder`.
     assert!(
-        flat(&loser.stderr).contains("is locked by another run"),
+        flat(&stderr_text(loser)).contains("is locked by another run"),
         "{}",
-        text(loser)
+        report(loser)
     );
     assert!(
         !String::from_utf8_lossy(&loser.stdout).contains("Creating"),
         "the refused run sent nothing:\n{}",
-        text(loser)
+        report(loser)
     );
     assert!(
         String::from_utf8_lossy(&winner.stdout)
             .contains("Apply: 5 created (0 paused), 0 failed, 0 unknown, 0 not sent."),
         "{}",
-        text(winner)
+        report(winner)
     );
     assert_eq!(
         w.sandbox.create_requests(),
         5,
         "only the winner sent creates"
     );
-    assert!(w.server().values().all(|ids| ids.len() == 1));
-    assert_eq!(w.server().len(), 5);
+    assert!(w.server_by_name().values().all(|ids| ids.len() == 1));
+    assert_eq!(w.server_by_name().len(), 5);
     assert_eq!(w.assert_consistent(), 0);
 
     // Waiting for the lock: both succeed, and the second finds nothing left to create.
@@ -517,8 +468,8 @@ fn two_applies_at_once_never_create_twice() {
     let b = w.spawn_piped(&["--lock-timeout", "30"]);
     let oa = a.wait_with_output().expect("wait a");
     let ob = b.wait_with_output().expect("wait b");
-    assert_eq!(oa.status.code(), Some(0), "{}", text(&oa));
-    assert_eq!(ob.status.code(), Some(0), "{}", text(&ob));
+    assert_eq!(oa.status.code(), Some(0), "{}", report(&oa));
+    assert_eq!(ob.status.code(), Some(0), "{}", report(&ob));
     let created = |o: &Output| {
         String::from_utf8_lossy(&o.stdout)
             .contains("Apply: 5 created (0 paused), 0 failed, 0 unknown, 0 not sent.")
@@ -527,12 +478,12 @@ fn two_applies_at_once_never_create_twice() {
     assert!(
         (created(&oa) && nothing(&ob)) || (created(&ob) && nothing(&oa)),
         "one run creates all five, the one that waited creates nothing:\n{}\n{}",
-        text(&oa),
-        text(&ob)
+        report(&oa),
+        report(&ob)
     );
     assert_eq!(w.sandbox.create_requests(), 5);
-    assert!(w.server().values().all(|ids| ids.len() == 1));
-    assert_eq!(w.server().len(), 5);
+    assert!(w.server_by_name().values().all(|ids| ids.len() == 1));
+    assert_eq!(w.server_by_name().len(), 5);
     assert_eq!(w.assert_consistent(), 0);
 }
 
@@ -569,15 +520,15 @@ fn a_refused_run_names_the_live_holder() {
             [Some(1), Some(0)] => (1, 0),
             _ => panic!(
                 "pair {pair}: expected one success and one refusal:\n{}\n{}",
-                text(&outs[0]),
-                text(&outs[1])
+                report(&outs[0]),
+                report(&outs[1])
             ),
         };
-        let refusal = flat(&outs[loser].stderr);
+        let refusal = flat(&stderr_text(&outs[loser]));
         assert!(
             refusal.contains("is locked by another run"),
             "{}",
-            text(&outs[loser])
+            report(&outs[loser])
         );
         if !refusal.contains(&format!("pid {} ", pids[winner])) {
             wrong.push(format!(
@@ -608,19 +559,19 @@ fn a_killed_holder_leaves_no_stale_lock() {
     w.sandbox.set_latency(Duration::from_millis(20));
     let o = w.apply(&["--lock-timeout", "0"]);
     assert!(
-        !flat(&o.stderr).contains("locked"),
+        !flat(&stderr_text(&o)).contains("locked"),
         "a killed run left a stale lock:\n{}",
-        text(&o)
+        report(&o)
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     assert!(
-        flat(&o.stderr).contains("interrupted"),
+        flat(&stderr_text(&o)).contains("interrupted"),
         "the run says it replayed an interrupted apply:\n{}",
-        text(&o)
+        report(&o)
     );
 
     w.settle();
-    let state = w.state();
+    let state = w.state_json();
     let first = &w.names[0];
     assert!(
         state["unknown"].get(first).is_some(),
@@ -653,7 +604,7 @@ fn journal_and_lock_files_are_private() {
     // A first run writes the state; a second, killed mid-way, leaves its journal.
     let mut w = World::new(1, Duration::ZERO);
     let o = w.apply(&[]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     w.write_config(3);
     w.sandbox.set_latency(Duration::from_secs(2));
     let mut child = w.spawn_quiet(&[]);
@@ -668,7 +619,7 @@ fn journal_and_lock_files_are_private() {
     // The run that replays the journal rewrites the state: still private.
     w.sandbox.set_latency(Duration::ZERO);
     let o = w.apply(&[]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     assert!(!w.journal_path().exists());
     assert_eq!(mode(&w.state_path()), 0o600, "state file mode after replay");
     assert_eq!(mode(&w.lock_path()), 0o600, "lock file mode after replay");

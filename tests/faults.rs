@@ -2,37 +2,19 @@
 //! asserting what a user notices — the exit code, the message, how many creates reached the
 //! server, and what the state records. Also: no secret ever reaches an output or a file.
 
-use std::collections::BTreeMap;
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-use saleshandy_webhooks::sandbox::{self, Fault, Sandbox, SandboxOptions, Target, SANDBOX_API_KEY};
+use saleshandy_webhooks::sandbox::{Fault, Target};
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_saleshandy-webhooks");
+use support::{flat, flat_output, output_text, World, THREE_HOOKS as CONFIG};
 
 const TOKEN: &str = "hook-token-value";
-
-/// Three webhooks; `Email Sent` has a secret header.
-const CONFIG: &str = "version: 1
-webhooks:
-  - name: Email Sent
-    url: https://ingest.example.org/sent
-    events: [email-sent, email-opened]
-    headers:
-      X-Webhook-Source: saleshandy
-      Authorization: \"Bearer ${HOOK_TOKEN}\"
-  - name: Replies
-    url: https://crm.example.org/replies
-    events: [reply-received]
-  - name: Bounces
-    url: https://alerts.example.org/bounces
-    events: [email-bounced]
-";
 
 /// A single webhook, for faults whose cost is per request.
 const ONE: &str = "version: 1
@@ -42,99 +24,15 @@ webhooks:
     events: [task-created]
 ";
 
-/// A sandbox served by its own runtime while the test thread runs the binary, and a temp dir
-/// holding the config and the state.
-struct World {
-    rt: tokio::runtime::Runtime,
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
-    env: BTreeMap<String, String>,
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
+fn world(config: &str) -> World {
+    World::with_hook_token(config, TOKEN)
 }
 
 impl World {
-    fn new(config: &str) -> World {
-        World::with(
-            config,
-            SandboxOptions::default(),
-            SANDBOX_API_KEY,
-            &[("HOOK_TOKEN", TOKEN)],
-        )
-    }
-
-    fn with(config: &str, opts: SandboxOptions, key: &str, env: &[(&str, &str)]) -> World {
-        let rt = runtime();
-        let sandbox = rt.block_on(sandbox::start(opts)).expect("sandbox starts");
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("webhooks.yaml"), config).expect("config");
-        let mut vars: BTreeMap<String, String> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        vars.insert("SALESHANDY_API_KEY".into(), key.into());
-        World {
-            rt,
-            sandbox,
-            dir,
-            env: vars,
-        }
-    }
-
-    fn config_path(&self) -> PathBuf {
-        self.dir.path().join("webhooks.yaml")
-    }
-
-    fn state_path(&self) -> PathBuf {
-        self.dir.path().join("webhooks.state.json")
-    }
-
-    fn set_config(&self, config: &str) {
-        std::fs::write(self.config_path(), config).expect("config");
-    }
-
-    /// The binary in the temp dir, with this world's environment and no colour.
-    fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("saleshandy-webhooks").expect("binary");
-        c.current_dir(self.dir.path())
-            .env_remove("SALESHANDY_API_URL")
-            .env("NO_COLOR", "1")
-            .envs(&self.env);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().expect("runs")
-    }
-
-    fn paths(&self) -> [String; 2] {
-        [
-            self.config_path().display().to_string(),
-            self.state_path().display().to_string(),
-        ]
-    }
-
     fn apply_args(&self, extra: &[&str]) -> Vec<String> {
-        let [config, state] = self.paths();
-        let mut args: Vec<String> = [
-            "apply",
-            "-c",
-            &config,
-            "--state",
-            &state,
-            "--api-url",
-            &self.sandbox.url(),
-            "--auto-approve",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let mut args = vec!["apply".to_string()];
+        args.extend(self.files_args());
+        args.push("--auto-approve".into());
         args.extend(extra.iter().map(|s| s.to_string()));
         args
     }
@@ -147,82 +45,42 @@ impl World {
     }
 
     fn plan(&self, extra: &[&str]) -> Output {
-        let [config, state] = self.paths();
         self.cmd()
-            .args(["plan", "-c", &config, "--state", &state])
+            .arg("plan")
+            .args(self.files_args())
             .args(extra)
             .output()
             .expect("runs")
     }
 
     fn import(&self, name: &str, id: &str) -> Output {
-        let [config, state] = self.paths();
-        let url = self.sandbox.url();
-        self.run(&[
-            "state",
-            "import",
-            name,
-            id,
-            "-c",
-            &config,
-            "--state",
-            &state,
-            "--api-url",
-            &url,
-        ])
+        self.cmd()
+            .args(["state", "import", name, id])
+            .args(self.files_args())
+            .output()
+            .expect("runs")
     }
 
     fn rm(&self, name: &str) -> Output {
-        let [config, state] = self.paths();
-        self.run(&["state", "rm", name, "-c", &config, "--state", &state])
-    }
-
-    fn state(&self) -> Value {
-        serde_json::from_slice(&std::fs::read(self.state_path()).expect("state written"))
-            .expect("state is JSON")
+        self.cmd()
+            .args(["state", "rm", name])
+            .args(self.files_args())
+            .output()
+            .expect("runs")
     }
 
     /// How many create requests named `name` reached the server.
     fn creates_of(&self, name: &str) -> usize {
-        self.sandbox
-            .requests()
+        self.creates()
             .iter()
-            .filter(|r| r.method == "POST" && r.path == "/v1/webhook/create")
             .filter(|r| r.json().is_some_and(|b| b["name"] == name))
             .count()
     }
-
-    /// The ids the server holds for `name`.
-    fn server_ids(&self, name: &str) -> Vec<String> {
-        self.sandbox
-            .webhooks()
-            .into_iter()
-            .filter(|h| h.name == name)
-            .map(|h| h.id)
-            .collect()
-    }
-}
-
-/// Standard output then standard error.
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Text with line wrapping (and miette's gutters) undone, words separated by one space.
-fn flat(s: &str) -> String {
-    s.split_whitespace()
-        .filter(|w| !w.chars().all(|c| "│╰─▶×├┬┴╭╮╯".contains(c)))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[test]
 fn a_429_with_retry_after_is_waited_out_and_the_webhook_created_once() {
-    let w = World::new(ONE);
+    let w = world(ONE);
     w.sandbox.inject(
         Target::Any,
         Fault::TooManyRequests {
@@ -232,7 +90,7 @@ fn a_429_with_retry_after_is_waited_out_and_the_webhook_created_once() {
     let started = Instant::now();
     let o = w.apply(&[]);
     let took = started.elapsed();
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert_eq!(w.sandbox.create_requests(), 2, "one 429, then one create");
     assert_eq!(w.server_ids("Only").len(), 1, "created exactly once");
     assert!(
@@ -240,19 +98,19 @@ fn a_429_with_retry_after_is_waited_out_and_the_webhook_created_once() {
         "Retry-After: 1 was honoured, took {took:?}"
     );
     assert_eq!(
-        w.state()["webhooks"]["Only"]["id"],
+        w.state_json()["webhooks"]["Only"]["id"],
         json!(w.server_ids("Only")[0])
     );
-    assert_eq!(w.state()["unknown"], json!({}));
+    assert_eq!(w.state_json()["unknown"], json!({}));
 }
 
 #[test]
 fn a_5xx_is_unknown_never_retried_nor_resent_and_plan_says_how_to_resolve_it() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     w.sandbox
         .inject(Target::Name("Replies".into()), Fault::ServerError(503));
     let o = w.apply(&[]);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     let stdout = flat(&String::from_utf8_lossy(&o.stdout));
     assert!(stdout.contains("Replies unknown:"), "{stdout}");
     assert!(
@@ -261,7 +119,7 @@ fn a_5xx_is_unknown_never_retried_nor_resent_and_plan_says_how_to_resolve_it() {
     );
     assert_eq!(w.creates_of("Replies"), 1, "a 5xx is not retried");
     assert!(w.server_ids("Replies").is_empty());
-    let state = w.state();
+    let state = w.state_json();
     assert!(
         state["unknown"]["Replies"]["reason"]
             .as_str()
@@ -272,12 +130,16 @@ fn a_5xx_is_unknown_never_retried_nor_resent_and_plan_says_how_to_resolve_it() {
     assert!(state["webhooks"]["Email Sent"]["id"].is_string());
 
     let again = w.apply(&[]);
-    assert!(out(&again).contains("Nothing to create"), "{}", out(&again));
+    assert!(
+        output_text(&again).contains("Nothing to create"),
+        "{}",
+        output_text(&again)
+    );
     assert_eq!(w.creates_of("Replies"), 1, "an unknown is never sent again");
     assert_eq!(w.sandbox.create_requests(), 3);
 
     let plan = w.plan(&[]);
-    assert_eq!(plan.status.code(), Some(0), "{}", out(&plan));
+    assert_eq!(plan.status.code(), Some(0), "{}", output_text(&plan));
     let text = flat(&String::from_utf8_lossy(&plan.stdout));
     assert!(text.contains("? Replies"), "{text}");
     assert!(
@@ -292,35 +154,44 @@ fn a_5xx_is_unknown_never_retried_nor_resent_and_plan_says_how_to_resolve_it() {
 
 #[test]
 fn a_dropped_answer_is_unknown_not_resent_and_state_import_resolves_it() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     w.sandbox
         .inject(Target::Name("Email Sent".into()), Fault::DropAfterCreate);
     let o = w.apply(&[]);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert!(
-        flat(&out(&o)).contains("Email Sent unknown:"),
+        flat_output(&o).contains("Email Sent unknown:"),
         "{}",
-        out(&o)
+        output_text(&o)
     );
     let ids = w.server_ids("Email Sent");
     assert_eq!(ids.len(), 1, "the server has the webhook");
-    assert!(w.state()["unknown"]["Email Sent"].is_object());
-    assert!(w.state()["webhooks"].get("Email Sent").is_none());
+    assert!(w.state_json()["unknown"]["Email Sent"].is_object());
+    assert!(w.state_json()["webhooks"].get("Email Sent").is_none());
 
     let again = w.apply(&[]);
-    assert!(out(&again).contains("Nothing to create"), "{}", out(&again));
+    assert!(
+        output_text(&again).contains("Nothing to create"),
+        "{}",
+        output_text(&again)
+    );
     assert_eq!(w.server_ids("Email Sent").len(), 1, "not created twice");
     assert_eq!(w.creates_of("Email Sent"), 1);
 
     let imported = w.import("Email Sent", &ids[0]);
-    assert_eq!(imported.status.code(), Some(0), "{}", out(&imported));
-    let state = w.state();
+    assert_eq!(
+        imported.status.code(),
+        Some(0),
+        "{}",
+        output_text(&imported)
+    );
+    let state = w.state_json();
     assert_eq!(state["webhooks"]["Email Sent"]["id"], json!(ids[0]));
     assert_eq!(state["unknown"], json!({}));
     assert_eq!(w.creates_of("Email Sent"), 1, "import sends no create");
 
     let plan = w.plan(&["--format", "json", "--detailed-exitcode"]);
-    assert_eq!(plan.status.code(), Some(0), "{}", out(&plan));
+    assert_eq!(plan.status.code(), Some(0), "{}", output_text(&plan));
     let v: Value = serde_json::from_slice(&plan.stdout).expect("JSON plan");
     assert_eq!(
         v["summary"],
@@ -332,40 +203,44 @@ fn a_dropped_answer_is_unknown_not_resent_and_state_import_resolves_it() {
 
 #[test]
 fn a_201_with_a_garbage_body_is_unknown() {
-    let w = World::new(ONE);
+    let w = world(ONE);
     w.sandbox.inject(Target::Any, Fault::GarbageBody);
     let o = w.apply(&["--format", "json"]);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     let v: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
     assert_eq!(v["webhooks"][0]["result"], "unknown", "{v:#}");
     assert_eq!(w.sandbox.create_requests(), 1);
     assert_eq!(w.server_ids("Only").len(), 1, "it was created server-side");
-    let state = w.state();
+    let state = w.state_json();
     assert!(state["unknown"]["Only"].is_object(), "{state:#}");
     assert!(state["webhooks"].get("Only").is_none());
 }
 
 #[test]
 fn a_server_slower_than_the_timeout_is_unknown_and_not_retried() {
-    let w = World::new(ONE);
+    let w = world(ONE);
     w.sandbox
         .inject(Target::Any, Fault::Delay(Duration::from_secs(3)));
     let started = Instant::now();
     let o = w.apply(&["--timeout", "1"]);
     let took = started.elapsed();
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(flat(&out(&o)).contains("Only unknown:"), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
+    assert!(
+        flat_output(&o).contains("Only unknown:"),
+        "{}",
+        output_text(&o)
+    );
     assert!(
         took < Duration::from_secs(3),
         "gave up after the 1 s timeout, did not wait for the server or retry: {took:?}"
     );
     assert_eq!(w.sandbox.create_requests(), 1, "a timeout is not retried");
-    assert!(w.state()["unknown"]["Only"].is_object());
+    assert!(w.state_json()["unknown"]["Only"].is_object());
 }
 
 #[test]
 fn a_redirect_is_not_followed_and_the_other_host_hears_nothing() {
-    let w = World::new(ONE);
+    let w = world(ONE);
     // A second local server that counts every connection it gets.
     let hits = Arc::new(AtomicUsize::new(0));
     let listener =
@@ -388,8 +263,8 @@ fn a_redirect_is_not_followed_and_the_other_host_hears_nothing() {
         },
     );
     let o = w.apply(&[]);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    let text = flat(&out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
+    let text = flat_output(&o);
     assert!(text.contains("Only failed:"), "{text}");
     assert!(
         text.contains(&location),
@@ -404,7 +279,7 @@ fn a_redirect_is_not_followed_and_the_other_host_hears_nothing() {
     assert_eq!(w.sandbox.create_requests(), 1);
     assert!(w.sandbox.webhooks().is_empty());
     if w.state_path().exists() {
-        let state = w.state();
+        let state = w.state_json();
         assert_eq!(
             (&state["webhooks"], &state["unknown"]),
             (&json!({}), &json!({}))
@@ -414,7 +289,7 @@ fn a_redirect_is_not_followed_and_the_other_host_hears_nothing() {
 
 #[test]
 fn a_huge_error_body_is_reported_as_a_short_excerpt() {
-    let w = World::new(ONE);
+    let w = world(ONE);
     w.sandbox.inject(
         Target::Any,
         Fault::Reject {
@@ -423,19 +298,19 @@ fn a_huge_error_body_is_reported_as_a_short_excerpt() {
         },
     );
     let o = w.apply(&[]);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     let line = stdout
         .lines()
         .find(|l| l.contains("Only  failed:"))
-        .unwrap_or_else(|| panic!("a failure line: {}", out(&o)));
+        .unwrap_or_else(|| panic!("a failure line: {}", output_text(&o)));
     assert!(line.contains("HTTP 400"), "{line}");
     assert!(
         line.chars().count() < 300,
         "the reason is an excerpt ({} chars)",
         line.chars().count()
     );
-    assert!(out(&o).len() < 20_000, "the body is not dumped");
+    assert!(output_text(&o).len() < 20_000, "the body is not dumped");
     assert!(w.sandbox.webhooks().is_empty());
 
     // The same in JSON.
@@ -447,7 +322,7 @@ fn a_huge_error_body_is_reported_as_a_short_excerpt() {
         },
     );
     let o = w.apply(&["--format", "json"]);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     let v: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
     let reason = v["webhooks"][0]["reason"].as_str().expect("a reason");
     assert!(
@@ -459,26 +334,16 @@ fn a_huge_error_body_is_reported_as_a_short_excerpt() {
 
 #[test]
 fn a_refused_connection_is_retried_then_fails_with_nothing_unknown() {
-    let w = World::new(ONE);
+    let w = world(ONE);
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr")
     };
-    let [config, state] = w.paths();
     let started = Instant::now();
-    let o = w.run(&[
-        "apply",
-        "-c",
-        &config,
-        "--state",
-        &state,
-        "--api-url",
-        &format!("http://{closed}"),
-        "--auto-approve",
-    ]);
+    let o = w.apply(&["--api-url", &format!("http://{closed}")]);
     let took = started.elapsed();
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    let text = flat(&out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
+    let text = flat_output(&o);
     assert!(text.contains("could not connect"), "{text}");
     assert!(text.contains("0 unknown"), "{text}");
     assert!(
@@ -486,7 +351,7 @@ fn a_refused_connection_is_retried_then_fails_with_nothing_unknown() {
         "a request that never reached the server is retried with backoff; took {took:?}"
     );
     if w.state_path().exists() {
-        let state = w.state();
+        let state = w.state_json();
         assert_eq!(state["unknown"], json!({}), "it certainly created nothing");
         assert_eq!(state["webhooks"], json!({}));
     }
@@ -558,19 +423,18 @@ fn check(w: &World, label: &str, o: &Output) {
 
 #[test]
 fn no_secret_appears_in_any_output_or_file() {
-    let w = World::with(
-        SECRET_CONFIG,
-        SandboxOptions {
-            api_keys: vec![API_KEY.into()],
-            ..Default::default()
-        },
-        API_KEY,
-        &[("HOOK_TOKEN", HOOK), ("URL_KEY", URL_KEY)],
-    );
-    let [config, _] = w.paths();
+    let w = World::builder()
+        .config(SECRET_CONFIG)
+        .api_keys(&[API_KEY])
+        .key(API_KEY)
+        .env("HOOK_TOKEN", HOOK)
+        .env("URL_KEY", URL_KEY)
+        .env("NO_COLOR", "1")
+        .build();
+    let config = w.config_path().display().to_string();
     let checked = |label: &str, o: Output, code: i32| {
         check(&w, label, &o);
-        assert_eq!(o.status.code(), Some(code), "{label}: {}", out(&o));
+        assert_eq!(o.status.code(), Some(code), "{label}: {}", output_text(&o));
         o
     };
     let plans = |when: &str, code: i32| {
@@ -587,7 +451,7 @@ fn no_secret_appears_in_any_output_or_file() {
     plans("before apply", 0);
 
     let o = checked("apply", w.apply(&[]), 0);
-    assert!(out(&o).contains("2 created"), "{}", out(&o));
+    assert!(output_text(&o).contains("2 created"), "{}", output_text(&o));
     let stored = &w.sandbox.webhooks()[0];
     assert_eq!(
         stored.headers.get("Authorization").map(String::as_str),
@@ -650,18 +514,19 @@ fn no_secret_appears_in_any_output_or_file() {
     bad.args(w.apply_args(&[]))
         .env("SALESHANDY_API_KEY", BAD_KEY);
     let o = checked("apply with a bad key", bad.output().expect("runs"), 1);
-    assert!(out(&o).contains("SALESHANDY_API_KEY"), "{}", out(&o));
+    assert!(
+        output_text(&o).contains("SALESHANDY_API_KEY"),
+        "{}",
+        output_text(&o)
+    );
 
     // Killed while a create is in flight: the journal is left behind.
     w.sandbox
         .inject(Target::Any, Fault::Delay(Duration::from_secs(20)));
     let log = |n: &str| std::fs::File::create(w.dir.path().join(n)).expect("log file");
-    let mut child = std::process::Command::new(BIN)
-        .current_dir(w.dir.path())
+    let mut child = w
+        .process()
         .args(w.apply_args(&[]))
-        .env_remove("SALESHANDY_API_URL")
-        .env("NO_COLOR", "1")
-        .envs(&w.env)
         .stdout(log("killed.stdout"))
         .stderr(log("killed.stderr"))
         .spawn()
@@ -693,7 +558,7 @@ fn no_secret_appears_in_any_output_or_file() {
     // The next runs replay it; still nothing leaks.
     let o = w.plan(&[]);
     check(&w, "plan after the kill", &o);
-    assert!(flat(&out(&o)).contains("? Bad Key"), "{}", out(&o));
+    assert!(flat_output(&o).contains("? Bad Key"), "{}", output_text(&o));
     checked("apply after the kill", w.apply(&[]), 0);
     assert!(!journal.exists(), "a locked run folded the journal");
 }

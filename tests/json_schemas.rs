@@ -6,15 +6,17 @@
 //! - The real binary's `plan --format json`, on a config and state that give all five actions
 //!   and a secret header from the environment, validates, and never shows the secret.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use jsonschema::Validator;
 use saleshandy_webhooks::secret::{fingerprint, Secret};
 use saleshandy_webhooks::state::{Fingerprint, Recorded, Sent, State, Stored, Unknown};
 use serde_json::{json, Value};
+use support::bin;
 
 /// The value of the environment variable `TOKEN` in the plan runs; must never be printed.
 const TOKEN: &str = "tok-5ecret-9f3a7c21d0";
@@ -507,8 +509,7 @@ fn run_plan(config: &str, state: Option<&State>) -> Value {
     if let Some(state) = state {
         fs::write(&state_path, state.to_json()).expect("writing the state");
     }
-    let output = Command::cargo_bin("saleshandy-webhooks")
-        .expect("the binary is built")
+    let output = bin()
         .args(["plan", "--format", "json", "-c"])
         .arg(&config_path)
         .arg("--state")

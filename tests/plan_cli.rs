@@ -1,36 +1,24 @@
 //! `plan` end to end: the three formats (snapshots), exit codes, and state files that are
 //! missing, corrupt or too new.
 
+mod support;
+
 use std::path::Path;
 
-use assert_cmd::Command;
+use support::{bin, flat, stderr_text, stdout_text};
 
 const CRM: &str = "crm-secret-value-1";
 const SLACK: &str = "slack-secret-value-2";
 const FIXTURE: &str = "tests/fixtures/plan/webhooks.yaml";
 
 fn plan(args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("saleshandy-webhooks")
-        .expect("binary")
+    bin()
         .arg("plan")
         .args(args)
         .env("CRM_TOKEN", CRM)
         .env("SLACK_TOKEN", SLACK)
-        .env_remove("NO_COLOR")
         .output()
         .expect("runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Error text with miette's line wrapping undone.
-fn flat(s: &str) -> String {
-    s.split('\n')
-        .map(|l| l.trim_start().trim_start_matches('│').trim())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn assert_no_secret(s: &str) {
@@ -43,8 +31,8 @@ fn assert_no_secret(s: &str) {
 #[test]
 fn human_plan_snapshot() {
     let o = plan(&["-c", FIXTURE, "-v"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr_text(&o));
+    let out = stdout_text(&o);
     assert_no_secret(&out);
     assert!(!out.contains('\u{1b}'), "no colour without a terminal");
     insta::assert_snapshot!("plan-human", out);
@@ -54,7 +42,7 @@ fn human_plan_snapshot() {
 fn json_plan_snapshot() {
     let o = plan(&["-c", FIXTURE, "--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
-    let out = text(&o.stdout);
+    let out = stdout_text(&o);
     assert_no_secret(&out);
     let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
     assert_eq!(
@@ -68,14 +56,14 @@ fn json_plan_snapshot() {
 fn markdown_plan_snapshot() {
     let o = plan(&["-c", FIXTURE, "--format", "markdown"]);
     assert_eq!(o.status.code(), Some(0));
-    let out = text(&o.stdout);
+    let out = stdout_text(&o);
     assert_no_secret(&out);
     insta::assert_snapshot!("plan-markdown", out);
 }
 
 #[test]
 fn unchanged_webhooks_are_counted_not_listed_without_verbose() {
-    let out = text(&plan(&["-c", FIXTURE]).stdout);
+    let out = stdout_text(&plan(&["-c", FIXTURE]));
     assert!(!out.contains("Email Sent to Warehouse"), "{out}");
     assert!(
         out.contains("1 unchanged webhook not shown (-v lists them)."),
@@ -106,8 +94,8 @@ fn detailed_exitcode_is_two_only_when_something_would_be_created() {
         "--detailed-exitcode",
     ];
     let o = plan(&args);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
-    assert!(text(&o.stdout).contains("3 orphaned, 1 unknown"));
+    assert_eq!(o.status.code(), Some(0), "{}", stdout_text(&o));
+    assert!(stdout_text(&o).contains("3 orphaned, 1 unknown"));
 }
 
 #[test]
@@ -132,7 +120,7 @@ fn a_missing_state_is_a_first_run() {
     std::fs::copy("examples/webhooks.yaml", &config).expect("copy");
     let o = plan(&["-c", config.to_str().expect("utf-8"), "--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(2));
-    let out = text(&o.stdout);
+    let out = stdout_text(&o);
     assert!(
         out.contains("prod.state.json (no state yet: first apply)"),
         "{out}"
@@ -152,7 +140,7 @@ fn corrupt_case(content: &[u8], expect: &str) {
     std::fs::copy("examples/webhooks.yaml", &config).expect("copy");
     let o = plan(&["-c", config.to_str().expect("utf-8"), "--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(1));
-    let err = flat(&text(&o.stderr));
+    let err = flat(&stderr_text(&o));
     assert!(err.contains(expect), "{err}");
     assert!(err.contains("has not been changed"), "{err}");
     assert!(o.stdout.is_empty());
@@ -191,7 +179,7 @@ fn a_parse_error_shows_where() {
         "--state",
         state.to_str().expect("utf-8"),
     ]);
-    let err = text(&o.stderr);
+    let err = stderr_text(&o);
     assert!(err.contains("s.json:3:"), "{err}");
 }
 
@@ -204,7 +192,7 @@ fn a_newer_state_version_is_refused() {
 fn config_errors_fail_before_planning() {
     let o = plan(&["-c", "tests/fixtures/bad/event-unknown.yaml"]);
     assert_eq!(o.status.code(), Some(1));
-    let err = flat(&text(&o.stderr));
+    let err = flat(&stderr_text(&o));
     assert!(
         err.contains("did you mean `email-opened`?")
             && err.contains("has 1 error(s); nothing was done"),
@@ -217,7 +205,7 @@ fn config_errors_fail_before_planning() {
 fn github_format_annotates_each_webhook_on_its_line() {
     let o = plan(&["-c", FIXTURE, "--format", "github"]);
     assert_eq!(o.status.code(), Some(0));
-    let out = text(&o.stdout);
+    let out = stdout_text(&o);
     assert_no_secret(&out);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("::warning file=tests/fixtures/plan/webhooks.yaml,line=8,title=changed%3A needs a person::`Engagement to CRM` differs"), "{out}");

@@ -2,12 +2,14 @@
 //! this machine (127.0.0.1 or `localhost`); the only other hosts named are checked offline,
 //! before any traffic, and the tests prove they finish at once.
 
+mod support;
+
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use saleshandy_webhooks::probe::{probe, probe_blocking_with, Finding, ProbeOptions, Stage};
+use support::bin;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -482,7 +484,7 @@ fn plan_probe_warns_about_a_loopback_url_and_exits_0() {
     drop(file);
 
     let run = |probe: bool| {
-        let mut cmd = Command::cargo_bin("saleshandy-webhooks").unwrap();
+        let mut cmd = bin();
         cmd.arg("plan")
             .arg("-c")
             .arg(&config)

@@ -1,123 +1,55 @@
 //! `state import` and `state rm` end to end: the binary against the embedded sandbox, with the
 //! state, the plan that follows, and the server's request log checked after each command.
 
-use std::path::PathBuf;
+mod support;
+
 use std::process::Output;
 
-use assert_cmd::Command;
-use saleshandy_webhooks::sandbox::{self, Fault, Sandbox, SandboxOptions, Target, SANDBOX_API_KEY};
+use saleshandy_webhooks::sandbox::{Fault, Target, SANDBOX_API_KEY};
 use serde_json::{json, Value};
+use support::{flat, flat_output, output_text, World, THREE_HOOKS as CONFIG};
 
 const TOKEN: &str = "state-cmd-token-value";
-
-const CONFIG: &str = "version: 1
-webhooks:
-  - name: Email Sent
-    url: https://ingest.example.org/sent
-    events: [email-sent, email-opened]
-    headers:
-      X-Webhook-Source: saleshandy
-      Authorization: \"Bearer ${HOOK_TOKEN}\"
-  - name: Replies
-    url: https://crm.example.org/replies
-    events: [reply-received]
-  - name: Bounces
-    url: https://alerts.example.org/bounces
-    events: [email-bounced]
-";
 
 /// An id the sandbox never hands out (it is well formed: 24 hex characters).
 const NO_SUCH_ID: &str = "0123456789abcdef01234567";
 
-struct World {
-    rt: tokio::runtime::Runtime,
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
+fn world(config: &str) -> World {
+    World::with_hook_token(config, TOKEN)
 }
 
 impl World {
-    fn new(config: &str) -> World {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let sandbox = rt
-            .block_on(sandbox::start(SandboxOptions::default()))
-            .expect("sandbox starts");
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("webhooks.yaml"), config).expect("config");
-        World { rt, sandbox, dir }
-    }
-
-    fn config_path(&self) -> String {
-        self.dir.path().join("webhooks.yaml").display().to_string()
-    }
-
-    fn state_path(&self) -> PathBuf {
-        self.dir.path().join("webhooks.state.json")
-    }
-
-    fn set_config(&self, config: &str) {
-        std::fs::write(self.config_path(), config).expect("config");
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::cargo_bin("saleshandy-webhooks")
-            .expect("binary")
-            .current_dir(self.dir.path())
-            .args(args)
-            .env("SALESHANDY_API_KEY", SANDBOX_API_KEY)
-            .env("HOOK_TOKEN", TOKEN)
-            .env("NO_COLOR", "1")
-            .env_remove("SALESHANDY_API_URL")
+    /// Runs `command` with `-c CONFIG --state STATE`.
+    fn with_files(&self, command: &[&str]) -> Output {
+        self.cmd()
+            .args(command)
+            .args(self.files_args())
             .output()
             .expect("runs")
     }
 
-    /// Runs `command` with `-c CONFIG --state STATE` (and `--api-url` when `api`).
-    fn with_files(&self, command: &[&str], api: bool) -> Output {
-        let config = self.config_path();
-        let state = self.state_path().display().to_string();
-        let url = self.sandbox.url();
-        let mut args: Vec<&str> = command.to_vec();
-        args.extend(["-c", &config, "--state", &state]);
-        if api {
-            args.extend(["--api-url", &url]);
-        }
-        self.run(&args)
-    }
-
     fn apply(&self) -> Output {
-        self.with_files(&["apply", "--auto-approve"], true)
+        self.with_files(&["apply", "--auto-approve"])
     }
 
     fn import(&self, name: &str, id: &str) -> Output {
-        self.with_files(&["state", "import", name, id], true)
+        self.with_files(&["state", "import", name, id])
     }
 
     fn rm(&self, name: &str) -> Output {
-        self.with_files(&["state", "rm", name], false)
+        self.with_files(&["state", "rm", name])
     }
 
     fn plan(&self, extra: &[&str]) -> Output {
         let mut command = vec!["plan"];
         command.extend(extra);
-        self.with_files(&command, false)
+        self.with_files(&command)
     }
 
     fn plan_json(&self) -> Value {
         let o = self.plan(&["--format", "json"]);
-        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+        assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
         serde_json::from_slice(&o.stdout).expect("one JSON document")
-    }
-
-    fn state(&self) -> Value {
-        serde_json::from_slice(&self.state_bytes()).expect("state is JSON")
-    }
-
-    fn state_bytes(&self) -> Vec<u8> {
-        std::fs::read(self.state_path()).expect("state written")
     }
 
     /// Creates a webhook straight through the API, as a person would in Saleshandy; its id.
@@ -136,31 +68,6 @@ impl World {
         });
         answer["payload"]["id"].as_str().expect("an id").to_string()
     }
-
-    fn server_ids(&self, name: &str) -> Vec<String> {
-        self.sandbox
-            .webhooks()
-            .into_iter()
-            .filter(|h| h.name == name)
-            .map(|h| h.id)
-            .collect()
-    }
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Text with line wrapping (and miette's gutters) undone, words separated by one space.
-fn flat(s: &str) -> String {
-    s.split_whitespace()
-        .filter(|w| !w.chars().all(|c| "│╰─▶×├┬┴╭╮╯".contains(c)))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Each webhook's action in a JSON plan.
@@ -190,15 +97,15 @@ fn action_of(plan: &Value, name: &str) -> String {
 
 #[test]
 fn importing_an_id_the_server_does_not_know_changes_nothing() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
 
     // With no state yet: none is created.
     let o = w.import("Replies", NO_SUCH_ID);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert!(
-        flat(&out(&o)).contains(&format!("has no webhook with id {NO_SUCH_ID}")),
+        flat_output(&o).contains(&format!("has no webhook with id {NO_SUCH_ID}")),
         "{}",
-        out(&o)
+        output_text(&o)
     );
     assert!(!w.state_path().exists(), "no state was written");
 
@@ -209,11 +116,11 @@ fn importing_an_id_the_server_does_not_know_changes_nothing() {
     ));
     let before = w.state_bytes();
     let o = w.import("Tasks", NO_SUCH_ID);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert!(
-        flat(&out(&o)).contains("has no webhook with id"),
+        flat_output(&o).contains("has no webhook with id"),
         "{}",
-        out(&o)
+        output_text(&o)
     );
     assert_eq!(w.state_bytes(), before, "the state is byte-identical");
     assert_eq!(w.sandbox.create_requests(), 3, "import never creates");
@@ -226,7 +133,7 @@ fn importing_an_id_the_server_does_not_know_changes_nothing() {
 
 #[test]
 fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     let same = w.create_directly(json!({
         "name": "Email Sent",
         "webhookUrl": "https://ingest.example.org/sent",
@@ -247,8 +154,8 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
     }));
 
     let o = w.import("Email Sent", &same);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    assert_eq!(w.state()["webhooks"]["Email Sent"]["id"], json!(same));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    assert_eq!(w.state_json()["webhooks"]["Email Sent"]["id"], json!(same));
     let plan = w.plan_json();
     assert_eq!(
         plan["summary"],
@@ -258,12 +165,12 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
     assert_eq!(action_of(&plan, "Email Sent"), "unchanged");
 
     let o = w.import("Bounces", &other_url);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     let plan = w.plan_json();
     assert_eq!(action_of(&plan, "Bounces"), "changed", "{plan:#}");
 
     let o = w.import("Legacy", &legacy);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     let plan = w.plan_json();
     assert_eq!(action_of(&plan, "Legacy"), "orphaned", "{plan:#}");
     assert_eq!(
@@ -280,24 +187,28 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
     // A name already recorded with another id is refused; the same id is a no-op.
     let before = w.state_bytes();
     let o = w.import("Email Sent", &legacy);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(flat(&out(&o)).contains("already recorded"), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
+    assert!(
+        flat_output(&o).contains("already recorded"),
+        "{}",
+        output_text(&o)
+    );
     assert_eq!(w.state_bytes(), before);
     let o = w.import("Email Sent", &same);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert_eq!(w.state_bytes(), before);
     // One webhook cannot be recorded under a second name: `plan` would then advise deleting
     // the first one's webhook.
     let o = w.import("Replies", &same);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert!(
-        flat(&out(&o)).contains("is already recorded, as `Email Sent`"),
+        flat_output(&o).contains("is already recorded, as `Email Sent`"),
         "{}",
-        out(&o)
+        output_text(&o)
     );
     assert_eq!(w.state_bytes(), before);
     let o = w.import("Replies", "../../etc");
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert_eq!(w.state_bytes(), before);
 
     assert_eq!(w.sandbox.create_requests(), 3, "only the direct creates");
@@ -308,7 +219,7 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
 
     // Apply creates only what is missing.
     let o = w.apply();
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert_eq!(w.sandbox.create_requests(), 4);
     assert_eq!(w.server_ids("Replies").len(), 1);
     assert_eq!(w.server_ids("Email Sent"), [same]);
@@ -318,28 +229,32 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
 
 #[test]
 fn removing_a_recorded_webhook_makes_the_plan_create_it_without_touching_the_server() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     assert_eq!(w.apply().status.code(), Some(0));
-    let id = w.state()["webhooks"]["Replies"]["id"].clone();
+    let id = w.state_json()["webhooks"]["Replies"]["id"].clone();
     let requests = w.sandbox.requests().len();
 
     let o = w.rm("Replies");
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    assert!(out(&o).contains(id.as_str().expect("id")), "{}", out(&o));
-    assert!(w.state()["webhooks"].get("Replies").is_none());
-    assert!(w.state()["webhooks"]["Bounces"].is_object());
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    assert!(
+        output_text(&o).contains(id.as_str().expect("id")),
+        "{}",
+        output_text(&o)
+    );
+    assert!(w.state_json()["webhooks"].get("Replies").is_none());
+    assert!(w.state_json()["webhooks"]["Bounces"].is_object());
 
     let plan = w.plan(&["--detailed-exitcode"]);
     assert_eq!(
         plan.status.code(),
         Some(2),
         "would create again: {}",
-        out(&plan)
+        output_text(&plan)
     );
     assert!(
         flat(&String::from_utf8_lossy(&plan.stdout)).contains("+ Replies"),
         "{}",
-        out(&plan)
+        output_text(&plan)
     );
     assert_eq!(w.sandbox.requests().len(), requests, "no request at all");
     assert_eq!(w.sandbox.webhooks().len(), 3, "nothing deleted server-side");
@@ -347,43 +262,52 @@ fn removing_a_recorded_webhook_makes_the_plan_create_it_without_touching_the_ser
 
 #[test]
 fn removing_an_unknown_entry_lets_the_next_apply_create_it() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     w.sandbox
         .inject(Target::Name("Bounces".into()), Fault::ServerError(503));
     assert_eq!(w.apply().status.code(), Some(1));
-    assert!(w.state()["unknown"]["Bounces"].is_object());
+    assert!(w.state_json()["unknown"]["Bounces"].is_object());
     assert!(
         w.server_ids("Bounces").is_empty(),
         "the 503 created nothing"
     );
 
     let o = w.rm("Bounces");
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    assert_eq!(w.state()["unknown"], json!({}));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    assert_eq!(w.state_json()["unknown"], json!({}));
     assert_eq!(w.plan(&["--detailed-exitcode"]).status.code(), Some(2));
 
     let o = w.apply();
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     let ids = w.server_ids("Bounces");
     assert_eq!(ids.len(), 1);
-    assert_eq!(w.state()["webhooks"]["Bounces"]["id"], json!(ids[0]));
+    assert_eq!(w.state_json()["webhooks"]["Bounces"]["id"], json!(ids[0]));
     assert_eq!(w.sandbox.create_requests(), 4);
 }
 
 #[test]
 fn removing_a_name_not_in_the_state_fails_and_suggests_the_closest() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
 
     let o = w.rm("Replies");
-    assert_eq!(o.status.code(), Some(1), "no state yet: {}", out(&o));
-    assert!(flat(&out(&o)).contains("no webhook named"), "{}", out(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "no state yet: {}",
+        output_text(&o)
+    );
+    assert!(
+        flat_output(&o).contains("no webhook named"),
+        "{}",
+        output_text(&o)
+    );
     assert!(!w.state_path().exists(), "no state was written");
 
     assert_eq!(w.apply().status.code(), Some(0));
     let before = w.state_bytes();
     let o = w.rm("Replys");
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    let text = flat(&out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
+    let text = flat_output(&o);
     assert!(text.contains("no webhook named `Replys`"), "{text}");
     assert!(
         text.contains("`Replies`"),
@@ -396,7 +320,7 @@ fn removing_a_name_not_in_the_state_fails_and_suggests_the_closest() {
 
 #[test]
 fn both_commands_refuse_a_state_locked_by_another_run() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     assert_eq!(w.apply().status.code(), Some(0));
     w.set_config(&format!(
         "{CONFIG}  - name: Tasks\n    url: https://tasks.example.org/t\n    events: [task-created]\n"
@@ -421,11 +345,11 @@ fn both_commands_refuse_a_state_locked_by_another_run() {
     lock.try_lock().expect("the test holds the lock");
 
     for o in [w.import("Tasks", &tasks), w.rm("Replies")] {
-        assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+        assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
         assert!(
-            flat(&out(&o)).contains("is locked by another run"),
+            flat_output(&o).contains("is locked by another run"),
             "{}",
-            out(&o)
+            output_text(&o)
         );
     }
     assert_eq!(w.state_bytes(), before);
@@ -438,5 +362,5 @@ fn both_commands_refuse_a_state_locked_by_another_run() {
     drop(lock);
     assert_eq!(w.import("Tasks", &tasks).status.code(), Some(0));
     assert_eq!(w.rm("Replies").status.code(), Some(0));
-    assert_eq!(w.state()["webhooks"]["Tasks"]["id"], json!(tasks));
+    assert_eq!(w.state_json()["webhooks"]["Tasks"]["id"], json!(tasks));
 }

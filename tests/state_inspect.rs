@@ -1,15 +1,17 @@
 //! `state list` and `state show NAME`: offline inspection of the state, in both formats. They
 //! need no API key, make no request and write nothing; secrets show as `(secret)`.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::PathBuf;
 use std::process::Output;
 
-use assert_cmd::Command;
 use saleshandy_webhooks::secret::{fingerprint, Secret};
 use saleshandy_webhooks::state::{
     Fingerprint, LastFailure, LiveCheck, Recorded, Sent, State, Stored, Unknown,
 };
 use serde_json::{json, Value};
+use support::{bin, dir_snapshot, output_text, STATE_FILE};
 
 const SECRET: &str = "Bearer s3cr3t-token-4411";
 
@@ -133,29 +135,27 @@ impl Dir {
     fn with(state: Option<&State>) -> Dir {
         let dir = tempfile::tempdir().expect("tempdir");
         if let Some(s) = state {
-            std::fs::write(dir.path().join("webhooks.state.json"), s.to_json()).expect("state");
+            std::fs::write(dir.path().join(STATE_FILE), s.to_json()).expect("state");
         }
         Dir { dir }
     }
 
     fn path(&self) -> PathBuf {
-        self.dir.path().join("webhooks.state.json")
+        self.dir.path().join(STATE_FILE)
     }
 
     /// Runs the binary with no API key and an API URL nothing listens on: inspection must
     /// need neither. Checks that it prints no secret and no fingerprint, and writes nothing.
     fn run(&self, args: &[&str]) -> Output {
-        let before = files(self.dir.path());
-        let o = Command::cargo_bin("saleshandy-webhooks")
-            .expect("binary")
+        let before = dir_snapshot(self.dir.path());
+        let o = bin()
             .current_dir(self.dir.path())
             .args(args)
-            .env_remove("SALESHANDY_API_KEY")
             .env("SALESHANDY_API_URL", "http://127.0.0.1:9")
             .env("NO_COLOR", "1")
             .output()
             .expect("runs");
-        let all = text(&o);
+        let all = output_text(&o);
         assert!(
             !all.contains("s3cr3t") && !all.contains("key=abc"),
             "a secret was printed:\n{all}"
@@ -164,47 +164,28 @@ impl Dir {
             !all.contains("hmac-sha256:"),
             "a fingerprint was printed:\n{all}"
         );
-        assert_eq!(files(self.dir.path()), before, "inspection wrote something");
+        assert_eq!(
+            dir_snapshot(self.dir.path()),
+            before,
+            "inspection wrote something"
+        );
         o
     }
 
     fn json(&self, args: &[&str]) -> Value {
         let o = self.run(args);
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
         let out = String::from_utf8_lossy(&o.stdout).into_owned();
         assert!(out.ends_with('\n'));
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"))
     }
 }
 
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .expect("dir")
-        .flatten()
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap_or_default(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 #[test]
 fn list_shows_name_id_and_status_with_unknown_entries() {
     let d = Dir::with(Some(&state()));
     let o = d.run(&["state", "list"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
         out.starts_with("3 webhooks recorded in webhooks.state.json (https://open-api.saleshandy.com), and 1 unknown create\n"),
@@ -250,9 +231,9 @@ fn list_without_a_state_or_with_an_empty_one() {
     let o = d.run(&["state", "list"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(
-        text(&o).contains("There is no state at webhooks.state.json yet"),
+        output_text(&o).contains("There is no state at webhooks.state.json yet"),
         "{}",
-        text(&o)
+        output_text(&o)
     );
     assert_eq!(d.json(&["state", "list", "--format", "json"]), json!([]));
 
@@ -260,9 +241,9 @@ fn list_without_a_state_or_with_an_empty_one() {
     let o = d.run(&["state", "list"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(
-        text(&o).starts_with("0 webhooks recorded in webhooks.state.json\n"),
+        output_text(&o).starts_with("0 webhooks recorded in webhooks.state.json\n"),
         "{}",
-        text(&o)
+        output_text(&o)
     );
     // --state and -c pick the file, as for the other commands.
     let other = Dir::with(Some(&state()));
@@ -281,7 +262,7 @@ fn list_without_a_state_or_with_an_empty_one() {
 fn show_prints_everything_recorded_with_secrets_hidden() {
     let d = Dir::with(Some(&state()));
     let o = d.run(&["state", "show", "Email Sent"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(
         out,
@@ -365,7 +346,7 @@ fn show_json_in_both_kinds() {
 fn show_an_unknown_create_says_how_to_resolve_it() {
     let d = Dir::with(Some(&state()));
     let o = d.run(&["state", "show", "Lost Hook"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
         out.starts_with("Lost Hook  (unknown create: it may or may not exist in Saleshandy)\n"),
@@ -411,5 +392,9 @@ fn show_an_unknown_name_names_the_closest() {
     let empty = Dir::with(None);
     let o = empty.run(&["state", "show", "Email Sent"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("no state file"), "{}", text(&o));
+    assert!(
+        output_text(&o).contains("no state file"),
+        "{}",
+        output_text(&o)
+    );
 }

@@ -1,88 +1,34 @@
 //! `status` end to end: the binary against the embedded sandbox on 127.0.0.1, with webhooks
 //! edited, paused and deleted behind the tool's back through the sandbox's handle.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-use saleshandy_webhooks::sandbox::{self, LastFailure, Sandbox, SandboxOptions, SANDBOX_API_KEY};
+use saleshandy_webhooks::sandbox::{LastFailure, SANDBOX_API_KEY};
 use serde_json::{json, Value};
-
-const CONFIG: &str = "version: 1
-webhooks:
-  - name: Email Sent
-    url: https://ingest.example.org/sent
-    events: [email-sent, email-opened]
-    headers:
-      X-Webhook-Source: saleshandy
-      Authorization: \"Bearer ${HOOK_TOKEN}\"
-  - name: Replies
-    url: https://crm.example.org/replies
-    events: [reply-received]
-  - name: Bounces
-    url: https://alerts.example.org/bounces
-    events: [email-bounced]
-";
+use support::{bin, dir_snapshot, flat, output_text, stdout_text, World, THREE_HOOKS as CONFIG};
 
 /// The secret header's value; never printed.
 const TOKEN: &str = "hook-token-value-7f3e";
 /// A secret someone types into Saleshandy's UI; never printed either.
 const UI_SECRET: &str = "ui-typed-secret-91ab";
 
-/// A sandbox on its own runtime, a temp dir with a config, and the webhooks applied.
-struct World {
-    _rt: tokio::runtime::Runtime,
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
+/// A sandbox on its own runtime, a temp dir with `config`, and the webhooks applied.
+fn world(config: &str) -> World {
+    let w = World::with_hook_token(config, TOKEN);
+    let o = w.run(&["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(0), "apply: {}", output_text(&o));
+    w
 }
 
 impl World {
-    fn new(config: &str) -> World {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let sandbox = rt
-            .block_on(sandbox::start(SandboxOptions::default()))
-            .expect("sandbox starts");
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("webhooks.yaml"), config).expect("config");
-        let w = World {
-            _rt: rt,
-            sandbox,
-            dir,
-        };
-        let o = w.run(&["apply", "--auto-approve"]);
-        assert_eq!(o.status.code(), Some(0), "apply: {}", text(&o));
-        w
-    }
-
-    fn state_path(&self) -> PathBuf {
-        self.dir.path().join("webhooks.state.json")
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::cargo_bin("saleshandy-webhooks").expect("binary");
-        c.current_dir(self.dir.path())
-            .args(args)
-            .args(["--api-url", &self.sandbox.url()])
-            .env("SALESHANDY_API_KEY", SANDBOX_API_KEY)
-            .env("HOOK_TOKEN", TOKEN)
-            .env("NO_COLOR", "1")
-            .env_remove("SALESHANDY_API_URL");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().expect("runs")
-    }
-
     /// Runs `status` with `extra`, checking that no secret is printed.
     fn status(&self, extra: &[&str]) -> Output {
         let o = self.run(&[&["status"], extra].concat());
-        let all = text(&o);
+        let all = output_text(&o);
         assert!(
             !all.contains(TOKEN) && !all.contains(UI_SECRET),
             "a secret was printed:\n{all}"
@@ -97,21 +43,15 @@ impl World {
     fn status_json(&self, extra: &[&str]) -> (Option<i32>, Value) {
         let o = self.status(&[&["--format", "json"], extra].concat());
         let doc = serde_json::from_slice(&o.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&o)));
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", output_text(&o)));
         (o.status.code(), doc)
     }
 
     fn id(&self, name: &str) -> String {
-        self.sandbox
-            .webhooks()
+        self.server_ids(name)
             .into_iter()
-            .find(|w| w.name == name)
-            .map(|w| w.id)
+            .next()
             .unwrap_or_else(|| panic!("no webhook `{name}` in the sandbox"))
-    }
-
-    fn state(&self) -> Value {
-        serde_json::from_slice(&std::fs::read(self.state_path()).expect("state")).expect("JSON")
     }
 
     fn gets(&self) -> usize {
@@ -123,44 +63,11 @@ impl World {
     }
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// `text` with every run of whitespace made one space, so that wrapped steps can be matched.
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn entry<'v>(doc: &'v Value, name: &str) -> &'v Value {
     doc["webhooks"]
         .as_array()
         .and_then(|w| w.iter().find(|e| e["name"] == name))
         .unwrap_or_else(|| panic!("no `{name}` in {doc:#}"))
-}
-
-/// Files in the temp dir with their contents, to prove a run wrote nothing.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .expect("dir")
-        .flatten()
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap_or_default(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
 }
 
 fn pause(w: &World, name: &str) {
@@ -177,11 +84,11 @@ fn pause(w: &World, name: &str) {
 
 #[test]
 fn all_active_is_reported_and_nothing_is_written() {
-    let w = World::new(CONFIG);
-    let before = snapshot(w.dir.path());
+    let w = world(CONFIG);
+    let before = dir_snapshot(w.dir.path());
     let o = w.status(&["--detailed-exitcode"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    let out = stdout_text(&o);
     for name in ["Email Sent", "Replies", "Bounces"] {
         let id = w.id(name);
         assert!(
@@ -204,7 +111,7 @@ fn all_active_is_reported_and_nothing_is_written() {
         .expect("a GET");
     assert_eq!(get.header("x-api-key"), Some(SANDBOX_API_KEY));
     assert_eq!(
-        snapshot(w.dir.path()),
+        dir_snapshot(w.dir.path()),
         before,
         "status without --update-state wrote something"
     );
@@ -224,16 +131,16 @@ fn all_active_is_reported_and_nothing_is_written() {
 
 #[test]
 fn a_paused_webhook_shows_its_last_failure_and_how_to_resume_it() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     pause(&w, "Replies");
     let o = w.status(&[]);
     assert_eq!(
         o.status.code(),
         Some(0),
         "without --detailed-exitcode: {}",
-        text(&o)
+        output_text(&o)
     );
-    let out = stdout(&o);
+    let out = stdout_text(&o);
     let id = w.id("Replies");
     assert!(
         out.contains(&format!("  ! Replies  (paused, id {id})")),
@@ -252,7 +159,7 @@ fn a_paused_webhook_shows_its_last_failure_and_how_to_resume_it() {
     assert!(out.contains("1 paused"), "{out}");
 
     let o = w.status(&["--detailed-exitcode"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
 
     let (code, doc) = w.status_json(&["--detailed-exitcode"]);
     assert_eq!(code, Some(2));
@@ -281,7 +188,7 @@ fn a_paused_webhook_shows_its_last_failure_and_how_to_resume_it() {
 
 #[test]
 fn fields_edited_in_saleshandy_are_drift_and_secrets_stay_hidden() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     assert!(w.sandbox.update(&w.id("Email Sent"), |h| {
         h.name = "Email Sent (edited)".into();
         h.webhook_url = "https://ingest.example.org/sent-v2".into();
@@ -297,8 +204,8 @@ fn fields_edited_in_saleshandy_are_drift_and_secrets_stay_hidden() {
         h.events = vec!["email-bounced".into(), "email-bounced".into()];
     }));
     let o = w.status(&["--detailed-exitcode"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
+    let out = stdout_text(&o);
     let id = w.id("Email Sent (edited)");
     assert!(
         out.contains(&format!(
@@ -352,7 +259,7 @@ fn fields_edited_in_saleshandy_are_drift_and_secrets_stay_hidden() {
         json!({"field": "url", "recorded": "https://ingest.example.org/sent", "live": "https://ingest.example.org/sent-v2"})
     );
 
-    let md = stdout(&w.status(&["--format", "markdown"]));
+    let md = stdout_text(&w.status(&["--format", "markdown"]));
     assert!(
         md.starts_with("### Saleshandy webhooks: live status"),
         "{md}"
@@ -378,12 +285,12 @@ fn fields_edited_in_saleshandy_are_drift_and_secrets_stay_hidden() {
 
 #[test]
 fn a_webhook_deleted_in_saleshandy_is_reported_with_state_rm() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     let id = w.id("Bounces");
     assert!(w.sandbox.remove(&id));
     let o = w.status(&["--detailed-exitcode"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
+    let out = stdout_text(&o);
     assert!(
         out.contains(&format!(
             "  ✗ Bounces  (deleted in Saleshandy (HTTP 404), id {id})"
@@ -405,23 +312,23 @@ fn a_webhook_deleted_in_saleshandy_is_reported_with_state_rm() {
 
 #[test]
 fn update_state_records_the_live_status_under_the_lock() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     pause(&w, "Replies");
     let bounces = w.id("Bounces");
     assert!(w.sandbox.remove(&bounces));
     assert!(w.sandbox.update(&w.id("Email Sent"), |h| {
         h.webhook_url = "https://ingest.example.org/moved".into();
     }));
-    let serial = w.state()["serial"].as_u64().expect("serial");
+    let serial = w.state_json()["serial"].as_u64().expect("serial");
 
     let o = w.status(&["--update-state"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert!(
-        stdout(&o).contains("Recorded the live status in webhooks.state.json."),
+        stdout_text(&o).contains("Recorded the live status in webhooks.state.json."),
         "{}",
-        text(&o)
+        output_text(&o)
     );
-    let state = w.state();
+    let state = w.state_json();
     assert_eq!(state["serial"], serial + 1);
     assert_eq!(state["webhooks"]["Replies"]["status"], "paused");
     assert_eq!(state["webhooks"]["Bounces"]["status"], "deleted");
@@ -461,8 +368,7 @@ fn update_state_records_the_live_status_under_the_lock() {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
-    let plan = Command::cargo_bin("saleshandy-webhooks")
-        .expect("binary")
+    let plan = bin()
         .current_dir(w.dir.path())
         .arg("plan")
         .env("HOOK_TOKEN", TOKEN)
@@ -472,15 +378,15 @@ fn update_state_records_the_live_status_under_the_lock() {
         plan.status.code(),
         Some(0),
         "plan reads the updated state: {}",
-        text(&plan)
+        output_text(&plan)
     );
 
     // While another run holds the lock, --update-state waits and then fails; plain status runs.
     let lock = saleshandy_webhooks::lock::acquire(&w.state_path(), Duration::ZERO).expect("lock");
     let o = w.status(&["--update-state"]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert_eq!(
-        w.state()["serial"],
+        w.state_json()["serial"],
         serial + 1,
         "nothing written while locked"
     );
@@ -496,12 +402,12 @@ fn reads_are_bounded_by_parallelism() {
             "  - name: Hook {i}\n    url: https://example.org/hooks/{i}\n    events: [email-sent]\n"
         ));
     }
-    let w = World::new(&config);
+    let w = world(&config);
     w.sandbox.set_latency(Duration::from_millis(300));
     let timed = |p: &str| {
         let start = Instant::now();
         let o = w.status(&["--parallelism", p]);
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
         start.elapsed()
     };
     let two = timed("2");
@@ -519,19 +425,23 @@ fn reads_are_bounded_by_parallelism() {
 
 #[test]
 fn status_needs_a_key_and_the_right_endpoint_and_stops_on_401() {
-    let w = World::new(CONFIG);
+    let w = world(CONFIG);
     let o = w
-        .cmd(&["status"])
+        .cmd()
+        .arg("status")
         .env_remove("SALESHANDY_API_KEY")
         .output()
         .expect("runs");
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("SALESHANDY_API_KEY"), "{}", text(&o));
+    assert!(
+        output_text(&o).contains("SALESHANDY_API_KEY"),
+        "{}",
+        output_text(&o)
+    );
     assert_eq!(w.gets(), 0);
 
     // A state of the sandbox is refused against another endpoint, before any request.
-    let o = Command::cargo_bin("saleshandy-webhooks")
-        .expect("binary")
+    let o = bin()
         .current_dir(w.dir.path())
         .args(["status", "--api-url", "https://open-api.saleshandy.com"])
         .env("SALESHANDY_API_KEY", "k")
@@ -539,22 +449,28 @@ fn status_needs_a_key_and_the_right_endpoint_and_stops_on_401() {
         .output()
         .expect("runs");
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("belongs to"), "{}", text(&o));
+    assert!(
+        output_text(&o).contains("belongs to"),
+        "{}",
+        output_text(&o)
+    );
 
     // A key the API refuses: exit 1 naming the key, at most `--parallelism` reads sent.
     let o = w
-        .cmd(&["status", "--parallelism", "1"])
+        .cmd()
+        .args(["status", "--parallelism", "1"])
         .env("SALESHANDY_API_KEY", "not-the-key")
         .output()
         .expect("runs");
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert!(
-        text(&o).contains("refused the key") && text(&o).contains("SALESHANDY_API_KEY"),
+        output_text(&o).contains("refused the key")
+            && output_text(&o).contains("SALESHANDY_API_KEY"),
         "{}",
-        text(&o)
+        output_text(&o)
     );
     assert!(
-        !text(&o).contains("not-the-key"),
+        !output_text(&o).contains("not-the-key"),
         "the key is never printed"
     );
     assert_eq!(w.gets(), 1, "the run stops at the first 401");
@@ -562,13 +478,17 @@ fn status_needs_a_key_and_the_right_endpoint_and_stops_on_401() {
     // No state file: an error that says so.
     let o = w.run(&["status", "--state", "nowhere.state.json"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("no state file"), "{}", text(&o));
+    assert!(
+        output_text(&o).contains("no state file"),
+        "{}",
+        output_text(&o)
+    );
 }
 
 #[test]
 fn unknown_creates_are_listed_but_not_checked() {
-    let w = World::new(CONFIG);
-    let mut state = w.state();
+    let w = world(CONFIG);
+    let mut state = w.state_json();
     state["unknown"]["Lost Hook"] = json!({
         "sent": {"url": "https://example.org/lost", "events": ["email-sent"], "headers": {}},
         "since": "2026-11-27T10:05:00Z",
@@ -580,8 +500,8 @@ fn unknown_creates_are_listed_but_not_checked() {
     )
     .expect("write");
     let o = w.status(&["--detailed-exitcode"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    let out = stdout_text(&o);
     assert!(
         out.contains(
             "  ? Lost Hook  (unknown create since 2026-11-27T10:05:00Z: no id, not checked)"
