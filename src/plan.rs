@@ -122,6 +122,9 @@ pub struct Plan {
     pub summary: Summary,
     /// Set when the account would hold more active webhooks than Saleshandy allows.
     pub over_limit: Option<usize>,
+    /// Webhooks of the config that `status --update-state` found deleted in Saleshandy. They
+    /// are not re-created on their own: a wrong key makes every webhook look deleted.
+    pub deleted: Vec<String>,
 }
 
 impl Plan {
@@ -192,10 +195,22 @@ pub fn plan(config: &Config, state: &State) -> Plan {
         summary.bump(e.action);
     }
     let total = state.active_after(summary.create);
+    let deleted = config
+        .webhooks
+        .iter()
+        .filter(|w| {
+            state
+                .webhooks
+                .get(&w.name)
+                .is_some_and(|r| r.status == crate::status::DELETED)
+        })
+        .map(|w| w.name.clone())
+        .collect();
     Plan {
         entries,
         summary,
         over_limit: (total > ACCOUNT_LIMIT).then_some(total),
+        deleted,
     }
 }
 
@@ -385,6 +400,22 @@ mod tests {
             plan(&c, &state).over_limit,
             None,
             "paused webhooks are not active"
+        );
+    }
+
+    #[test]
+    fn webhooks_found_deleted_are_named_but_not_recreated() {
+        let c = config(&doc(&[
+            hook("a", "https://a.example.org", "email-sent", ""),
+            hook("b", "https://b.example.org", "email-sent", ""),
+        ]));
+        let mut state = applied(&c, &State::new());
+        state.webhooks.get_mut("b").expect("recorded").status = crate::status::DELETED.into();
+        let p = plan(&c, &state);
+        assert_eq!(p.deleted, ["b"]);
+        assert_eq!(
+            p.summary.create, 0,
+            "a webhook seen deleted is not created again on its own"
         );
     }
 

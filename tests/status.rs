@@ -380,6 +380,14 @@ fn update_state_records_the_live_status_under_the_lock() {
         "plan reads the updated state: {}",
         output_text(&plan)
     );
+    // The plan points at the webhook found deleted, and does not re-create it on its own.
+    let text = flat(&output_text(&plan));
+    assert!(
+        text.contains("`Bounces` was found deleted in Saleshandy")
+            && text.contains("state rm \"Bounces\""),
+        "{text}"
+    );
+    assert!(text.contains("Plan: 0 to create"), "{text}");
 
     // While another run holds the lock, --update-state waits and then fails; plain status runs.
     let lock = saleshandy_webhooks::lock::acquire(&w.state_path(), Duration::ZERO).expect("lock");

@@ -59,6 +59,14 @@ pub fn render(plan: &Plan, config: &str, lines: &HashMap<String, usize>) -> Stri
             escape_data(&text)
         );
     }
+    for w in super::warnings(plan) {
+        let _ = writeln!(
+            out,
+            "::warning file={},title=saleshandy-webhooks plan::{}",
+            escape_property(config),
+            escape_data(&w)
+        );
+    }
     let _ = writeln!(
         out,
         "::notice title=saleshandy-webhooks plan::{}",

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::text::{wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW};
-use super::{diff, limit_warning, manual_step, spec_text, summary_line, Context};
+use super::{diff, manual_step, spec_text, summary_line, warnings, Context};
 use crate::plan::{Action, Plan};
 
 /// Options for the human rendering.
@@ -111,7 +111,7 @@ pub fn render(plan: &Plan, ctx: &Context, opts: Options) -> String {
             if n == 1 { "" } else { "s" }
         );
     }
-    if let Some(w) = limit_warning(plan) {
+    for w in warnings(plan) {
         let _ = writeln!(out, "{} {w}\n", p.paint(YELLOW, "Warning:"));
     }
     let _ = writeln!(out, "{}", p.paint(BOLD, &summary_line(plan)));

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{limit_warning, manual_step};
+use super::{manual_step, warnings};
 use crate::plan::{Action, Plan, Summary};
 use crate::state::{Field, Sent};
 
@@ -94,7 +94,7 @@ pub fn render(plan: &Plan, ctx: &super::Context) -> String {
                     .map(|(since, reason)| Lost { since, reason }),
             })
             .collect(),
-        warnings: limit_warning(plan).into_iter().collect(),
+        warnings: warnings(plan),
     };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');

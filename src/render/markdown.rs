@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::text::{escape_markdown, fence_for};
-use super::{diff, limit_warning, manual_step, spec_text, summary_line, Context};
+use super::{diff, manual_step, spec_text, summary_line, warnings, Context};
 use crate::plan::{Action, Entry, Plan};
 
 /// The most characters a rendering may have (a GitHub comment takes 65,536).
@@ -38,7 +38,7 @@ pub fn render_within(plan: &Plan, ctx: &Context, limit: usize) -> String {
     if plan.summary.needs_person() {
         let _ = writeln!(head, "> [!IMPORTANT]\n> Some webhooks need a person: the API can neither update nor delete webhooks. The steps are below.\n");
     }
-    if let Some(w) = limit_warning(plan) {
+    for w in warnings(plan) {
         let _ = writeln!(head, "> [!WARNING]\n> {w}\n");
     }
 

@@ -111,14 +111,20 @@ pub fn summary_line(plan: &Plan) -> String {
     )
 }
 
-/// The warning for an account that would pass Saleshandy's limit, if it would.
-pub fn limit_warning(plan: &Plan) -> Option<String> {
-    plan.over_limit.map(|n| {
+/// The plan's warnings: an account past Saleshandy's limit, and webhooks found deleted.
+pub fn warnings(plan: &Plan) -> Vec<String> {
+    let limit = plan.over_limit.map(|n| {
         format!(
             "After this apply the account would hold {n} active webhooks; Saleshandy allows {}. Creates past the limit will fail: remove webhooks in Saleshandy or from the config first.",
             crate::plan::ACCOUNT_LIMIT
         )
-    })
+    });
+    let deleted = plan.deleted.iter().map(|name| {
+        format!(
+            "`{name}` was found deleted in Saleshandy by `status --update-state`, so it delivers nothing. It is not re-created on its own: if it should exist, run `saleshandy-webhooks state rm \"{name}\"` and apply creates it again."
+        )
+    });
+    limit.into_iter().chain(deleted).collect()
 }
 
 /// A one-line description of a webhook's target, e.g. `https://x/y · email-sent, reply-received`.
