@@ -15,6 +15,35 @@ pub struct SourceFile {
     name: String,
     text: Arc<str>,
     line_starts: Vec<usize>,
+    /// The text as snippets show it, when it holds control characters: each replaced by a
+    /// printable character of the same UTF-8 length, so that every offset stays valid.
+    shown: Option<Arc<str>>,
+}
+
+/// Text with control characters (but tab and line ends) shown as `?`, so that text from a file
+/// cannot drive the terminal it is printed on.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\t' | '\n' | '\r') {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Like [`printable`], with each replacement as long in UTF-8 as what it replaces.
+fn same_length_printable(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if c.is_control() && c.len_utf8() == 1 => '?',
+            c if c.is_control() => '¿',
+            c => c,
+        })
+        .collect()
 }
 
 impl SourceFile {
@@ -23,10 +52,15 @@ impl SourceFile {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
+        let needs_cleaning = text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
+        let shown = needs_cleaning.then(|| Arc::from(same_length_printable(&text)));
         SourceFile {
             name: name.into(),
             text,
             line_starts,
+            shown,
         }
     }
 
@@ -85,7 +119,8 @@ impl SourceCode for SourceFile {
         let last = (line_of(end) + after + 2).min(self.line_starts.len() - 1);
         let from = self.line_starts[first];
         let to = self.line_starts.get(last + 1).copied().unwrap_or(len);
-        let window = &self.text[from..to];
+        let text = self.shown.as_deref().unwrap_or(&self.text);
+        let window = &text[from..to];
         let local = SourceSpan::new((start - from).into(), end - start);
         let inner = window.read_span(&local, before, after)?;
         let shifted = SourceSpan::new((inner.span().offset() + from).into(), inner.span().len());
@@ -109,7 +144,7 @@ impl<D: Diagnostic> std::fmt::Debug for InFile<'_, D> {
 
 impl<D: Diagnostic> std::fmt::Display for InFile<'_, D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self.problem, f)
+        f.write_str(&printable(&self.problem.to_string()))
     }
 }
 
@@ -123,10 +158,19 @@ impl<D: Diagnostic> Diagnostic for InFile<'_, D> {
         self.problem.severity()
     }
     fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        self.problem.help()
+        let help = self.problem.help()?;
+        Some(Box::new(printable(&help.to_string())))
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.problem.labels()
+        let labels = self.problem.labels()?;
+        Some(Box::new(labels.map(|l| {
+            let text = l.label().map(printable);
+            if l.primary() {
+                LabeledSpan::new_primary_with_span(text, *l.inner())
+            } else {
+                LabeledSpan::new_with_span(text, *l.inner())
+            }
+        })))
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         Some(self.file)
@@ -166,11 +210,11 @@ impl Record {
         Record {
             severity: severity_word(d),
             code: d.code().map(|c| c.to_string()).unwrap_or_default(),
-            message: d.to_string(),
+            message: printable(&d.to_string()),
             file: file.name.clone(),
             line,
             column,
-            help: d.help().map(|h| h.to_string()),
+            help: d.help().map(|h| printable(&h.to_string())),
         }
     }
 }

@@ -3,7 +3,7 @@
 mod support;
 
 use assert_cmd::Command;
-use support::{bin, stderr_text, stdout_text};
+use support::{bin, output_text, stderr_text, stdout_text};
 
 fn cmd() -> Command {
     let mut c = bin();
@@ -182,6 +182,26 @@ fn interpolated_values_are_never_printed() {
         assert!(
             !all.contains(secret_host) && !all.contains("break-secret"),
             "{format}: {all}"
+        );
+    }
+}
+
+#[test]
+fn text_from_the_file_cannot_drive_the_terminal() {
+    // YAML's `\e` is an escape character: echoed raw, it would reach the terminal.
+    let text = "version: 1\nwebhooks:\n  - name: \"a\\e[2J\"\n    url: \"https://example.org/\\e[31m\"\n    events: [\"email\\e[5m\"]\n    headers: {\"X-\\e[1m\": v}\n    \"k\\e[7m\": 1\n";
+    for format in ["human", "github"] {
+        let o = cmd()
+            .args(["validate", "--format", format, "-c", "-"])
+            .write_stdin(text)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let all = output_text(&o);
+        assert!(all.contains("name_control"), "{all}");
+        assert!(
+            !all.contains('\u{1b}'),
+            "{format}: an escape character reached the output:\n{all}"
         );
     }
 }

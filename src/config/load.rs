@@ -195,6 +195,9 @@ impl Walker<'_> {
                 if s.trim().is_empty() {
                     self.push(ConfigProblem::NameBlank { at: n.span.into() });
                     None
+                } else if rules::has_control(s) {
+                    self.push(ConfigProblem::NameControl { at: n.span.into() });
+                    None
                 } else {
                     Some((s.to_string(), n.span))
                 }

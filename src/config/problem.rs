@@ -118,6 +118,16 @@ pub enum ConfigProblem {
         at: SourceSpan,
     },
 
+    #[error("a webhook's `name` contains a control character")]
+    #[diagnostic(
+        code(config::name_control),
+        help("names are printed in plans and logs, where a control character (such as an escape written `\\e` in YAML) could drive the terminal; use printable characters only")
+    )]
+    NameControl {
+        #[label("control character in here")]
+        at: SourceSpan,
+    },
+
     #[error("two webhooks are named `{name}`")]
     #[diagnostic(
         code(config::name_duplicate),
@@ -295,6 +305,7 @@ impl ConfigProblem {
             | VersionUnsupported { at, .. }
             | ApiKeyEnvInvalid { at, .. }
             | NameBlank { at }
+            | NameControl { at }
             | NameDuplicate { at, .. }
             | UrlInvalid { at, .. }
             | UrlScheme { at, .. }

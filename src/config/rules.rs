@@ -35,6 +35,9 @@ pub fn check_url(raw: &str) -> Vec<UrlIssue> {
         }
         Some(_) => {}
     }
+    if has_control(raw) {
+        return vec![UrlIssue::Invalid("it contains a control character".into())];
+    }
     let url = match Url::parse(raw.trim()) {
         Ok(url) => url,
         Err(e) => return vec![UrlIssue::Invalid(e.to_string())],
@@ -149,9 +152,18 @@ pub fn header_value_problem(value: &str) -> Option<&'static str> {
         Some("a line break")
     } else if value.contains('\0') {
         Some("a NUL character")
+    } else if value.chars().any(|c| c.is_control() && c != '\t') {
+        // HTTP allows no other control character in a field value (RFC 9110), and one would
+        // reach the terminal whenever the plan shows the header.
+        Some("a control character")
     } else {
         None
     }
+}
+
+/// Whether text has a control character: it could drive the terminal it is printed on.
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
 }
 
 #[cfg(test)]
@@ -225,5 +237,10 @@ mod tests {
         assert_eq!(header_value_problem("a\nb"), Some("a line break"));
         assert_eq!(header_value_problem("a\0b"), Some("a NUL character"));
         assert_eq!(header_value_problem("Bearer x"), None);
+        assert_eq!(
+            header_value_problem("a\u{1b}[31m"),
+            Some("a control character")
+        );
+        assert_eq!(header_value_problem("tab\tok"), None);
     }
 }
