@@ -78,7 +78,9 @@ async fn run_accounts(files: &[PathBuf], args: &ApplyArgs, ui: Ui) -> Result<Out
         });
     }
     // 2. One approval for the whole run. A saved plan was reviewed when it was made.
-    let endpoints: Vec<&str> = prepared.iter().map(|p| p.endpoint.as_str()).collect();
+    let mut endpoints: Vec<&str> = prepared.iter().map(|p| p.endpoint.as_str()).collect();
+    endpoints.sort_unstable();
+    endpoints.dedup();
     if args.plan.is_none() && !args.auto_approve && !approved(creates, &endpoints.join(", "))? {
         eprintln!("Apply cancelled: nothing was sent.");
         return Ok(Outcome::Failure);
