@@ -92,12 +92,7 @@ pub enum JournalError {
 
 /// The journal beside a state file: `<state>.journal`.
 pub fn journal_path(state: &Path) -> PathBuf {
-    let mut name = state
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_else(|| "webhooks.state.json".into());
-    name.push(".journal");
-    state.with_file_name(name)
+    crate::state::sibling(state, ".journal")
 }
 
 /// An open journal for a running apply.

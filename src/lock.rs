@@ -90,12 +90,7 @@ pub enum LockError {
 
 /// The lock file for a state file: `<state>.lock`.
 pub fn lock_path(state: &Path) -> PathBuf {
-    let mut name = state
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_else(|| "webhooks.state.json".into());
-    name.push(".lock");
-    state.with_file_name(name)
+    crate::state::sibling(state, ".lock")
 }
 
 /// Takes the lock for `state`, waiting up to `timeout` (zero: fail at once).

@@ -55,6 +55,16 @@ pub fn remove_stale_temps(path: &Path) {
     }
 }
 
+/// A file beside the state: `<state file name><suffix>`, e.g. the lock or the journal.
+pub fn sibling(state: &Path, suffix: &str) -> PathBuf {
+    let mut name = state
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "webhooks.state.json".into());
+    name.push(suffix);
+    state.with_file_name(name)
+}
+
 /// The default state path: beside the config, `<config stem>.state.json`.
 pub fn default_path(config: &Path) -> PathBuf {
     if config == Path::new("-") {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use error::offset_of;
 pub use error::{ParseError, StateError};
-pub use file::{atomic_write, default_path, remove_stale_temps};
+pub use file::{atomic_write, default_path, remove_stale_temps, sibling};
 
 use crate::config::Webhook;
 use crate::secret::{fingerprint, Value};
