@@ -16,7 +16,7 @@ use jsonschema::Validator;
 use saleshandy_webhooks::secret::{fingerprint, Secret};
 use saleshandy_webhooks::state::{Fingerprint, Recorded, Sent, State, Stored, Unknown};
 use serde_json::{json, Value};
-use support::bin;
+use support::{bin, described_entries, sent};
 
 /// The value of the environment variable `TOKEN` in the plan runs; must never be printed.
 const TOKEN: &str = "tok-5ecret-9f3a7c21d0";
@@ -66,35 +66,6 @@ fn assert_invalid(validator: &Validator, instance: &Value, why: &str) {
 
 // ---------------------------------------------------------------------------------------------
 // The schemas themselves
-
-/// Every `properties` and `$defs` entry under `v`, with its JSON pointer. `if` subschemas are
-/// conditions, not documentation, so they are not searched.
-fn described_entries<'v>(v: &'v Value, pointer: &str, out: &mut Vec<(String, &'v Value)>) {
-    match v {
-        Value::Object(map) => {
-            for (key, child) in map {
-                let here = format!("{pointer}/{key}");
-                if key == "if" {
-                    continue;
-                }
-                if key == "properties" || key == "$defs" {
-                    if let Value::Object(entries) = child {
-                        for (name, entry) in entries {
-                            out.push((format!("{here}/{name}"), entry));
-                        }
-                    }
-                }
-                described_entries(child, &here, out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                described_entries(item, &format!("{pointer}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
-}
 
 fn check_schema_file(file: &str, at_least: usize) {
     let schema = schema(file);
@@ -153,17 +124,6 @@ fn secret(lineage: &str, value: &str) -> Stored {
     Stored::Secret(Fingerprint {
         fingerprint: fingerprint(lineage, &Secret::new(value.to_string())),
     })
-}
-
-fn sent(url: Stored, events: &[&str], headers: Vec<(&str, Stored)>) -> Sent {
-    Sent {
-        url,
-        events: events.iter().map(|e| e.to_string()).collect(),
-        headers: headers
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    }
 }
 
 fn recorded(id: &str, sent: Sent) -> Recorded {

@@ -29,10 +29,13 @@
 //!   for `01` (a string to it, an integer to the tool and to editors) or `0b11` (an integer to
 //!   it, a string to the tool and to editors).
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
+use support::described_entries;
 
 use jsonschema::Validator;
 use miette::Diagnostic;
@@ -482,31 +485,6 @@ fn capitalised(name: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("-")
-}
-
-/// Every `properties` entry and every `$defs` entry under `v`, with its JSON pointer.
-fn described_entries<'v>(v: &'v Value, pointer: &str, out: &mut Vec<(String, &'v Value)>) {
-    match v {
-        Value::Object(map) => {
-            for (key, child) in map {
-                let here = format!("{pointer}/{key}");
-                if key == "properties" || key == "$defs" {
-                    if let Value::Object(entries) = child {
-                        for (name, entry) in entries {
-                            out.push((format!("{here}/{name}"), entry));
-                        }
-                    }
-                }
-                described_entries(child, &here, out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                described_entries(item, &format!("{pointer}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 #[test]

@@ -8,23 +8,12 @@ use std::process::Output;
 
 use saleshandy_webhooks::secret::{fingerprint, Secret};
 use saleshandy_webhooks::state::{
-    Fingerprint, LastFailure, LiveCheck, Recorded, Sent, State, Stored, Unknown,
+    Fingerprint, LastFailure, LiveCheck, Recorded, State, Stored, Unknown,
 };
 use serde_json::{json, Value};
-use support::{bin, dir_snapshot, output_text, STATE_FILE};
+use support::{bin, dir_snapshot, output_text, sent, STATE_FILE};
 
 const SECRET: &str = "Bearer s3cr3t-token-4411";
-
-fn sent(url: Stored, events: &[&str], headers: Vec<(&str, Stored)>) -> Sent {
-    Sent {
-        url,
-        events: events.iter().map(|e| e.to_string()).collect(),
-        headers: headers
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    }
-}
 
 fn secret(state: &State, v: &str) -> Stored {
     Stored::Secret(Fingerprint {

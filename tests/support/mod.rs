@@ -343,3 +343,48 @@ pub fn dir_snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// Every `properties` and `$defs` entry under `v`, with its JSON pointer. `if` subschemas are
+/// conditions, not documentation, so they are not searched.
+pub fn described_entries<'v>(v: &'v Value, pointer: &str, out: &mut Vec<(String, &'v Value)>) {
+    match v {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let here = format!("{pointer}/{key}");
+                if key == "if" {
+                    continue;
+                }
+                if key == "properties" || key == "$defs" {
+                    if let Value::Object(entries) = child {
+                        for (name, entry) in entries {
+                            out.push((format!("{here}/{name}"), entry));
+                        }
+                    }
+                }
+                described_entries(child, &here, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                described_entries(item, &format!("{pointer}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A `Sent` from plain parts, for building states in tests.
+pub fn sent(
+    url: saleshandy_webhooks::state::Stored,
+    events: &[&str],
+    headers: Vec<(&str, saleshandy_webhooks::state::Stored)>,
+) -> saleshandy_webhooks::state::Sent {
+    saleshandy_webhooks::state::Sent {
+        url,
+        events: events.iter().map(|e| e.to_string()).collect(),
+        headers: headers
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    }
+}
