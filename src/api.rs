@@ -196,7 +196,10 @@ pub enum ApiError {
     Insecure { url: String },
 
     #[error("cannot set up the HTTP client: {0}")]
-    #[diagnostic(code(api::client))]
+    #[diagnostic(
+        code(api::client),
+        help("the TLS setup failed, usually because the system's CA certificates cannot be read; check the certificate store (e.g. /etc/ssl/certs), then run again")
+    )]
     Client(String),
 }
 

@@ -120,7 +120,10 @@ pub enum Error {
     ImportFailed { id: String, reason: String },
 
     #[error("cannot start: {0}")]
-    #[diagnostic(code(io::runtime))]
+    #[diagnostic(
+        code(io::runtime),
+        help("the process could not start its network runtime or bind a loopback port; check the system's limits on threads and open files, then run again")
+    )]
     Runtime(#[source] std::io::Error),
 
     #[error("cannot write the plan file `{}`: {source}", path.display())]
@@ -181,7 +184,10 @@ pub enum Error {
     MissingAccountKey { var: String, config: String },
 
     #[error("cannot write to standard output: {0}")]
-    #[diagnostic(code(io::stdout))]
+    #[diagnostic(
+        code(io::stdout),
+        help("the output stream was closed (e.g. a pipe whose reader exited); run again with the output going somewhere that stays open")
+    )]
     Stdout(#[source] std::io::Error),
 }
 
