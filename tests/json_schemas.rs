@@ -16,7 +16,7 @@ use jsonschema::Validator;
 use saleshandy_webhooks::secret::{fingerprint, Secret};
 use saleshandy_webhooks::state::{Fingerprint, Recorded, Sent, State, Stored, Unknown};
 use serde_json::{json, Value};
-use support::{bin, described_entries, sent};
+use support::{assert_every_entry_described, bin, sent};
 
 /// The value of the environment variable `TOKEN` in the plan runs; must never be printed.
 const TOKEN: &str = "tok-5ecret-9f3a7c21d0";
@@ -81,26 +81,7 @@ fn check_schema_file(file: &str, at_least: usize) {
             "{file} has no {key}"
         );
     }
-    let mut entries = Vec::new();
-    described_entries(&schema, "", &mut entries);
-    assert!(
-        entries.len() >= at_least,
-        "{file}: found only {} properties: {entries:?}",
-        entries.len()
-    );
-    let undescribed: Vec<&String> = entries
-        .iter()
-        .filter(|(_, entry)| {
-            entry["description"]
-                .as_str()
-                .is_none_or(|d| d.trim().is_empty())
-        })
-        .map(|(pointer, _)| pointer)
-        .collect();
-    assert!(
-        undescribed.is_empty(),
-        "{file}: these properties have no description: {undescribed:?}"
-    );
+    assert_every_entry_described(&schema, file, at_least);
 }
 
 #[test]

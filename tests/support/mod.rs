@@ -388,3 +388,28 @@ pub fn sent(
             .collect(),
     }
 }
+
+/// Asserts that `schema` (named `file`) has at least `at_least` `properties`/`$defs` entries
+/// and that every one has a non-empty `description`.
+pub fn assert_every_entry_described(schema: &Value, file: &str, at_least: usize) {
+    let mut entries = Vec::new();
+    described_entries(schema, "", &mut entries);
+    assert!(
+        entries.len() >= at_least,
+        "{file}: found only {} properties: {entries:?}",
+        entries.len()
+    );
+    let undescribed: Vec<&String> = entries
+        .iter()
+        .filter(|(_, entry)| {
+            entry["description"]
+                .as_str()
+                .is_none_or(|d| d.trim().is_empty())
+        })
+        .map(|(pointer, _)| pointer)
+        .collect();
+    assert!(
+        undescribed.is_empty(),
+        "{file}: these properties have no description: {undescribed:?}"
+    );
+}
