@@ -1,12 +1,10 @@
 //! Several accounts in one run: a config per account with its own key (`apiKeyEnv`), state
 //! and lock; one account failing does not stop the others; one global limit.
 
-mod support;
-
 use std::process::Output;
 use std::time::Duration;
 
-use support::{output_text, World};
+use crate::support::{output_text, World};
 
 const KEYS: [&str; 3] = ["key-acme-111", "key-bolt-222", "key-cora-333"];
 const NAMES: [&str; 3] = ["acme", "bolt", "cora"];

@@ -1,13 +1,8 @@
 //! `apply` end to end over real sockets: the binary against the embedded sandbox on 127.0.0.1.
 
-mod support;
-
-use std::path::Path;
-use std::process::Output;
-
+use crate::support::{output_text, Test, World, THREE_HOOKS as CONFIG};
 use saleshandy_webhooks::sandbox::{Fault, Target, SANDBOX_API_KEY};
 use serde_json::json;
-use support::{bin, output_text, World, THREE_HOOKS as CONFIG};
 
 const TOKEN: &str = "hook-token-value";
 
@@ -20,25 +15,59 @@ fn world(config: &str) -> World {
 }
 
 impl World {
-    fn apply_with(&self, key: &str, extra: &[&str]) -> Output {
-        self.cmd()
-            .arg("apply")
-            .args(extra)
-            .env("SALESHANDY_API_KEY", key)
-            .output()
-            .expect("runs")
-    }
-
-    fn apply(&self, extra: &[&str]) -> Output {
-        self.apply_with(SANDBOX_API_KEY, extra)
+    /// `apply --auto-approve` with `key` as `SALESHANDY_API_KEY` (empty: unset).
+    fn apply_with_key(&self, key: &str) -> Test {
+        let t = self.apply();
+        if key.is_empty() {
+            t.env_remove("SALESHANDY_API_KEY")
+        } else {
+            t.env("SALESHANDY_API_KEY", key)
+        }
     }
 }
+
+/// What a first apply of [`CONFIG`] prints on standard output, in config order.
+const CREATED_THREE: &str =
+    "Plan for webhooks.yaml against webhooks.state.json (no state yet: first apply)
+
+  + Email Sent  (will be created)
+      + url: https://ingest.example.org/sent
+      + events:
+      +   - email-opened
+      +   - email-sent
+      + headers:
+      +   Authorization: (secret)
+      +   X-Webhook-Source: saleshandy
+
+  + Replies  (will be created)
+      + url: https://crm.example.org/replies
+      + events:
+      +   - reply-received
+
+  + Bounces  (will be created)
+      + url: https://alerts.example.org/bounces
+      + events:
+      +   - email-bounced
+
+Plan: 3 to create, 0 unchanged, 0 changed, 0 orphaned, 0 unknown.
+
+Creating 3 webhooks in http://127.0.0.1:[PORT]…
+
+  ✓ Email Sent  created, id [ID]
+  ✓ Replies  created, id [ID]
+  ✓ Bounces  created, id [ID]
+
+Apply: 3 created (0 paused), 0 failed, 0 unknown, 0 not sent. State: webhooks.state.json
+";
 
 #[test]
 fn a_fresh_apply_creates_each_webhook_once_and_a_second_sends_nothing() {
     let w = world(CONFIG);
-    let o = w.apply(&["--auto-approve"]);
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    w.apply()
+        .args(["--parallelism", "1"])
+        .stdout(CREATED_THREE)
+        .stderr("[1/3] created: Email Sent\n[2/3] created: Replies\n[3/3] created: Bounces\n")
+        .run();
     assert_eq!(w.sandbox.create_requests(), 3);
     let names: Vec<String> = w.sandbox.webhooks().into_iter().map(|h| h.name).collect();
     assert_eq!(names, ["Email Sent", "Replies", "Bounces"]);
@@ -51,21 +80,22 @@ fn a_fresh_apply_creates_each_webhook_once_and_a_second_sends_nothing() {
         );
     }
     assert_eq!(state["unknown"], json!({}));
-    let text = output_text(&o);
-    assert!(
-        text.contains("Apply: 3 created (0 paused), 0 failed, 0 unknown, 0 not sent."),
-        "{text}"
-    );
-    assert!(
-        !text.contains(TOKEN)
-            && !std::fs::read_to_string(w.state_path())
-                .unwrap()
-                .contains(TOKEN)
-    );
+    assert!(!std::fs::read_to_string(w.state_path())
+        .unwrap()
+        .contains(TOKEN));
 
-    let again = w.apply(&["--auto-approve"]);
-    assert_eq!(again.status.code(), Some(0));
-    assert!(output_text(&again).contains("Nothing to create: no request was sent."));
+    w.apply()
+        .stdout(
+            "Plan for webhooks.yaml against webhooks.state.json
+
+  3 unchanged webhooks not shown (-v lists them).
+
+Plan: 0 to create, 3 unchanged, 0 changed, 0 orphaned, 0 unknown.
+
+Nothing to create: no request was sent.
+",
+        )
+        .run();
     assert_eq!(
         w.sandbox.create_requests(),
         3,
@@ -76,7 +106,7 @@ fn a_fresh_apply_creates_each_webhook_once_and_a_second_sends_nothing() {
 #[test]
 fn the_body_sent_matches_the_contract_field_by_field() {
     let w = world(CONFIG);
-    assert_eq!(w.apply(&["--auto-approve"]).status.code(), Some(0));
+    w.ok(&["apply", "--auto-approve"]);
     let requests = w.sandbox.requests();
     let first = &requests[0];
     assert_eq!(
@@ -113,13 +143,12 @@ fn a_rejected_webhook_leaves_the_others_created_and_a_reapply_creates_only_it() 
             message: "webhookUrl is blocked".into(),
         },
     );
-    let o = w.apply(&["--auto-approve"]);
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    assert!(
-        output_text(&o).contains("Replies  failed: HTTP 400: webhookUrl is blocked"),
-        "{}",
-        output_text(&o)
-    );
+    w.apply()
+        .args(["--parallelism", "1"])
+        .status(1)
+        .stdout_snapshot("apply-one-rejected")
+        .stderr("[1/3] created: Email Sent\n[2/3] failed: Replies\n[3/3] created: Bounces\n")
+        .run();
     let state = w.state_json();
     assert!(
         state["webhooks"]["Email Sent"]["id"].is_string()
@@ -129,8 +158,10 @@ fn a_rejected_webhook_leaves_the_others_created_and_a_reapply_creates_only_it() 
         state["webhooks"].get("Replies").is_none() && state["unknown"].get("Replies").is_none()
     );
 
-    let o = w.apply(&["--auto-approve"]);
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    w.apply()
+        .stdout_snapshot("apply-only-the-rejected-again")
+        .stderr("[1/1] created: Replies\n")
+        .run();
     assert_eq!(
         w.sandbox.create_requests(),
         4,
@@ -142,40 +173,40 @@ fn a_rejected_webhook_leaves_the_others_created_and_a_reapply_creates_only_it() 
 #[test]
 fn a_bad_key_stops_after_the_first_request_and_leaves_the_state_alone() {
     let w = world(CONFIG);
-    let o = w.apply_with("wrong-key", &["--auto-approve"]);
-    assert_eq!(o.status.code(), Some(1));
-    let text = output_text(&o);
+    let refused = w
+        .apply_with_key("wrong-key")
+        .status(1)
+        .stdout_snapshot("apply-wrong-key")
+        .stderr("[1/3] failed: Email Sent\n")
+        .run();
     assert!(
-        text.contains("SALESHANDY_API_KEY") && text.contains("no further request was sent"),
-        "{text}"
+        !output_text(&refused).contains("wrong-key"),
+        "the key is never printed"
     );
-    assert!(!text.contains("wrong-key"), "the key is never printed");
     assert_eq!(w.sandbox.create_requests(), 1);
     assert!(!w.state_path().exists(), "no state was left behind");
 
     // With an existing state, it stays byte-identical.
-    assert_eq!(w.apply(&["--auto-approve"]).status.code(), Some(0));
+    w.ok(&["apply", "--auto-approve"]);
     w.set_config(&format!(
         "{CONFIG}  - name: More\n    url: https://x.example.org/m\n    events: [task-created]\n"
     ));
     let before = w.state_bytes();
-    assert_eq!(
-        w.apply_with("wrong-key", &["--auto-approve"]).status.code(),
-        Some(1)
-    );
+    w.apply_with_key("wrong-key")
+        .status(1)
+        .stdout_snapshot("apply-wrong-key-with-state")
+        .stderr("[1/1] failed: More\n")
+        .run();
     assert_eq!(w.state_bytes(), before);
 }
 
 #[test]
 fn a_missing_key_is_an_error_before_any_request() {
     let w = world(CONFIG);
-    let o = w.apply_with("", &["--auto-approve"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        output_text(&o).contains("SALESHANDY_API_KEY is not set"),
-        "{}",
-        output_text(&o)
-    );
+    w.apply_with_key("")
+        .status(1)
+        .stderr_snapshot("apply-key-unset")
+        .run();
     assert_eq!(w.sandbox.requests().len(), 0);
 }
 
@@ -184,15 +215,12 @@ fn the_key_can_come_from_a_file() {
     let w = world(CONFIG);
     let key_file = w.dir.path().join("key");
     std::fs::write(&key_file, format!("{SANDBOX_API_KEY}\n")).unwrap();
-    let o = w.apply_with(
-        "",
-        &[
-            "--auto-approve",
-            "--api-key-file",
-            key_file.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    w.apply_with_key("")
+        .args(["--parallelism", "1", "--api-key-file"])
+        .arg(&key_file)
+        .stdout(CREATED_THREE)
+        .stderr("[1/3] created: Email Sent\n[2/3] created: Replies\n[3/3] created: Bounces\n")
+        .run();
 }
 
 #[test]
@@ -205,35 +233,30 @@ fn paused_webhooks_are_reported_and_fail_under_require_active() {
         .port();
     let config = format!("version: 1\nwebhooks:\n  - name: Local\n    url: http://127.0.0.1:{port}/hook\n    events: [email-sent]\n");
     let w = world(&config);
-    let o = w.apply(&["--auto-approve"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "paused is a warning: {}",
-        output_text(&o)
-    );
-    let text = output_text(&o);
-    assert!(
-        text.contains("Local  created but PAUSED") && text.contains("resumed in Saleshandy"),
-        "{text}"
-    );
+    // Paused is a warning: exit 0.
+    w.apply()
+        .stdout_snapshot("apply-paused")
+        .stderr_snapshot("apply-paused-stderr")
+        .run();
     assert_eq!(w.state_json()["webhooks"]["Local"]["status"], "paused");
 
     let w = world(&config);
-    let o = w.apply(&["--auto-approve", "--require-active"]);
-    assert_eq!(o.status.code(), Some(1));
+    w.apply()
+        .arg("--require-active")
+        .status(1)
+        .stdout_snapshot("apply-paused-require-active")
+        .stderr_snapshot("apply-paused-stderr")
+        .run();
 }
 
 #[test]
 fn without_a_terminal_apply_needs_auto_approve_and_sends_nothing() {
     let w = world(CONFIG);
-    let o = w.apply(&[]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        output_text(&o).contains("--auto-approve"),
-        "{}",
-        output_text(&o)
-    );
+    w.test(["apply"])
+        .status(1)
+        .stdout_snapshot("apply-no-terminal-plan")
+        .stderr_snapshot("apply-no-terminal")
+        .run();
     assert_eq!(w.sandbox.requests().len(), 0);
     assert!(!w.state_path().exists());
 }
@@ -243,17 +266,17 @@ fn json_results_list_every_create() {
     let w = world(CONFIG);
     w.sandbox
         .inject(Target::Name("Bounces".into()), Fault::MissingId);
-    let o = w.apply(&["--auto-approve", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(1));
+    let o = w
+        .apply()
+        .args(["--format", "json", "--parallelism", "1"])
+        .status(1)
+        .stdout_unchecked()
+        .run();
+    // Ids and times vary: the document is compared after the same filters as text.
     let v: serde_json::Value =
         serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
-    let results: Vec<_> = v["webhooks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["result"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(results, ["created", "created", "unknown"]);
+    let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
+    crate::support::snapshot("apply-json-unknown", &w.filtered(&text));
     assert!(w.state_json()["unknown"]["Bounces"]["reason"]
         .as_str()
         .unwrap()
@@ -263,15 +286,14 @@ fn json_results_list_every_create() {
 #[test]
 fn a_sandbox_state_cannot_be_used_against_another_endpoint() {
     let w = world(CONFIG);
-    let o = bin()
-        .current_dir(w.dir.path())
-        .args(["apply", "--sandbox", "--auto-approve"])
-        .env("HOOK_TOKEN", TOKEN)
-        // An exported API URL neither conflicts with --sandbox nor is used by it.
-        .env("SALESHANDY_API_URL", w.sandbox.url())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    // An exported API URL neither conflicts with --sandbox nor is used by it.
+    w.test(["apply", "--sandbox", "--auto-approve", "--parallelism", "1"])
+        .stdout(CREATED_THREE.replace(
+            "Creating 3 webhooks in http://127.0.0.1:[PORT]…",
+            "Creating 3 webhooks in the embedded sandbox (http://127.0.0.1:[PORT])…",
+        ))
+        .stderr("[1/3] created: Email Sent\n[2/3] created: Replies\n[3/3] created: Bounces\n")
+        .run();
     assert_eq!(w.state_json()["endpoint"], "sandbox");
     assert_eq!(
         w.sandbox.requests().len(),
@@ -282,13 +304,10 @@ fn a_sandbox_state_cannot_be_used_against_another_endpoint() {
     w.set_config(&format!(
         "{CONFIG}  - name: More\n    url: https://x.example.org/m\n    events: [task-created]\n"
     ));
-    let o = w.apply(&["--auto-approve"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        output_text(&o).contains("belongs to sandbox"),
-        "{}",
-        output_text(&o)
-    );
+    w.apply()
+        .status(1)
+        .stderr_snapshot("apply-endpoint-mismatch")
+        .run();
     assert_eq!(w.sandbox.requests().len(), 0);
     assert_eq!(w.state_bytes(), before);
 }
@@ -296,23 +315,19 @@ fn a_sandbox_state_cannot_be_used_against_another_endpoint() {
 #[test]
 fn plain_http_is_refused_for_a_non_loopback_api() {
     let w = world(CONFIG);
-    let o = bin()
-        .current_dir(w.dir.path())
-        .args([
-            "apply",
-            "--auto-approve",
-            "--api-url",
-            "http://api.example.org",
-        ])
+    w.apply()
+        .args(["--api-url", "http://api.example.org"])
         .env("SALESHANDY_API_KEY", "k")
-        .env("HOOK_TOKEN", TOKEN)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        output_text(&o).contains("plain http"),
-        "{}",
-        output_text(&o)
-    );
-    assert!(!Path::new(&w.state_path()).exists());
+        .status(1)
+        .stdout(
+            CREATED_THREE
+                .split("\nCreating")
+                .next()
+                .unwrap()
+                .to_string()
+                + "\nCreating 3 webhooks in http://api.example.org…\n",
+        )
+        .stderr_snapshot("apply-plain-http")
+        .run();
+    assert!(!w.state_path().exists());
 }

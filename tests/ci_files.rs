@@ -2,13 +2,11 @@
 //! the pre-commit hook parse, and have the steps they promise; the hook, run the way pre-commit
 //! runs it, validates a config. Also shell completions and `--version`.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::{bin_process, stderr_text, stdout_text};
 use serde_yaml::Value;
-use support::{bin_process, stderr_text, stdout_text};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,9 +1,7 @@
 //! `validate` end to end: exit codes, formats, standard input, --strict, secrets.
 
-mod support;
-
+use crate::support::{bin, output_text, stderr_text, stdout_text};
 use assert_cmd::Command;
-use support::{bin, output_text, stderr_text, stdout_text};
 
 fn cmd() -> Command {
     let mut c = bin();

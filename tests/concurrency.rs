@@ -4,16 +4,14 @@
 //! whole run (not one worker), `--max-rps` honoured, a refused key that costs one request,
 //! and output without control characters when it is not going to a terminal.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use crate::support::{report, World};
 use saleshandy_webhooks::sandbox::{Fault, RecordedRequest, Target};
 use serde_json::Value;
-use support::{report, World};
 
 /// A sandbox served by its own runtime while the test thread runs the binary, and a temp dir
 /// holding `config`. The binary's stdout and stderr are piped (never a terminal) and colour is
@@ -30,7 +28,7 @@ fn world(config: &str, latency: Duration) -> World {
 }
 
 impl World {
-    fn apply(&self, extra: &[&str]) -> Output {
+    fn apply_concurrency(&self, extra: &[&str]) -> Output {
         let mut args = vec!["apply", "--auto-approve"];
         args.extend_from_slice(extra);
         self.run(&args)
@@ -130,7 +128,7 @@ fn concurrent_apply_creates_each_once_and_reports_in_config_order() {
     // Human output.
     let w = world(&config(&names), latency);
     inject_jitter(&w, &names);
-    let o = w.apply(&["--parallelism", "8"]);
+    let o = w.apply_concurrency(&["--parallelism", "8"]);
     assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     let ids = w.ids_created_once(&names);
     assert_eq!(w.creates().len(), 40, "one request per webhook");
@@ -187,7 +185,7 @@ fn concurrent_apply_creates_each_once_and_reports_in_config_order() {
     // The same, with `--format json`, on a fresh server.
     let w = world(&config(&names), latency);
     inject_jitter(&w, &names);
-    let o = w.apply(&["--parallelism", "8", "--format", "json"]);
+    let o = w.apply_concurrency(&["--parallelism", "8", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     let ids = w.ids_created_once(&names);
     let doc: Value = serde_json::from_slice(&o.stdout).expect("one JSON document on stdout");
@@ -232,7 +230,7 @@ fn a_429_burst_slows_every_worker() {
             w.sandbox.inject(Target::Name(limited.into()), fault);
         }
         let started = Instant::now();
-        let o = w.apply(&["--parallelism", "4"]);
+        let o = w.apply_concurrency(&["--parallelism", "4"]);
         let elapsed = started.elapsed();
         assert_eq!(o.status.code(), Some(0), "{}", report(&o));
         assert_eq!(w.sandbox.pending_faults(), 0, "every fault was served");
@@ -316,7 +314,7 @@ fn a_429_burst_slows_every_worker() {
 fn max_rps_spaces_requests() {
     let names = names(6);
     let w = world(&config(&names), Duration::ZERO);
-    let o = w.apply(&["--parallelism", "6", "--max-rps", "10"]);
+    let o = w.apply_concurrency(&["--parallelism", "6", "--max-rps", "10"]);
     assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     w.ids_created_once(&names);
     let creates = w.creates();
@@ -405,7 +403,7 @@ fn non_terminal_output_has_no_escape_sequences() {
             .expect("runs"),
     );
     run("apply without approval (an error)", w.run(&["apply"]));
-    let applied = w.apply(&["--parallelism", "3"]);
+    let applied = w.apply_concurrency(&["--parallelism", "3"]);
     assert_eq!(applied.status.code(), Some(1), "{}", report(&applied));
     let applied_stdout = String::from_utf8_lossy(&applied.stdout).to_string();
     for sign in ["  ✓ Hook 00", "  ! Hook 04", "  ✗ Hook 05", "  ? Hook 06"] {
@@ -432,7 +430,7 @@ fn non_terminal_output_has_no_escape_sequences() {
     w.set_config(&format!(
         "{cfg}  - name: Hook 07\n    url: https://hooks7.example.org/in\n    events: [email-sent]\n"
     ));
-    let json = w.apply(&["--format", "json"]);
+    let json = w.apply_concurrency(&["--format", "json"]);
     serde_json::from_slice::<Value>(&json.stdout).expect("JSON on stdout");
     run("apply --format json", json);
 
@@ -511,7 +509,7 @@ fn max_rps_still_spaces_requests_after_a_429_hold() {
             retry_after: Some(1),
         },
     );
-    let o = w.apply(&["--parallelism", "4", "--max-rps", "10"]);
+    let o = w.apply_concurrency(&["--parallelism", "4", "--max-rps", "10"]);
     assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     w.ids_created_once(&names);
     let creates = w.creates();

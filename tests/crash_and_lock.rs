@@ -8,39 +8,37 @@
 //! - a killed run leaves no stale lock behind;
 //! - the journal, the lock and the state are private files (0600).
 
-mod support;
-
 use std::net::{Ipv4Addr, SocketAddr};
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::support::{flat, report, stderr_text, CONFIG_FILE, STATE_FILE};
 use serde_json::Value;
-use support::{flat, report, stderr_text, CONFIG_FILE, STATE_FILE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// A sandbox served by its own runtime, and a temp dir holding a config of `n` webhooks. The
 /// test thread runs the binary while the runtime's workers answer it.
 struct World {
-    base: support::World,
+    base: crate::support::World,
     names: Vec<String>,
     /// Where the binary sends its requests: the sandbox, or a proxy in front of it.
     api_url: String,
 }
 
 impl Deref for World {
-    type Target = support::World;
+    type Target = crate::support::World;
 
-    fn deref(&self) -> &support::World {
+    fn deref(&self) -> &crate::support::World {
         &self.base
     }
 }
 
 impl World {
     fn new(n: usize, latency: Duration) -> World {
-        let base = support::World::builder()
+        let base = crate::support::World::builder()
             .latency(latency)
             .env("NO_COLOR", "1")
             .build();
@@ -122,7 +120,7 @@ impl World {
     }
 
     /// Runs an apply to completion.
-    fn apply(&self, extra: &[&str]) -> Output {
+    fn apply_crash_and_lock(&self, extra: &[&str]) -> Output {
         self.command(extra).output().expect("binary runs")
     }
 
@@ -384,7 +382,7 @@ fn sigkill_at_random_moments_never_creates_twice() {
         // A killed client's request may still be in the sandbox; let it land before the
         // final run, so the server's side is complete when we compare.
         w.settle();
-        let o = w.apply(&[]);
+        let o = w.apply_crash_and_lock(&[]);
         assert_eq!(o.status.code(), Some(0), "round {round}: {}", report(&o));
         unknowns += w.assert_consistent();
         let server = w.server_by_name();
@@ -394,7 +392,7 @@ fn sigkill_at_random_moments_never_creates_twice() {
 
         // And from now on nothing is sent again.
         let requests = w.sandbox.create_requests();
-        let o = w.apply(&[]);
+        let o = w.apply_crash_and_lock(&[]);
         assert_eq!(o.status.code(), Some(0), "{}", report(&o));
         assert!(
             String::from_utf8_lossy(&o.stdout).contains("Nothing to create"),
@@ -557,7 +555,7 @@ fn a_killed_holder_leaves_no_stale_lock() {
 
     // Later requests are quick.
     w.sandbox.set_latency(Duration::from_millis(20));
-    let o = w.apply(&["--lock-timeout", "0"]);
+    let o = w.apply_crash_and_lock(&["--lock-timeout", "0"]);
     assert!(
         !flat(&stderr_text(&o)).contains("locked"),
         "a killed run left a stale lock:\n{}",
@@ -603,7 +601,7 @@ fn journal_and_lock_files_are_private() {
 
     // A first run writes the state; a second, killed mid-way, leaves its journal.
     let mut w = World::new(1, Duration::ZERO);
-    let o = w.apply(&[]);
+    let o = w.apply_crash_and_lock(&[]);
     assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     w.write_config(3);
     w.sandbox.set_latency(Duration::from_secs(2));
@@ -618,7 +616,7 @@ fn journal_and_lock_files_are_private() {
 
     // The run that replays the journal rewrites the state: still private.
     w.sandbox.set_latency(Duration::ZERO);
-    let o = w.apply(&[]);
+    let o = w.apply_crash_and_lock(&[]);
     assert_eq!(o.status.code(), Some(0), "{}", report(&o));
     assert!(!w.journal_path().exists());
     assert_eq!(mode(&w.state_path()), 0o600, "state file mode after replay");

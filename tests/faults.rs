@@ -2,17 +2,15 @@
 //! asserting what a user notices — the exit code, the message, how many creates reached the
 //! server, and what the state records. Also: no secret ever reaches an output or a file.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::{flat, flat_output, output_text, World, THREE_HOOKS as CONFIG};
 use saleshandy_webhooks::sandbox::{Fault, Target};
 use serde_json::{json, Value};
-use support::{flat, flat_output, output_text, World, THREE_HOOKS as CONFIG};
 
 const TOKEN: &str = "hook-token-value";
 
@@ -37,14 +35,14 @@ impl World {
         args
     }
 
-    fn apply(&self, extra: &[&str]) -> Output {
+    fn apply_faults(&self, extra: &[&str]) -> Output {
         self.cmd()
             .args(self.apply_args(extra))
             .output()
             .expect("runs")
     }
 
-    fn plan(&self, extra: &[&str]) -> Output {
+    fn plan_faults(&self, extra: &[&str]) -> Output {
         self.cmd()
             .arg("plan")
             .args(self.files_args())
@@ -53,7 +51,7 @@ impl World {
             .expect("runs")
     }
 
-    fn import(&self, name: &str, id: &str) -> Output {
+    fn import_faults(&self, name: &str, id: &str) -> Output {
         self.cmd()
             .args(["state", "import", name, id])
             .args(self.files_args())
@@ -61,7 +59,7 @@ impl World {
             .expect("runs")
     }
 
-    fn rm(&self, name: &str) -> Output {
+    fn rm_faults(&self, name: &str) -> Output {
         self.cmd()
             .args(["state", "rm", name])
             .args(self.files_args())
@@ -88,7 +86,7 @@ fn a_429_with_retry_after_is_waited_out_and_the_webhook_created_once() {
         },
     );
     let started = Instant::now();
-    let o = w.apply(&[]);
+    let o = w.apply_faults(&[]);
     let took = started.elapsed();
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert_eq!(w.sandbox.create_requests(), 2, "one 429, then one create");
@@ -109,7 +107,7 @@ fn a_5xx_is_unknown_never_retried_nor_resent_and_plan_says_how_to_resolve_it() {
     let w = world(CONFIG);
     w.sandbox
         .inject(Target::Name("Replies".into()), Fault::ServerError(503));
-    let o = w.apply(&[]);
+    let o = w.apply_faults(&[]);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     let stdout = flat(&String::from_utf8_lossy(&o.stdout));
     assert!(stdout.contains("Replies unknown:"), "{stdout}");
@@ -129,7 +127,7 @@ fn a_5xx_is_unknown_never_retried_nor_resent_and_plan_says_how_to_resolve_it() {
     assert!(state["webhooks"].get("Replies").is_none());
     assert!(state["webhooks"]["Email Sent"]["id"].is_string());
 
-    let again = w.apply(&[]);
+    let again = w.apply_faults(&[]);
     assert!(
         output_text(&again).contains("Nothing to create"),
         "{}",
@@ -138,7 +136,7 @@ fn a_5xx_is_unknown_never_retried_nor_resent_and_plan_says_how_to_resolve_it() {
     assert_eq!(w.creates_of("Replies"), 1, "an unknown is never sent again");
     assert_eq!(w.sandbox.create_requests(), 3);
 
-    let plan = w.plan(&[]);
+    let plan = w.plan_faults(&[]);
     assert_eq!(plan.status.code(), Some(0), "{}", output_text(&plan));
     let text = flat(&String::from_utf8_lossy(&plan.stdout));
     assert!(text.contains("? Replies"), "{text}");
@@ -157,7 +155,7 @@ fn a_dropped_answer_is_unknown_not_resent_and_state_import_resolves_it() {
     let w = world(CONFIG);
     w.sandbox
         .inject(Target::Name("Email Sent".into()), Fault::DropAfterCreate);
-    let o = w.apply(&[]);
+    let o = w.apply_faults(&[]);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert!(
         flat_output(&o).contains("Email Sent unknown:"),
@@ -169,7 +167,7 @@ fn a_dropped_answer_is_unknown_not_resent_and_state_import_resolves_it() {
     assert!(w.state_json()["unknown"]["Email Sent"].is_object());
     assert!(w.state_json()["webhooks"].get("Email Sent").is_none());
 
-    let again = w.apply(&[]);
+    let again = w.apply_faults(&[]);
     assert!(
         output_text(&again).contains("Nothing to create"),
         "{}",
@@ -178,7 +176,7 @@ fn a_dropped_answer_is_unknown_not_resent_and_state_import_resolves_it() {
     assert_eq!(w.server_ids("Email Sent").len(), 1, "not created twice");
     assert_eq!(w.creates_of("Email Sent"), 1);
 
-    let imported = w.import("Email Sent", &ids[0]);
+    let imported = w.import_faults("Email Sent", &ids[0]);
     assert_eq!(
         imported.status.code(),
         Some(0),
@@ -190,7 +188,7 @@ fn a_dropped_answer_is_unknown_not_resent_and_state_import_resolves_it() {
     assert_eq!(state["unknown"], json!({}));
     assert_eq!(w.creates_of("Email Sent"), 1, "import sends no create");
 
-    let plan = w.plan(&["--format", "json", "--detailed-exitcode"]);
+    let plan = w.plan_faults(&["--format", "json", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", output_text(&plan));
     let v: Value = serde_json::from_slice(&plan.stdout).expect("JSON plan");
     assert_eq!(
@@ -205,7 +203,7 @@ fn a_dropped_answer_is_unknown_not_resent_and_state_import_resolves_it() {
 fn a_201_with_a_garbage_body_is_unknown() {
     let w = world(ONE);
     w.sandbox.inject(Target::Any, Fault::GarbageBody);
-    let o = w.apply(&["--format", "json"]);
+    let o = w.apply_faults(&["--format", "json"]);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     let v: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
     assert_eq!(v["webhooks"][0]["result"], "unknown", "{v:#}");
@@ -222,7 +220,7 @@ fn a_server_slower_than_the_timeout_is_unknown_and_not_retried() {
     w.sandbox
         .inject(Target::Any, Fault::Delay(Duration::from_secs(3)));
     let started = Instant::now();
-    let o = w.apply(&["--timeout", "1"]);
+    let o = w.apply_faults(&["--timeout", "1"]);
     let took = started.elapsed();
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert!(
@@ -262,7 +260,7 @@ fn a_redirect_is_not_followed_and_the_other_host_hears_nothing() {
             location: location.clone(),
         },
     );
-    let o = w.apply(&[]);
+    let o = w.apply_faults(&[]);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     let text = flat_output(&o);
     assert!(text.contains("Only failed:"), "{text}");
@@ -297,7 +295,7 @@ fn a_huge_error_body_is_reported_as_a_short_excerpt() {
             message: "x".repeat(3_000_000),
         },
     );
-    let o = w.apply(&[]);
+    let o = w.apply_faults(&[]);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     let line = stdout
@@ -321,7 +319,7 @@ fn a_huge_error_body_is_reported_as_a_short_excerpt() {
             message: "y".repeat(3_000_000),
         },
     );
-    let o = w.apply(&["--format", "json"]);
+    let o = w.apply_faults(&["--format", "json"]);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     let v: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
     let reason = v["webhooks"][0]["reason"].as_str().expect("a reason");
@@ -340,7 +338,7 @@ fn a_refused_connection_is_retried_then_fails_with_nothing_unknown() {
         l.local_addr().expect("addr")
     };
     let started = Instant::now();
-    let o = w.apply(&["--api-url", &format!("http://{closed}")]);
+    let o = w.apply_faults(&["--api-url", &format!("http://{closed}")]);
     let took = started.elapsed();
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     let text = flat_output(&o);
@@ -439,7 +437,7 @@ fn no_secret_appears_in_any_output_or_file() {
     };
     let plans = |when: &str, code: i32| {
         for format in ["human", "json", "markdown"] {
-            let o = w.plan(&["-v", "--format", format]);
+            let o = w.plan_faults(&["-v", "--format", format]);
             checked(&format!("plan {format} {when}"), o, code);
         }
     };
@@ -450,7 +448,7 @@ fn no_secret_appears_in_any_output_or_file() {
     }
     plans("before apply", 0);
 
-    let o = checked("apply", w.apply(&[]), 0);
+    let o = checked("apply", w.apply_faults(&[]), 0);
     assert!(output_text(&o).contains("2 created"), "{}", output_text(&o));
     let stored = &w.sandbox.webhooks()[0];
     assert_eq!(
@@ -465,9 +463,9 @@ fn no_secret_appears_in_any_output_or_file() {
     plans("after apply", 0);
 
     let id = w.server_ids("Secret Hook")[0].clone();
-    checked("state rm", w.rm("Secret Hook"), 0);
+    checked("state rm", w.rm_faults("Secret Hook"), 0);
     plans("after rm", 0);
-    checked("state import", w.import("Secret Hook", &id), 0);
+    checked("state import", w.import_faults("Secret Hook", &id), 0);
     plans("after import", 0);
 
     // A rotated token shows as a change, with neither value.
@@ -488,7 +486,11 @@ fn no_secret_appears_in_any_output_or_file() {
     }
 
     w.set_config(&secret_config_plus(&["Json One"]));
-    let o = checked("apply --format json", w.apply(&["--format", "json"]), 0);
+    let o = checked(
+        "apply --format json",
+        w.apply_faults(&["--format", "json"]),
+        0,
+    );
     let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(v["webhooks"][0]["result"], "created", "{v:#}");
 
@@ -507,7 +509,7 @@ fn no_secret_appears_in_any_output_or_file() {
             message: "webhookUrl is blocked".into(),
         },
     );
-    checked("apply with faults", w.apply(&[]), 1);
+    checked("apply with faults", w.apply_faults(&[]), 1);
 
     w.set_config(&secret_config_plus(&["Json One", "Bad Key"]));
     let mut bad = w.cmd();
@@ -556,9 +558,9 @@ fn no_secret_appears_in_any_output_or_file() {
     check(&w, "the killed apply", &killed);
 
     // The next runs replay it; still nothing leaks.
-    let o = w.plan(&[]);
+    let o = w.plan_faults(&[]);
     check(&w, "plan after the kill", &o);
     assert!(flat_output(&o).contains("? Bad Key"), "{}", output_text(&o));
-    checked("apply after the kill", w.apply(&[]), 0);
+    checked("apply after the kill", w.apply_faults(&[]), 0);
     assert!(!journal.exists(), "a locked run folded the journal");
 }

@@ -6,17 +6,15 @@
 //! - The real binary's `plan --format json`, on a config and state that give all five actions
 //!   and a secret header from the environment, validates, and never shows the secret.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+use crate::support::{assert_every_entry_described, bin, sent};
 use jsonschema::Validator;
 use saleshandy_webhooks::secret::{fingerprint, Secret};
 use saleshandy_webhooks::state::{Fingerprint, Recorded, Sent, State, Stored, Unknown};
 use serde_json::{json, Value};
-use support::{assert_every_entry_described, bin, sent};
 
 /// The value of the environment variable `TOKEN` in the plan runs; must never be printed.
 const TOKEN: &str = "tok-5ecret-9f3a7c21d0";

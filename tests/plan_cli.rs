@@ -1,11 +1,9 @@
 //! `plan` end to end: the three formats (snapshots), exit codes, and state files that are
 //! missing, corrupt or too new.
 
-mod support;
-
 use std::path::Path;
 
-use support::{bin, flat, stderr_text, stdout_text};
+use crate::support::{bin, flat, stderr_text, stdout_text};
 
 const CRM: &str = "crm-secret-value-1";
 const SLACK: &str = "slack-secret-value-2";

@@ -2,14 +2,12 @@
 //! this machine (127.0.0.1 or `localhost`); the only other hosts named are checked offline,
 //! before any traffic, and the tests prove they finish at once.
 
-mod support;
-
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::bin;
 use saleshandy_webhooks::probe::{probe, probe_blocking_with, Finding, ProbeOptions, Stage};
-use support::bin;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};

@@ -1,8 +1,6 @@
 //! Saved plans (`plan --out FILE`, `apply FILE`) and `--max-creates`, against the sandbox.
 
-mod support;
-
-use support::{flat_output, World};
+use crate::support::{flat_output, World};
 
 const CONFIG: &str = "version: 1
 webhooks:

@@ -29,13 +29,11 @@
 //!   for `01` (a string to it, an integer to the tool and to editors) or `0b11` (an integer to
 //!   it, a string to the tool and to editors).
 
-mod support;
-
+use crate::support::assert_every_entry_described;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-use support::assert_every_entry_described;
 
 use jsonschema::Validator;
 use miette::Diagnostic;

@@ -1,13 +1,11 @@
 //! `state import` and `state rm` end to end: the binary against the embedded sandbox, with the
 //! state, the plan that follows, and the server's request log checked after each command.
 
-mod support;
-
 use std::process::Output;
 
+use crate::support::{flat, flat_output, output_text, World, THREE_HOOKS as CONFIG};
 use saleshandy_webhooks::sandbox::{Fault, Target, SANDBOX_API_KEY};
 use serde_json::{json, Value};
-use support::{flat, flat_output, output_text, World, THREE_HOOKS as CONFIG};
 
 const TOKEN: &str = "state-cmd-token-value";
 
@@ -28,26 +26,26 @@ impl World {
             .expect("runs")
     }
 
-    fn apply(&self) -> Output {
+    fn apply_state_commands(&self) -> Output {
         self.with_files(&["apply", "--auto-approve"])
     }
 
-    fn import(&self, name: &str, id: &str) -> Output {
+    fn import_state_commands(&self, name: &str, id: &str) -> Output {
         self.with_files(&["state", "import", name, id])
     }
 
-    fn rm(&self, name: &str) -> Output {
+    fn rm_state_commands(&self, name: &str) -> Output {
         self.with_files(&["state", "rm", name])
     }
 
-    fn plan(&self, extra: &[&str]) -> Output {
+    fn plan_state_commands(&self, extra: &[&str]) -> Output {
         let mut command = vec!["plan"];
         command.extend(extra);
         self.with_files(&command)
     }
 
     fn plan_json(&self) -> Value {
-        let o = self.plan(&["--format", "json"]);
+        let o = self.plan_state_commands(&["--format", "json"]);
         assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
         serde_json::from_slice(&o.stdout).expect("one JSON document")
     }
@@ -100,7 +98,7 @@ fn importing_an_id_the_server_does_not_know_changes_nothing() {
     let w = world(CONFIG);
 
     // With no state yet: none is created.
-    let o = w.import("Replies", NO_SUCH_ID);
+    let o = w.import_state_commands("Replies", NO_SUCH_ID);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert!(
         flat_output(&o).contains(&format!("has no webhook with id {NO_SUCH_ID}")),
@@ -110,12 +108,12 @@ fn importing_an_id_the_server_does_not_know_changes_nothing() {
     assert!(!w.state_path().exists(), "no state was written");
 
     // With a state: it stays byte-identical.
-    assert_eq!(w.apply().status.code(), Some(0));
+    assert_eq!(w.apply_state_commands().status.code(), Some(0));
     w.set_config(&format!(
         "{CONFIG}  - name: Tasks\n    url: https://tasks.example.org/t\n    events: [task-created]\n"
     ));
     let before = w.state_bytes();
-    let o = w.import("Tasks", NO_SUCH_ID);
+    let o = w.import_state_commands("Tasks", NO_SUCH_ID);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert!(
         flat_output(&o).contains("has no webhook with id"),
@@ -153,7 +151,7 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
         "headers": {}
     }));
 
-    let o = w.import("Email Sent", &same);
+    let o = w.import_state_commands("Email Sent", &same);
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert_eq!(w.state_json()["webhooks"]["Email Sent"]["id"], json!(same));
     let plan = w.plan_json();
@@ -164,12 +162,12 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
     );
     assert_eq!(action_of(&plan, "Email Sent"), "unchanged");
 
-    let o = w.import("Bounces", &other_url);
+    let o = w.import_state_commands("Bounces", &other_url);
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     let plan = w.plan_json();
     assert_eq!(action_of(&plan, "Bounces"), "changed", "{plan:#}");
 
-    let o = w.import("Legacy", &legacy);
+    let o = w.import_state_commands("Legacy", &legacy);
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     let plan = w.plan_json();
     assert_eq!(action_of(&plan, "Legacy"), "orphaned", "{plan:#}");
@@ -177,7 +175,7 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
         plan["summary"],
         json!({"create": 1, "unchanged": 1, "changed": 1, "orphaned": 1, "unknown": 0})
     );
-    let human = w.plan(&[]);
+    let human = w.plan_state_commands(&[]);
     let text = flat(&String::from_utf8_lossy(&human.stdout));
     assert!(
         text.contains("~ Bounces") && text.contains("- Legacy") && text.contains("+ Replies"),
@@ -186,7 +184,7 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
 
     // A name already recorded with another id is refused; the same id is a no-op.
     let before = w.state_bytes();
-    let o = w.import("Email Sent", &legacy);
+    let o = w.import_state_commands("Email Sent", &legacy);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert!(
         flat_output(&o).contains("already recorded"),
@@ -194,12 +192,12 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
         output_text(&o)
     );
     assert_eq!(w.state_bytes(), before);
-    let o = w.import("Email Sent", &same);
+    let o = w.import_state_commands("Email Sent", &same);
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert_eq!(w.state_bytes(), before);
     // One webhook cannot be recorded under a second name: `plan` would then advise deleting
     // the first one's webhook.
-    let o = w.import("Replies", &same);
+    let o = w.import_state_commands("Replies", &same);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert!(
         flat_output(&o).contains("is already recorded, as `Email Sent`"),
@@ -207,7 +205,7 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
         output_text(&o)
     );
     assert_eq!(w.state_bytes(), before);
-    let o = w.import("Replies", "../../etc");
+    let o = w.import_state_commands("Replies", "../../etc");
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert_eq!(w.state_bytes(), before);
 
@@ -218,7 +216,7 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
     );
 
     // Apply creates only what is missing.
-    let o = w.apply();
+    let o = w.apply_state_commands();
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert_eq!(w.sandbox.create_requests(), 4);
     assert_eq!(w.server_ids("Replies").len(), 1);
@@ -230,11 +228,11 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
 #[test]
 fn removing_a_recorded_webhook_makes_the_plan_create_it_without_touching_the_server() {
     let w = world(CONFIG);
-    assert_eq!(w.apply().status.code(), Some(0));
+    assert_eq!(w.apply_state_commands().status.code(), Some(0));
     let id = w.state_json()["webhooks"]["Replies"]["id"].clone();
     let requests = w.sandbox.requests().len();
 
-    let o = w.rm("Replies");
+    let o = w.rm_state_commands("Replies");
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert!(
         output_text(&o).contains(id.as_str().expect("id")),
@@ -244,7 +242,7 @@ fn removing_a_recorded_webhook_makes_the_plan_create_it_without_touching_the_ser
     assert!(w.state_json()["webhooks"].get("Replies").is_none());
     assert!(w.state_json()["webhooks"]["Bounces"].is_object());
 
-    let plan = w.plan(&["--detailed-exitcode"]);
+    let plan = w.plan_state_commands(&["--detailed-exitcode"]);
     assert_eq!(
         plan.status.code(),
         Some(2),
@@ -265,19 +263,24 @@ fn removing_an_unknown_entry_lets_the_next_apply_create_it() {
     let w = world(CONFIG);
     w.sandbox
         .inject(Target::Name("Bounces".into()), Fault::ServerError(503));
-    assert_eq!(w.apply().status.code(), Some(1));
+    assert_eq!(w.apply_state_commands().status.code(), Some(1));
     assert!(w.state_json()["unknown"]["Bounces"].is_object());
     assert!(
         w.server_ids("Bounces").is_empty(),
         "the 503 created nothing"
     );
 
-    let o = w.rm("Bounces");
+    let o = w.rm_state_commands("Bounces");
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert_eq!(w.state_json()["unknown"], json!({}));
-    assert_eq!(w.plan(&["--detailed-exitcode"]).status.code(), Some(2));
+    assert_eq!(
+        w.plan_state_commands(&["--detailed-exitcode"])
+            .status
+            .code(),
+        Some(2)
+    );
 
-    let o = w.apply();
+    let o = w.apply_state_commands();
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     let ids = w.server_ids("Bounces");
     assert_eq!(ids.len(), 1);
@@ -289,7 +292,7 @@ fn removing_an_unknown_entry_lets_the_next_apply_create_it() {
 fn removing_a_name_not_in_the_state_fails_and_suggests_the_closest() {
     let w = world(CONFIG);
 
-    let o = w.rm("Replies");
+    let o = w.rm_state_commands("Replies");
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -303,9 +306,9 @@ fn removing_a_name_not_in_the_state_fails_and_suggests_the_closest() {
     );
     assert!(!w.state_path().exists(), "no state was written");
 
-    assert_eq!(w.apply().status.code(), Some(0));
+    assert_eq!(w.apply_state_commands().status.code(), Some(0));
     let before = w.state_bytes();
-    let o = w.rm("Replys");
+    let o = w.rm_state_commands("Replys");
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     let text = flat_output(&o);
     assert!(text.contains("no webhook named `Replys`"), "{text}");
@@ -321,7 +324,7 @@ fn removing_a_name_not_in_the_state_fails_and_suggests_the_closest() {
 #[test]
 fn both_commands_refuse_a_state_locked_by_another_run() {
     let w = world(CONFIG);
-    assert_eq!(w.apply().status.code(), Some(0));
+    assert_eq!(w.apply_state_commands().status.code(), Some(0));
     w.set_config(&format!(
         "{CONFIG}  - name: Tasks\n    url: https://tasks.example.org/t\n    events: [task-created]\n"
     ));
@@ -344,7 +347,10 @@ fn both_commands_refuse_a_state_locked_by_another_run() {
         .expect("lock file");
     lock.try_lock().expect("the test holds the lock");
 
-    for o in [w.import("Tasks", &tasks), w.rm("Replies")] {
+    for o in [
+        w.import_state_commands("Tasks", &tasks),
+        w.rm_state_commands("Replies"),
+    ] {
         assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
         assert!(
             flat_output(&o).contains("is locked by another run"),
@@ -360,7 +366,10 @@ fn both_commands_refuse_a_state_locked_by_another_run() {
     );
 
     drop(lock);
-    assert_eq!(w.import("Tasks", &tasks).status.code(), Some(0));
-    assert_eq!(w.rm("Replies").status.code(), Some(0));
+    assert_eq!(
+        w.import_state_commands("Tasks", &tasks).status.code(),
+        Some(0)
+    );
+    assert_eq!(w.rm_state_commands("Replies").status.code(), Some(0));
     assert_eq!(w.state_json()["webhooks"]["Tasks"]["id"], json!(tasks));
 }

@@ -1,17 +1,15 @@
 //! `state list` and `state show NAME`: offline inspection of the state, in both formats. They
 //! need no API key, make no request and write nothing; secrets show as `(secret)`.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Output;
 
+use crate::support::{bin, dir_snapshot, output_text, sent, STATE_FILE};
 use saleshandy_webhooks::secret::{fingerprint, Secret};
 use saleshandy_webhooks::state::{
     Fingerprint, LastFailure, LiveCheck, Recorded, State, Stored, Unknown,
 };
 use serde_json::{json, Value};
-use support::{bin, dir_snapshot, output_text, sent, STATE_FILE};
 
 const SECRET: &str = "Bearer s3cr3t-token-4411";
 

@@ -1,15 +1,15 @@
 //! `status` end to end: the binary against the embedded sandbox on 127.0.0.1, with webhooks
 //! edited, paused and deleted behind the tool's back through the sandbox's handle.
 
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use crate::support::{
+    bin, dir_snapshot, flat, output_text, stdout_text, World, THREE_HOOKS as CONFIG,
+};
 use saleshandy_webhooks::sandbox::{LastFailure, SANDBOX_API_KEY};
 use serde_json::{json, Value};
-use support::{bin, dir_snapshot, flat, output_text, stdout_text, World, THREE_HOOKS as CONFIG};
 
 /// The secret header's value; never printed.
 const TOKEN: &str = "hook-token-value-7f3e";
@@ -26,7 +26,7 @@ fn world(config: &str) -> World {
 
 impl World {
     /// Runs `status` with `extra`, checking that no secret is printed.
-    fn status(&self, extra: &[&str]) -> Output {
+    fn status_status(&self, extra: &[&str]) -> Output {
         let o = self.run(&[&["status"], extra].concat());
         let all = output_text(&o);
         assert!(
@@ -41,7 +41,7 @@ impl World {
     }
 
     fn status_json(&self, extra: &[&str]) -> (Option<i32>, Value) {
-        let o = self.status(&[&["--format", "json"], extra].concat());
+        let o = self.status_status(&[&["--format", "json"], extra].concat());
         let doc = serde_json::from_slice(&o.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", output_text(&o)));
         (o.status.code(), doc)
@@ -86,7 +86,7 @@ fn pause(w: &World, name: &str) {
 fn all_active_is_reported_and_nothing_is_written() {
     let w = world(CONFIG);
     let before = dir_snapshot(w.dir.path());
-    let o = w.status(&["--detailed-exitcode"]);
+    let o = w.status_status(&["--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     let out = stdout_text(&o);
     for name in ["Email Sent", "Replies", "Bounces"] {
@@ -133,7 +133,7 @@ fn all_active_is_reported_and_nothing_is_written() {
 fn a_paused_webhook_shows_its_last_failure_and_how_to_resume_it() {
     let w = world(CONFIG);
     pause(&w, "Replies");
-    let o = w.status(&[]);
+    let o = w.status_status(&[]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -158,7 +158,7 @@ fn a_paused_webhook_shows_its_last_failure_and_how_to_resume_it() {
     );
     assert!(out.contains("1 paused"), "{out}");
 
-    let o = w.status(&["--detailed-exitcode"]);
+    let o = w.status_status(&["--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
 
     let (code, doc) = w.status_json(&["--detailed-exitcode"]);
@@ -203,7 +203,7 @@ fn fields_edited_in_saleshandy_are_drift_and_secrets_stay_hidden() {
     assert!(w.sandbox.update(&w.id("Bounces"), |h| {
         h.events = vec!["email-bounced".into(), "email-bounced".into()];
     }));
-    let o = w.status(&["--detailed-exitcode"]);
+    let o = w.status_status(&["--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
     let out = stdout_text(&o);
     let id = w.id("Email Sent (edited)");
@@ -259,7 +259,7 @@ fn fields_edited_in_saleshandy_are_drift_and_secrets_stay_hidden() {
         json!({"field": "url", "recorded": "https://ingest.example.org/sent", "live": "https://ingest.example.org/sent-v2"})
     );
 
-    let md = stdout_text(&w.status(&["--format", "markdown"]));
+    let md = stdout_text(&w.status_status(&["--format", "markdown"]));
     assert!(
         md.starts_with("### Saleshandy webhooks: live status"),
         "{md}"
@@ -288,7 +288,7 @@ fn a_webhook_deleted_in_saleshandy_is_reported_with_state_rm() {
     let w = world(CONFIG);
     let id = w.id("Bounces");
     assert!(w.sandbox.remove(&id));
-    let o = w.status(&["--detailed-exitcode"]);
+    let o = w.status_status(&["--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
     let out = stdout_text(&o);
     assert!(
@@ -321,7 +321,7 @@ fn update_state_records_the_live_status_under_the_lock() {
     }));
     let serial = w.state_json()["serial"].as_u64().expect("serial");
 
-    let o = w.status(&["--update-state"]);
+    let o = w.status_status(&["--update-state"]);
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     assert!(
         stdout_text(&o).contains("Recorded the live status in webhooks.state.json."),
@@ -391,14 +391,14 @@ fn update_state_records_the_live_status_under_the_lock() {
 
     // While another run holds the lock, --update-state waits and then fails; plain status runs.
     let lock = saleshandy_webhooks::lock::acquire(&w.state_path(), Duration::ZERO).expect("lock");
-    let o = w.status(&["--update-state"]);
+    let o = w.status_status(&["--update-state"]);
     assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
     assert_eq!(
         w.state_json()["serial"],
         serial + 1,
         "nothing written while locked"
     );
-    assert_eq!(w.status(&[]).status.code(), Some(0));
+    assert_eq!(w.status_status(&[]).status.code(), Some(0));
     drop(lock);
 }
 
@@ -414,7 +414,7 @@ fn reads_are_bounded_by_parallelism() {
     w.sandbox.set_latency(Duration::from_millis(300));
     let timed = |p: &str| {
         let start = Instant::now();
-        let o = w.status(&["--parallelism", p]);
+        let o = w.status_status(&["--parallelism", p]);
         assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
         start.elapsed()
     };
@@ -507,7 +507,7 @@ fn unknown_creates_are_listed_but_not_checked() {
         serde_json::to_string_pretty(&state).expect("JSON"),
     )
     .expect("write");
-    let o = w.status(&["--detailed-exitcode"]);
+    let o = w.status_status(&["--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     let out = stdout_text(&o);
     assert!(

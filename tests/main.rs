@@ -1,0 +1,23 @@
+//! The integration suite: one binary, one module per area, sharing [`support`]'s harness.
+//! The binary under test is run over real sockets against the embedded sandbox or small
+//! servers on 127.0.0.1.
+
+mod support;
+
+mod accounts;
+mod apply_sandbox;
+mod ci_files;
+mod cli_validate;
+mod concurrency;
+mod config_fixtures;
+mod config_props;
+mod crash_and_lock;
+mod faults;
+mod json_schemas;
+mod plan_cli;
+mod probe;
+mod saved_plan;
+mod schema;
+mod state_commands;
+mod state_inspect;
+mod status;
