@@ -8,6 +8,10 @@ use crate::commands::{self, Outcome, Ui};
 /// Runs the command; errors are printed to standard error with their help.
 pub fn run(cli: Cli) -> ExitCode {
     let ui = Ui::detect(cli.no_color);
+    if let Err(e) = crate::clock::check() {
+        eprint!("{}", render_error(&e.into(), ui));
+        return ExitCode::from(1);
+    }
     let result = match &cli.command {
         Command::Validate(args) => commands::validate::run(args, ui),
         Command::Plan(args) => commands::plan::run(args, ui),

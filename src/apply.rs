@@ -242,19 +242,82 @@ async fn send(api: &Api, body: &CreateBody<'_>) -> CreateOutcome {
 }
 
 /// The wait before attempt `attempt + 1`: the server's `Retry-After` (capped), or exponential
-/// backoff from 500 ms with up to 50 % jitter.
+/// backoff from 500 ms with up to 50 % jitter; shortened only by a test clock
+/// ([`crate::clock`]).
 pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
-    if let Some(d) = retry_after {
-        return d.min(MAX_RETRY_AFTER);
-    }
-    let base = Duration::from_millis(500) * 2u32.saturating_pow(attempt.saturating_sub(1));
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    base + base.mul_f64(f64::from(nanos % 1000) / 2000.0)
+    let jitter = f64::from(nanos % 1000) / 2000.0;
+    retry_wait(attempt, retry_after, jitter, crate::clock::scale())
+}
+
+/// [`backoff`] with its inputs given: `jitter` is the fraction of the exponential step added
+/// (0 to 0.5), and `scale` the clock factor (1 in production), applied after the cap so that a
+/// scaled `Retry-After` is still the server's wait, only shorter.
+fn retry_wait(attempt: u32, retry_after: Option<Duration>, jitter: f64, scale: f64) -> Duration {
+    let wait = match retry_after {
+        Some(d) => d.min(MAX_RETRY_AFTER),
+        None => {
+            let base = Duration::from_millis(500) * 2u32.saturating_pow(attempt.saturating_sub(1));
+            base + base.mul_f64(jitter)
+        }
+    };
+    crate::clock::scaled(wait, scale)
 }
 
 /// The current time as RFC 3339 UTC, to the second.
 pub fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn backoff_doubles_from_500_ms_with_up_to_half_again_of_jitter() {
+        let waits: Vec<Duration> = (1..=4).map(|a| retry_wait(a, None, 0.0, 1.0)).collect();
+        assert_eq!(waits, [ms(500), ms(1000), ms(2000), ms(4000)]);
+        assert_eq!(retry_wait(2, None, 0.5, 1.0), ms(1500));
+        for attempt in 1..MAX_ATTEMPTS {
+            let d = backoff(attempt, None);
+            let base = retry_wait(attempt, None, 0.0, 1.0);
+            assert!(d >= base && d <= base + base / 2, "{attempt}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_the_cap() {
+        let s = Duration::from_secs;
+        assert_eq!(
+            retry_wait(1, Some(s(3)), 0.5, 1.0),
+            s(3),
+            "no jitter on Retry-After"
+        );
+        assert_eq!(retry_wait(3, Some(s(3600)), 0.0, 1.0), MAX_RETRY_AFTER);
+        assert_eq!(
+            retry_wait(1, Some(Duration::ZERO), 0.0, 1.0),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn a_test_clock_shrinks_backoff_and_retry_after_alike() {
+        let s = Duration::from_secs;
+        assert_eq!(retry_wait(1, None, 0.0, 0.01), ms(5));
+        assert_eq!(retry_wait(4, None, 0.5, 0.01), ms(60));
+        assert_eq!(retry_wait(1, Some(s(1)), 0.0, 0.01), ms(10));
+        // The cap is the server's wait as the tool allows it, so it shrinks with the clock.
+        assert_eq!(retry_wait(1, Some(s(3600)), 0.0, 0.01), ms(600));
+        // Five attempts of connection-refused backoff: about 9 s for real, under 0.1 s here.
+        let total: Duration = (1..MAX_ATTEMPTS)
+            .map(|a| retry_wait(a, None, 0.5, 0.01))
+            .sum();
+        assert!(total <= ms(113), "{total:?}");
+    }
 }

@@ -76,6 +76,10 @@ pub enum Error {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
+    TimeScale(#[from] crate::clock::ScaleError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Journal(Box<crate::journal::JournalError>),
 
     #[error("there is no webhook named `{name}` in the state `{state}`")]

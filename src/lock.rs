@@ -33,11 +33,16 @@ impl Drop for Lock {
     }
 }
 
+/// How often a run waiting for the lock tries it again.
+const POLL: Duration = Duration::from_millis(50);
+/// How long a run that failed to take the lock waits for the holder's name.
+const HOLDER_WAIT: Duration = Duration::from_millis(300);
+
 /// Who holds the lock, as the holder wrote it. The holder writes its name just after taking
 /// the lock, so a reader that comes in between sees nothing (or, after a killed holder, an
 /// old name): wait briefly for a name whose process is alive.
 fn holder(file: &mut File) -> String {
-    let deadline = Instant::now() + Duration::from_millis(300);
+    let deadline = Instant::now() + crate::clock::wait(HOLDER_WAIT);
     loop {
         let mut text = String::new();
         let _ = file.seek(SeekFrom::Start(0));
@@ -93,8 +98,12 @@ pub fn lock_path(state: &Path) -> PathBuf {
     crate::state::sibling(state, ".lock")
 }
 
-/// Takes the lock for `state`, waiting up to `timeout` (zero: fail at once).
+/// Takes the lock for `state`, waiting up to `timeout` (zero: fail at once) as scaled by
+/// [`crate::clock`].
 pub fn acquire(state: &Path, timeout: Duration) -> Result<Lock, LockError> {
+    // The wait for another run is in the test clock too, as that run's waits are; the polls
+    // stay real (bounded by the wait), so a short wait never turns into a busy loop.
+    let timeout = crate::clock::wait(timeout);
     let path = lock_path(state);
     let io = |source| LockError::Io {
         path: path.clone(),
@@ -113,7 +122,7 @@ pub fn acquire(state: &Path, timeout: Duration) -> Result<Lock, LockError> {
         match file.try_lock() {
             Ok(()) => break,
             Err(TryLockError::WouldBlock) if started.elapsed() < timeout => {
-                std::thread::sleep(Duration::from_millis(50).min(timeout))
+                std::thread::sleep(POLL.min(timeout))
             }
             Err(TryLockError::WouldBlock) => {
                 let holder = holder(&mut file);

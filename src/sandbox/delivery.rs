@@ -1,7 +1,8 @@
 //! The test delivery Saleshandy sends to a new webhook, emulated without leaving the machine.
 //!
 //! - A loopback destination (`localhost`, `*.localhost`, 127.0.0.0/8, `::1`) really gets a small
-//!   JSON POST, with the webhook's headers, a 2 s timeout and no redirects: 2xx succeeds.
+//!   JSON POST, with the webhook's headers, a timeout (2 s by default) and no redirects: 2xx
+//!   succeeds.
 //! - A destination Saleshandy could not reach (private, link-local, `.local`, …) fails at once,
 //!   with no traffic, as if the connection could not be made.
 //! - Any other (public) destination is assumed to succeed: the sandbox never sends a packet off
@@ -18,7 +19,7 @@ use url::{Host, Url};
 
 use crate::config::rules::{unreachable_reason, FORBIDDEN_HEADERS};
 
-/// How long a test delivery may take.
+/// How long a test delivery may take, unless [`super::SandboxOptions`] says otherwise.
 pub(super) const DELIVERY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the test delivery of a new webhook came to.
@@ -41,8 +42,9 @@ pub(super) struct Delivery<'a> {
 }
 
 /// Sends test deliveries; its HTTP client is built on first use.
-#[derive(Default)]
 pub(super) struct Deliverer {
+    /// How long one test delivery may take.
+    timeout: Duration,
     client: OnceLock<Result<reqwest::Client, String>>,
 }
 
@@ -54,6 +56,14 @@ enum Destination {
 }
 
 impl Deliverer {
+    /// A deliverer whose deliveries time out after `timeout`.
+    pub fn new(timeout: Duration) -> Deliverer {
+        Deliverer {
+            timeout,
+            client: OnceLock::new(),
+        }
+    }
+
     /// Runs the test delivery for a new webhook.
     pub async fn deliver(&self, delivery: &Delivery<'_>) -> Outcome {
         let url = match Url::parse(delivery.url) {
@@ -69,7 +79,7 @@ impl Deliverer {
 
     /// POSTs the test payload to a loopback destination.
     async fn post(&self, url: Url, delivery: &Delivery<'_>) -> Outcome {
-        let client = match self.client.get_or_init(build_client) {
+        let client = match self.client.get_or_init(|| build_client(self.timeout)) {
             Ok(client) => client,
             Err(e) => return failed(0, format!("could not connect: {e}")),
         };
@@ -95,7 +105,7 @@ impl Deliverer {
             ),
             Err(e) if e.is_timeout() => failed(
                 0,
-                format!("the test delivery timed out after {DELIVERY_TIMEOUT:?}"),
+                format!("the test delivery timed out after {:?}", self.timeout),
             ),
             Err(e) => failed(0, format!("could not connect: {}", error_chain(&e))),
         }
@@ -110,11 +120,11 @@ fn failed(status_code: u16, message: String) -> Outcome {
 }
 
 /// The client for loopback deliveries: no proxy, no redirects, loopback-only name resolution.
-fn build_client() -> Result<reqwest::Client, String> {
+fn build_client(timeout: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(DELIVERY_TIMEOUT)
+        .timeout(timeout)
         .dns_resolver(Arc::new(LoopbackResolver))
         .user_agent("saleshandy-webhooks-sandbox")
         .build()

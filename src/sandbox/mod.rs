@@ -40,7 +40,8 @@ use state::Shared;
 /// The well-known API key of the sandbox's default account, used by `apply --sandbox`.
 pub const SANDBOX_API_KEY: &str = "sandbox-api-key";
 
-/// How long [`Sandbox::shutdown`] waits for open requests before cutting them.
+/// How long [`Sandbox::shutdown`] waits for open requests before cutting them (scaled by
+/// [`crate::clock`], like the delivery timeout it must outlast).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// How to start a sandbox.
@@ -52,6 +53,10 @@ pub struct SandboxOptions {
     pub latency: Duration,
     /// The port on 127.0.0.1; 0 picks any free port.
     pub port: u16,
+    /// How long the test delivery of a new webhook may take before it counts as failed.
+    /// The default is the production 2 s as scaled by [`crate::clock`]; tests running a
+    /// sandbox in their own process can set it directly.
+    pub delivery_timeout: Duration,
 }
 
 impl Default for SandboxOptions {
@@ -60,6 +65,7 @@ impl Default for SandboxOptions {
             api_keys: vec![SANDBOX_API_KEY.to_owned()],
             latency: Duration::ZERO,
             port: 0,
+            delivery_timeout: crate::clock::wait(delivery::DELIVERY_TIMEOUT),
         }
     }
 }
@@ -77,7 +83,11 @@ pub struct Sandbox {
 pub async fn start(opts: SandboxOptions) -> std::io::Result<Sandbox> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port)).await?;
     let addr = listener.local_addr()?;
-    let shared = Arc::new(Shared::new(opts.api_keys, opts.latency));
+    let shared = Arc::new(Shared::new(
+        opts.api_keys,
+        opts.latency,
+        opts.delivery_timeout,
+    ));
     let app = axum::Router::new()
         .fallback(server::dispatch)
         .with_state(Arc::clone(&shared))
@@ -114,7 +124,7 @@ impl Sandbox {
             let _ = stop.send(());
         }
         if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+            if tokio::time::timeout(crate::clock::wait(SHUTDOWN_GRACE), &mut task)
                 .await
                 .is_err()
             {
@@ -194,6 +204,7 @@ impl std::fmt::Debug for SandboxOptions {
             .field("api_keys", &format_args!("[{} keys]", self.api_keys.len()))
             .field("latency", &self.latency)
             .field("port", &self.port)
+            .field("delivery_timeout", &self.delivery_timeout)
             .finish()
     }
 }

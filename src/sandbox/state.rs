@@ -34,11 +34,11 @@ struct State {
 }
 
 impl Shared {
-    /// Empty state serving these accounts, with this latency.
-    pub fn new(api_keys: Vec<String>, latency: Duration) -> Shared {
+    /// Empty state serving these accounts, with this latency and test-delivery timeout.
+    pub fn new(api_keys: Vec<String>, latency: Duration, delivery_timeout: Duration) -> Shared {
         Shared {
             api_keys,
-            deliverer: Deliverer::default(),
+            deliverer: Deliverer::new(delivery_timeout),
             state: Mutex::new(State {
                 latency,
                 ..State::default()

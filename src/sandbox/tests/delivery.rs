@@ -117,14 +117,39 @@ async fn a_loopback_url_that_refuses_connections_is_paused() {
 async fn a_loopback_url_that_never_answers_times_out_and_is_paused() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let sb = sandbox().await;
+    let sb = start(SandboxOptions {
+        delivery_timeout: Duration::from_millis(200),
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
     let started = Instant::now();
     let (_, answer) = create(&sb, &body_for(&format!("http://127.0.0.1:{port}/"))).await;
     assert_eq!(answer["payload"]["status"], "paused");
-    assert!(started.elapsed() < Duration::from_secs(3));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(200) && took < Duration::from_secs(2),
+        "waited the timeout it was given: {took:?}"
+    );
     let failure = sb.webhooks()[0].last_failure.clone().unwrap();
-    assert!(failure.message.contains("timed out"), "{}", failure.message);
+    assert!(
+        failure.message.contains("timed out after 200ms"),
+        "{}",
+        failure.message
+    );
     drop(listener);
+}
+
+#[test]
+fn the_default_delivery_timeout_is_the_production_one_on_the_test_clock() {
+    assert_eq!(
+        crate::sandbox::delivery::DELIVERY_TIMEOUT,
+        Duration::from_secs(2)
+    );
+    assert_eq!(
+        SandboxOptions::default().delivery_timeout,
+        crate::clock::wait(Duration::from_secs(2))
+    );
 }
 
 #[tokio::test]
