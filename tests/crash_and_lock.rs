@@ -336,7 +336,8 @@ fn sigkill_at_random_moments_never_creates_twice() {
     //     cargo test --test crash_and_lock sigkill -- --nocapture
     let rounds = env_or("CRASH_ROUNDS", 8);
     let latency = Duration::from_millis(env_or("CRASH_LATENCY_MS", 40));
-    let max_delay = env_or("CRASH_MAX_DELAY_MS", 400);
+    // A run of 12 creates at 40 ms takes ~150 ms: kills spread over it and a little past it.
+    let max_delay = env_or("CRASH_MAX_DELAY_MS", 200);
     let mut rng = Rng::seeded();
     let started = Instant::now();
     let (mut mid_run, mut with_journal, mut finished) = (0, 0, 0);
@@ -462,8 +463,9 @@ fn two_applies_at_once_never_create_twice() {
 
     // Waiting for the lock: both succeed, and the second finds nothing left to create.
     let w = World::new(5, Duration::from_millis(200));
-    let a = w.spawn_piped(&["--lock-timeout", "30"]);
-    let b = w.spawn_piped(&["--lock-timeout", "30"]);
+    // 3000 s on the test clock (a hundredth): 30 s of real time.
+    let a = w.spawn_piped(&["--lock-timeout", "3000"]);
+    let b = w.spawn_piped(&["--lock-timeout", "3000"]);
     let oa = a.wait_with_output().expect("wait a");
     let ob = b.wait_with_output().expect("wait b");
     assert_eq!(oa.status.code(), Some(0), "{}", report(&oa));

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::support::{flat, flat_output, output_text, World, THREE_HOOKS as CONFIG};
+use crate::support::{flat_output, output_text, World, THREE_HOOKS as CONFIG};
 use saleshandy_webhooks::sandbox::{Fault, Target};
 use serde_json::{json, Value};
 
@@ -27,46 +27,6 @@ fn world(config: &str) -> World {
 }
 
 impl World {
-    fn apply_args(&self, extra: &[&str]) -> Vec<String> {
-        let mut args = vec!["apply".to_string()];
-        args.extend(self.files_args());
-        args.push("--auto-approve".into());
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args
-    }
-
-    fn apply_faults(&self, extra: &[&str]) -> Output {
-        self.cmd()
-            .args(self.apply_args(extra))
-            .output()
-            .expect("runs")
-    }
-
-    fn plan_faults(&self, extra: &[&str]) -> Output {
-        self.cmd()
-            .arg("plan")
-            .args(self.files_args())
-            .args(extra)
-            .output()
-            .expect("runs")
-    }
-
-    fn import_faults(&self, name: &str, id: &str) -> Output {
-        self.cmd()
-            .args(["state", "import", name, id])
-            .args(self.files_args())
-            .output()
-            .expect("runs")
-    }
-
-    fn rm_faults(&self, name: &str) -> Output {
-        self.cmd()
-            .args(["state", "rm", name])
-            .args(self.files_args())
-            .output()
-            .expect("runs")
-    }
-
     /// How many create requests named `name` reached the server.
     fn creates_of(&self, name: &str) -> usize {
         self.creates()
@@ -76,25 +36,45 @@ impl World {
     }
 }
 
+/// The plan part of a first apply of [`ONE`].
+const PLAN_ONE: &str =
+    "Plan for webhooks.yaml against webhooks.state.json (no state yet: first apply)
+
+  + Only  (will be created)
+      + url: https://only.example.org/hook
+      + events:
+      +   - task-created
+
+Plan: 1 to create, 0 unchanged, 0 changed, 0 orphaned, 0 unknown.
+
+Creating 1 webhook in http://127.0.0.1:[PORT]…
+
+";
+
 #[test]
 fn a_429_with_retry_after_is_waited_out_and_the_webhook_created_once() {
     let w = world(ONE);
+    // 30 s on the test clock (a hundredth): far longer than any backoff the tool picks itself.
     w.sandbox.inject(
         Target::Any,
         Fault::TooManyRequests {
-            retry_after: Some(1),
+            retry_after: Some(30),
         },
     );
-    let started = Instant::now();
-    let o = w.apply_faults(&[]);
-    let took = started.elapsed();
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
-    assert_eq!(w.sandbox.create_requests(), 2, "one 429, then one create");
-    assert_eq!(w.server_ids("Only").len(), 1, "created exactly once");
+    w.apply()
+        .stdout(format!(
+            "{PLAN_ONE}  ✓ Only  created, id [ID]\n\nApply: 1 created (0 paused), 0 failed, 0 unknown, 0 not sent. State: webhooks.state.json\n"
+        ))
+        .stderr("[1/1] created: Only\n")
+        .run();
+    let creates = w.creates();
+    assert_eq!(creates.len(), 2, "one 429, then one create");
+    let waited = creates[1].received_at - creates[0].received_at;
     assert!(
-        took >= Duration::from_millis(950),
-        "Retry-After: 1 was honoured, took {took:?}"
+        waited >= Duration::from_millis(300),
+        "Retry-After: 30 (300 ms on the test clock) was honoured; the retry came after {waited:?}"
     );
+    assert_eq!(w.server_ids("Only").len(), 1, "created exactly once");
     assert_eq!(
         w.state_json()["webhooks"]["Only"]["id"],
         json!(w.server_ids("Only")[0])
@@ -107,47 +87,27 @@ fn a_5xx_is_unknown_never_retried_nor_resent_and_plan_says_how_to_resolve_it() {
     let w = world(CONFIG);
     w.sandbox
         .inject(Target::Name("Replies".into()), Fault::ServerError(503));
-    let o = w.apply_faults(&[]);
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    let stdout = flat(&String::from_utf8_lossy(&o.stdout));
-    assert!(stdout.contains("Replies unknown:"), "{stdout}");
-    assert!(
-        stdout.contains("2 created (0 paused), 0 failed, 1 unknown"),
-        "{stdout}"
-    );
+    w.apply()
+        .args(["--parallelism", "1"])
+        .status(1)
+        .stdout_snapshot("faults-5xx-apply")
+        .stderr("[1/3] created: Email Sent\n[2/3] unknown: Replies\n[3/3] created: Bounces\n")
+        .run();
     assert_eq!(w.creates_of("Replies"), 1, "a 5xx is not retried");
     assert!(w.server_ids("Replies").is_empty());
     let state = w.state_json();
-    assert!(
-        state["unknown"]["Replies"]["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("503")),
-        "{state:#}"
+    crate::support::snapshot(
+        "faults-5xx-state-unknown",
+        &w.filtered(&format!("{:#}\n", state["unknown"])),
     );
     assert!(state["webhooks"].get("Replies").is_none());
     assert!(state["webhooks"]["Email Sent"]["id"].is_string());
 
-    let again = w.apply_faults(&[]);
-    assert!(
-        output_text(&again).contains("Nothing to create"),
-        "{}",
-        output_text(&again)
-    );
+    w.apply().stdout_snapshot("faults-5xx-apply-again").run();
     assert_eq!(w.creates_of("Replies"), 1, "an unknown is never sent again");
     assert_eq!(w.sandbox.create_requests(), 3);
 
-    let plan = w.plan_faults(&[]);
-    assert_eq!(plan.status.code(), Some(0), "{}", output_text(&plan));
-    let text = flat(&String::from_utf8_lossy(&plan.stdout));
-    assert!(text.contains("? Replies"), "{text}");
-    assert!(
-        text.contains("state import \"Replies\" ID") && text.contains("state rm \"Replies\""),
-        "{text}"
-    );
-    assert!(
-        text.contains("0 to create, 2 unchanged, 0 changed, 0 orphaned, 1 unknown"),
-        "{text}"
-    );
+    w.plan().stdout_snapshot("faults-5xx-plan").run();
 }
 
 #[test]
@@ -155,42 +115,37 @@ fn a_dropped_answer_is_unknown_not_resent_and_state_import_resolves_it() {
     let w = world(CONFIG);
     w.sandbox
         .inject(Target::Name("Email Sent".into()), Fault::DropAfterCreate);
-    let o = w.apply_faults(&[]);
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    assert!(
-        flat_output(&o).contains("Email Sent unknown:"),
-        "{}",
-        output_text(&o)
-    );
+    w.apply()
+        .args(["--parallelism", "1"])
+        .status(1)
+        .stdout_snapshot("faults-dropped-apply")
+        .stderr("[1/3] unknown: Email Sent\n[2/3] created: Replies\n[3/3] created: Bounces\n")
+        .run();
     let ids = w.server_ids("Email Sent");
     assert_eq!(ids.len(), 1, "the server has the webhook");
     assert!(w.state_json()["unknown"]["Email Sent"].is_object());
     assert!(w.state_json()["webhooks"].get("Email Sent").is_none());
 
-    let again = w.apply_faults(&[]);
-    assert!(
-        output_text(&again).contains("Nothing to create"),
-        "{}",
-        output_text(&again)
-    );
+    w.apply()
+        .stdout_snapshot("faults-dropped-apply-again")
+        .run();
     assert_eq!(w.server_ids("Email Sent").len(), 1, "not created twice");
     assert_eq!(w.creates_of("Email Sent"), 1);
 
-    let imported = w.import_faults("Email Sent", &ids[0]);
-    assert_eq!(
-        imported.status.code(),
-        Some(0),
-        "{}",
-        output_text(&imported)
-    );
+    w.state(["import", "Email Sent", &ids[0]])
+        .stdout_snapshot("faults-dropped-import")
+        .run();
     let state = w.state_json();
     assert_eq!(state["webhooks"]["Email Sent"]["id"], json!(ids[0]));
     assert_eq!(state["unknown"], json!({}));
     assert_eq!(w.creates_of("Email Sent"), 1, "import sends no create");
 
-    let plan = w.plan_faults(&["--format", "json", "--detailed-exitcode"]);
-    assert_eq!(plan.status.code(), Some(0), "{}", output_text(&plan));
-    let v: Value = serde_json::from_slice(&plan.stdout).expect("JSON plan");
+    let o = w
+        .plan()
+        .args(["--format", "json", "--detailed-exitcode"])
+        .stdout_unchecked()
+        .run();
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON plan");
     assert_eq!(
         v["summary"],
         json!({"create": 0, "unchanged": 3, "changed": 0, "orphaned": 0, "unknown": 0}),
@@ -203,10 +158,20 @@ fn a_dropped_answer_is_unknown_not_resent_and_state_import_resolves_it() {
 fn a_201_with_a_garbage_body_is_unknown() {
     let w = world(ONE);
     w.sandbox.inject(Target::Any, Fault::GarbageBody);
-    let o = w.apply_faults(&["--format", "json"]);
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    let v: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
-    assert_eq!(v["webhooks"][0]["result"], "unknown", "{v:#}");
+    w.apply()
+        .args(["--format", "json"])
+        .status(1)
+        .stdout_json(json!({
+            "format_version": 1,
+            "endpoint": w.sandbox.url(),
+            "state": "webhooks.state.json",
+            "webhooks": [{
+                "name": "Only",
+                "result": "unknown",
+                "reason": "HTTP 201 without a usable webhook id: <html><body>Webhook created... probably</body></html>",
+            }],
+        }))
+        .run();
     assert_eq!(w.sandbox.create_requests(), 1);
     assert_eq!(w.server_ids("Only").len(), 1, "it was created server-side");
     let state = w.state_json();
@@ -219,19 +184,17 @@ fn a_server_slower_than_the_timeout_is_unknown_and_not_retried() {
     let w = world(ONE);
     w.sandbox
         .inject(Target::Any, Fault::Delay(Duration::from_secs(3)));
-    let started = Instant::now();
-    let o = w.apply_faults(&["--timeout", "1"]);
-    let took = started.elapsed();
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    assert!(
-        flat_output(&o).contains("Only unknown:"),
-        "{}",
-        output_text(&o)
-    );
-    assert!(
-        took < Duration::from_secs(3),
-        "gave up after the 1 s timeout, did not wait for the server or retry: {took:?}"
-    );
+    w.apply()
+        .args(["--timeout", "1"])
+        .status(1)
+        .stdout(format!("{PLAN_ONE}  ? Only  unknown: the request was sent but no answer came back (operation timed out)
+      The webhook may exist. It was recorded as unknown and will not be sent again on its own:
+      `saleshandy-webhooks plan` says how to resolve it (state import / state rm).
+
+Apply: 0 created (0 paused), 0 failed, 1 unknown, 0 not sent. State: webhooks.state.json
+"))
+        .stderr("[1/1] unknown: Only\n")
+        .run();
     assert_eq!(w.sandbox.create_requests(), 1, "a timeout is not retried");
     assert!(w.state_json()["unknown"]["Only"].is_object());
 }
@@ -260,14 +223,16 @@ fn a_redirect_is_not_followed_and_the_other_host_hears_nothing() {
             location: location.clone(),
         },
     );
-    let o = w.apply_faults(&[]);
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    let text = flat_output(&o);
-    assert!(text.contains("Only failed:"), "{text}");
-    assert!(
-        text.contains(&location),
-        "the failure names the Location: {text}"
-    );
+    w.apply()
+        .status(1)
+        .stdout(format!("{PLAN_ONE}  ✗ Only  failed: HTTP 307 redirect to http://127.0.0.1:[PORT]/v1/webhook/create; redirects are never followed, so the API key stays with the API host. Check --api-url
+      Nothing was created; fix the cause and apply again.
+
+Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: webhooks.state.json
+"))
+        .stderr("[1/1] failed: Only\n")
+        .run();
+    // A connection the client had started would have been accepted by now.
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(
         hits.load(Ordering::SeqCst),
@@ -276,13 +241,10 @@ fn a_redirect_is_not_followed_and_the_other_host_hears_nothing() {
     );
     assert_eq!(w.sandbox.create_requests(), 1);
     assert!(w.sandbox.webhooks().is_empty());
-    if w.state_path().exists() {
-        let state = w.state_json();
-        assert_eq!(
-            (&state["webhooks"], &state["unknown"]),
-            (&json!({}), &json!({}))
-        );
-    }
+    assert!(
+        !w.state_path().exists(),
+        "nothing to record: no state written"
+    );
 }
 
 #[test]
@@ -295,20 +257,11 @@ fn a_huge_error_body_is_reported_as_a_short_excerpt() {
             message: "x".repeat(3_000_000),
         },
     );
-    let o = w.apply_faults(&[]);
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
-    let line = stdout
-        .lines()
-        .find(|l| l.contains("Only  failed:"))
-        .unwrap_or_else(|| panic!("a failure line: {}", output_text(&o)));
-    assert!(line.contains("HTTP 400"), "{line}");
-    assert!(
-        line.chars().count() < 300,
-        "the reason is an excerpt ({} chars)",
-        line.chars().count()
-    );
-    assert!(output_text(&o).len() < 20_000, "the body is not dumped");
+    w.apply()
+        .status(1)
+        .stdout_snapshot("faults-huge-error-body")
+        .stderr("[1/1] failed: Only\n")
+        .run();
     assert!(w.sandbox.webhooks().is_empty());
 
     // The same in JSON.
@@ -319,14 +272,16 @@ fn a_huge_error_body_is_reported_as_a_short_excerpt() {
             message: "y".repeat(3_000_000),
         },
     );
-    let o = w.apply_faults(&["--format", "json"]);
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
+    let o = w
+        .apply()
+        .args(["--format", "json"])
+        .status(1)
+        .stdout_unchecked()
+        .run();
     let v: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
-    let reason = v["webhooks"][0]["reason"].as_str().expect("a reason");
-    assert!(
-        reason.chars().count() < 300,
-        "{} chars",
-        reason.chars().count()
+    crate::support::snapshot(
+        "faults-huge-error-body-json",
+        &w.filtered(&format!("{v:#}\n")),
     );
 }
 
@@ -337,22 +292,17 @@ fn a_refused_connection_is_retried_then_fails_with_nothing_unknown() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr")
     };
-    let started = Instant::now();
-    let o = w.apply_faults(&["--api-url", &format!("http://{closed}")]);
-    let took = started.elapsed();
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    let text = flat_output(&o);
-    assert!(text.contains("could not connect"), "{text}");
-    assert!(text.contains("0 unknown"), "{text}");
-    assert!(
-        took >= Duration::from_secs(1),
-        "a request that never reached the server is retried with backoff; took {took:?}"
-    );
-    if w.state_path().exists() {
-        let state = w.state_json();
-        assert_eq!(state["unknown"], json!({}), "it certainly created nothing");
-        assert_eq!(state["webhooks"], json!({}));
-    }
+    w.apply()
+        .args(["--api-url", &format!("http://{closed}")])
+        .status(1)
+        .stdout(format!("{PLAN_ONE}  ✗ Only  failed: could not connect to the API: Connection refused (os error 111) (after 5 attempts)
+      Nothing was created; fix the cause and apply again.
+
+Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: webhooks.state.json
+"))
+        .stderr("[1/1] failed: Only\n")
+        .run();
+    assert!(!w.state_path().exists(), "it certainly created nothing");
 }
 
 // --- secrets -----------------------------------------------------------------------------
@@ -437,7 +387,7 @@ fn no_secret_appears_in_any_output_or_file() {
     };
     let plans = |when: &str, code: i32| {
         for format in ["human", "json", "markdown"] {
-            let o = w.plan_faults(&["-v", "--format", format]);
+            let o = w.run(&["plan", "-v", "--format", format]);
             checked(&format!("plan {format} {when}"), o, code);
         }
     };
@@ -448,7 +398,7 @@ fn no_secret_appears_in_any_output_or_file() {
     }
     plans("before apply", 0);
 
-    let o = checked("apply", w.apply_faults(&[]), 0);
+    let o = checked("apply", w.run(&["apply", "--auto-approve"]), 0);
     assert!(output_text(&o).contains("2 created"), "{}", output_text(&o));
     let stored = &w.sandbox.webhooks()[0];
     assert_eq!(
@@ -463,9 +413,13 @@ fn no_secret_appears_in_any_output_or_file() {
     plans("after apply", 0);
 
     let id = w.server_ids("Secret Hook")[0].clone();
-    checked("state rm", w.rm_faults("Secret Hook"), 0);
+    checked("state rm", w.run(&["state", "rm", "Secret Hook"]), 0);
     plans("after rm", 0);
-    checked("state import", w.import_faults("Secret Hook", &id), 0);
+    checked(
+        "state import",
+        w.run(&["state", "import", "Secret Hook", &id]),
+        0,
+    );
     plans("after import", 0);
 
     // A rotated token shows as a change, with neither value.
@@ -488,7 +442,7 @@ fn no_secret_appears_in_any_output_or_file() {
     w.set_config(&secret_config_plus(&["Json One"]));
     let o = checked(
         "apply --format json",
-        w.apply_faults(&["--format", "json"]),
+        w.run(&["apply", "--auto-approve", "--format", "json"]),
         0,
     );
     let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
@@ -509,11 +463,11 @@ fn no_secret_appears_in_any_output_or_file() {
             message: "webhookUrl is blocked".into(),
         },
     );
-    checked("apply with faults", w.apply_faults(&[]), 1);
+    checked("apply with faults", w.run(&["apply", "--auto-approve"]), 1);
 
     w.set_config(&secret_config_plus(&["Json One", "Bad Key"]));
     let mut bad = w.cmd();
-    bad.args(w.apply_args(&[]))
+    bad.args(["apply", "--auto-approve"])
         .env("SALESHANDY_API_KEY", BAD_KEY);
     let o = checked("apply with a bad key", bad.output().expect("runs"), 1);
     assert!(
@@ -528,7 +482,7 @@ fn no_secret_appears_in_any_output_or_file() {
     let log = |n: &str| std::fs::File::create(w.dir.path().join(n)).expect("log file");
     let mut child = w
         .process()
-        .args(w.apply_args(&[]))
+        .args(["apply", "--auto-approve"])
         .stdout(log("killed.stdout"))
         .stderr(log("killed.stderr"))
         .spawn()
@@ -558,9 +512,13 @@ fn no_secret_appears_in_any_output_or_file() {
     check(&w, "the killed apply", &killed);
 
     // The next runs replay it; still nothing leaks.
-    let o = w.plan_faults(&[]);
+    let o = w.run(&["plan"]);
     check(&w, "plan after the kill", &o);
     assert!(flat_output(&o).contains("? Bad Key"), "{}", output_text(&o));
-    checked("apply after the kill", w.apply_faults(&[]), 0);
+    checked(
+        "apply after the kill",
+        w.run(&["apply", "--auto-approve"]),
+        0,
+    );
     assert!(!journal.exists(), "a locked run folded the journal");
 }

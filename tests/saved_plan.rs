@@ -133,7 +133,8 @@ fn two_pipelines_applying_one_plan_create_once() {
     );
     let spawn = || {
         w.process()
-            .args(["apply", "plan.json", "--lock-timeout", "30"])
+            // 3000 s on the test clock (a hundredth): 30 s of real time.
+            .args(["apply", "plan.json", "--lock-timeout", "3000"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()

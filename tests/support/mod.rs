@@ -20,6 +20,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use assert_cmd::Command;
+use saleshandy_webhooks::clock::TIME_SCALE_ENV;
 use saleshandy_webhooks::sandbox::{
     self, RecordedRequest, Sandbox, SandboxOptions, SANDBOX_API_KEY,
 };
@@ -65,8 +66,14 @@ pub fn bin_process() -> std::process::Command {
             c.env_remove(name);
         }
     }
+    // The tool's own waits (retry backoff, Retry-After, lock waits) at a hundredth of real
+    // time; a test that measures one of them sets its own factor.
+    c.env(TIME_SCALE_ENV, TIME_SCALE);
     c
 }
+
+/// The factor [`bin_process`] gives every command's waits.
+pub const TIME_SCALE: &str = "0.01";
 
 /// [`bin_process`] as an `assert_cmd` command.
 pub fn bin() -> Command {
