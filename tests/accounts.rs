@@ -8,6 +8,12 @@ use crate::support::{output_text, stderr_text, Test, World};
 const KEYS: [&str; 3] = ["key-acme-111", "key-bolt-222", "key-cora-333"];
 const NAMES: [&str; 3] = ["acme", "bolt", "cora"];
 
+/// `validate`'s verdicts on the three configs of [`world`]`(2)`.
+const ALL_VALID: &str = "clients/acme.yaml is valid: 2 webhooks.
+clients/bolt.yaml is valid: 2 webhooks.
+clients/cora.yaml is valid: 2 webhooks.
+";
+
 /// Three accounts (a sandbox key each) with `hooks` webhooks per config in `clients/`, and no
 /// `SALESHANDY_API_KEY`: each config names its own variable.
 fn world(hooks: usize) -> World {
@@ -256,12 +262,7 @@ fn plan_and_validate_take_several_configs() {
     assert!(docs.iter().all(|d| d["summary"]["create"] == 2));
 
     accounts(&w, ["validate", "-c", "clients"], KEYS[1])
-        .stdout(
-            "clients/acme.yaml is valid: 2 webhooks.
-clients/bolt.yaml is valid: 2 webhooks.
-clients/cora.yaml is valid: 2 webhooks.
-",
-        )
+        .stdout(ALL_VALID)
         .stderr("3 accounts: 3 ok, 0 failed.\n")
         .run();
     accounts(
@@ -272,6 +273,24 @@ clients/cora.yaml is valid: 2 webhooks.
     .stdout("[]\n")
     .stderr("3 accounts: 3 ok, 0 failed.\n")
     .run();
+
+    // Several `-c` are the same run as their directory.
+    let each = [
+        "-c",
+        "clients/acme.yaml",
+        "-c",
+        "clients/bolt.yaml",
+        "-c",
+        "clients/cora.yaml",
+    ];
+    accounts(&w, ["plan"].iter().chain(&each), KEYS[1])
+        .stdout_snapshot("accounts-plan-human")
+        .stderr("3 accounts: 3 ok, 0 failed.\n")
+        .run();
+    accounts(&w, ["validate"].iter().chain(&each), KEYS[1])
+        .stdout(ALL_VALID)
+        .stderr("3 accounts: 3 ok, 0 failed.\n")
+        .run();
 }
 
 #[test]
