@@ -1,13 +1,18 @@
 //! Several accounts in one run: a config per account with its own key (`apiKeyEnv`), state
-//! and lock; one account failing does not stop the others; one global limit.
+//! and lock; one account failing does not stop the others; one global limit; the totals.
 
-use std::process::Output;
 use std::time::Duration;
 
-use crate::support::{output_text, World};
+use crate::support::{output_text, stderr_text, Test, World};
 
 const KEYS: [&str; 3] = ["key-acme-111", "key-bolt-222", "key-cora-333"];
 const NAMES: [&str; 3] = ["acme", "bolt", "cora"];
+
+/// `validate`'s verdicts on the three configs of [`world`]`(2)`.
+const ALL_VALID: &str = "clients/acme.yaml is valid: 2 webhooks.
+clients/bolt.yaml is valid: 2 webhooks.
+clients/cora.yaml is valid: 2 webhooks.
+";
 
 /// Three accounts (a sandbox key each) with `hooks` webhooks per config in `clients/`, and no
 /// `SALESHANDY_API_KEY`: each config names its own variable.
@@ -27,73 +32,142 @@ fn world(hooks: usize) -> World {
     w
 }
 
-impl World {
-    fn run_accounts(&self, args: &[&str], bolt_key: &str) -> Output {
-        self.cmd()
-            .args(args)
-            .env("ACME_SALESHANDY_KEY", KEYS[0])
-            .env("BOLT_SALESHANDY_KEY", bolt_key)
-            .env("CORA_SALESHANDY_KEY", KEYS[2])
-            .output()
-            .unwrap()
-    }
+/// `args` in `w` with every account's key variable set, bolt's to `bolt_key`.
+fn accounts<I, S>(w: &World, args: I, bolt_key: &str) -> Test
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    w.test(args)
+        .env("ACME_SALESHANDY_KEY", KEYS[0])
+        .env("BOLT_SALESHANDY_KEY", bolt_key)
+        .env("CORA_SALESHANDY_KEY", KEYS[2])
+}
 
-    fn on_server(&self, account: &str) -> usize {
-        self.sandbox
-            .webhooks()
-            .iter()
-            .filter(|w| w.name.starts_with(account))
-            .count()
-    }
+/// How many webhooks of `account` the server holds.
+fn on_server(w: &World, account: &str) -> usize {
+    w.sandbox
+        .webhooks()
+        .iter()
+        .filter(|h| h.name.starts_with(account))
+        .count()
+}
+
+fn by_account(w: &World) -> (usize, usize, usize) {
+    (
+        on_server(w, "acme"),
+        on_server(w, "bolt"),
+        on_server(w, "cora"),
+    )
+}
+
+/// Standard output of several JSON documents, one a line, each pretty-printed and filtered
+/// like text, for a snapshot.
+fn json_lines_pretty(w: &World, stdout: &[u8]) -> String {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|line| {
+            let doc: serde_json::Value =
+                serde_json::from_str(line).expect("one JSON document per line");
+            w.filtered(&serde_json::to_string_pretty(&doc).unwrap()) + "\n"
+        })
+        .collect()
 }
 
 #[test]
 fn one_wrong_key_fails_that_account_and_the_others_are_created() {
     let w = world(3);
-    let o = w.run_accounts(&["apply", "-c", "clients", "--auto-approve"], "wrong-key");
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    assert_eq!(
-        (
-            w.on_server("acme"),
-            w.on_server("bolt"),
-            w.on_server("cora")
-        ),
-        (3, 0, 3)
-    );
+    // One create in flight at a time: the accounts take turns in config order (the global
+    // limit is a fair semaphore), so the progress lines come in a fixed order.
+    let o = accounts(
+        &w,
+        [
+            "apply",
+            "-c",
+            "clients",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+        ],
+        "wrong-key",
+    )
+    .status(1)
+    .stdout_snapshot("accounts-apply-one-wrong-key")
+    .stderr(
+        "[1/9] created: acme hook 0
+[2/9] failed: bolt hook 0
+[3/9] created: cora hook 0
+[4/9] created: acme hook 1
+[5/9] created: cora hook 1
+[6/9] created: acme hook 2
+[7/9] created: cora hook 2
+",
+    )
+    .run();
+    assert_eq!(by_account(&w), (3, 0, 3));
     let text = output_text(&o);
-    assert!(text.contains("the API refused the key"), "{text}");
-    assert!(text.contains("Total over 3 accounts (1 with failures): 6 created (0 paused), 1 failed, 0 unknown, 2 not sent."), "{text}");
     assert!(!text.contains("wrong-key") && !text.contains(KEYS[0]));
     // Each account has its own state; the refused one wrote none.
     for (name, exists) in [("acme", true), ("bolt", false), ("cora", true)] {
         assert_eq!(
-            w.dir
-                .path()
-                .join(format!("clients/{name}.state.json"))
-                .exists(),
+            w.path(&format!("clients/{name}.state.json")).exists(),
             exists,
             "{name}"
         );
     }
     // With the key fixed, only the failed account's webhooks are created.
-    let o = w.run_accounts(&["apply", "-c", "clients", "--auto-approve"], KEYS[1]);
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
-    assert_eq!(
-        (
-            w.on_server("acme"),
-            w.on_server("bolt"),
-            w.on_server("cora")
-        ),
-        (3, 3, 3)
-    );
+    accounts(
+        &w,
+        [
+            "apply",
+            "-c",
+            "clients",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+        ],
+        KEYS[1],
+    )
+    .stdout_snapshot("accounts-apply-key-fixed")
+    .stderr("[1/3] created: bolt hook 0\n[2/3] created: bolt hook 1\n[3/3] created: bolt hook 2\n")
+    .run();
+    assert_eq!(by_account(&w), (3, 3, 3));
     assert_eq!(w.sandbox.webhooks().len(), 9);
+}
+
+#[test]
+fn json_results_are_one_line_per_account() {
+    let w = world(2);
+    let o = accounts(
+        &w,
+        [
+            "apply",
+            "-c",
+            "clients",
+            "--auto-approve",
+            "--format",
+            "json",
+            "--parallelism",
+            "1",
+        ],
+        "wrong-key",
+    )
+    .status(1)
+    .stdout_unchecked()
+    .run();
+    crate::support::snapshot(
+        "accounts-apply-json-one-wrong-key",
+        &json_lines_pretty(&w, &o.stdout),
+    );
+    assert_eq!(by_account(&w), (2, 0, 2));
 }
 
 #[test]
 fn a_missing_account_key_names_its_variable_and_spares_the_others() {
     let w = world(1);
-    let o = w.run_accounts(
-        &[
+    accounts(
+        &w,
+        [
             "apply",
             "-c",
             "clients/acme.yaml",
@@ -102,24 +176,23 @@ fn a_missing_account_key_names_its_variable_and_spares_the_others() {
             "--auto-approve",
         ],
         "",
-    );
-    assert_eq!(o.status.code(), Some(1));
-    let text = output_text(&o);
-    assert!(
-        text.contains(
-            "`BOLT_SALESHANDY_KEY` (named by `apiKeyEnv` in `clients/bolt.yaml`) is not set"
-        ),
-        "{text}"
-    );
-    assert_eq!((w.on_server("acme"), w.on_server("bolt")), (1, 0));
+    )
+    .status(1)
+    .stdout_snapshot("accounts-apply-missing-key")
+    .stderr_snapshot("accounts-apply-missing-key-stderr")
+    .run();
+    assert_eq!((on_server(&w, "acme"), on_server(&w, "bolt")), (1, 0));
+    assert!(!w.path("clients/bolt.state.json").exists());
 }
 
 #[test]
 fn accounts_run_at_once_under_one_global_limit() {
     let w = world(4);
     w.sandbox.set_latency(Duration::from_millis(150));
-    let o = w.run_accounts(
-        &[
+    // Two creates at once finish in either order: the progress lines are checked as a set.
+    let o = accounts(
+        &w,
+        [
             "apply",
             "-c",
             "clients",
@@ -128,8 +201,15 @@ fn accounts_run_at_once_under_one_global_limit() {
             "2",
         ],
         KEYS[1],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    )
+    .stdout_snapshot("accounts-apply-parallel")
+    .stderr_unchecked()
+    .run();
+    let names: Vec<String> = NAMES
+        .iter()
+        .flat_map(|n| (0..4).map(move |i| format!("{n} hook {i}")))
+        .collect();
+    assert_progress_in_any_order(&stderr_text(&o), "created", &names);
     assert_eq!(w.sandbox.webhooks().len(), 12);
     let max = w.sandbox.max_in_flight_creates();
     assert_eq!(
@@ -138,19 +218,42 @@ fn accounts_run_at_once_under_one_global_limit() {
     );
 }
 
+/// `stderr` is one progress line `[k/N] word: name` per name, k counting up from 1 and the
+/// names in any order.
+#[track_caller]
+fn assert_progress_in_any_order(stderr: &str, word: &str, names: &[String]) {
+    let total = names.len();
+    let mut seen = Vec::new();
+    for (k, line) in stderr.lines().enumerate() {
+        let prefix = format!("[{}/{total}] {word}: ", k + 1);
+        let name = line
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("line {} is not `{prefix}NAME`:\n{stderr}", k + 1));
+        seen.push(name.to_string());
+    }
+    seen.sort();
+    let mut want = names.to_vec();
+    want.sort();
+    assert_eq!(seen, want, "{stderr}");
+}
+
 #[test]
 fn plan_and_validate_take_several_configs() {
     let w = world(2);
-    let o = w.run_accounts(&["plan", "-c", "clients", "--detailed-exitcode"], KEYS[1]);
-    assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stdout)
-            .contains("Total over 3 accounts: 6 to create, 0 unchanged"),
-        "{}",
-        output_text(&o)
-    );
+    accounts(
+        &w,
+        ["plan", "-c", "clients", "--detailed-exitcode"],
+        KEYS[1],
+    )
+    .status(2)
+    .stdout_snapshot("accounts-plan-human")
+    .stderr("3 accounts: 3 ok, 0 failed.\n")
+    .run();
 
-    let o = w.run_accounts(&["plan", "-c", "clients", "--format", "json"], KEYS[1]);
+    let o = accounts(&w, ["plan", "-c", "clients", "--format", "json"], KEYS[1])
+        .stdout_snapshot("accounts-plan-json")
+        .stderr("3 accounts: 3 ok, 0 failed.\n")
+        .run();
     let docs: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON document per line"))
@@ -158,50 +261,121 @@ fn plan_and_validate_take_several_configs() {
     assert_eq!(docs.len(), 3);
     assert!(docs.iter().all(|d| d["summary"]["create"] == 2));
 
+    accounts(&w, ["validate", "-c", "clients"], KEYS[1])
+        .stdout(ALL_VALID)
+        .stderr("3 accounts: 3 ok, 0 failed.\n")
+        .run();
+    accounts(
+        &w,
+        ["validate", "-c", "clients", "--format", "json"],
+        KEYS[1],
+    )
+    .stdout("[]\n")
+    .stderr("3 accounts: 3 ok, 0 failed.\n")
+    .run();
+
+    // Several `-c` are the same run as their directory.
+    let each = [
+        "-c",
+        "clients/acme.yaml",
+        "-c",
+        "clients/bolt.yaml",
+        "-c",
+        "clients/cora.yaml",
+    ];
+    accounts(&w, ["plan"].iter().chain(&each), KEYS[1])
+        .stdout_snapshot("accounts-plan-human")
+        .stderr("3 accounts: 3 ok, 0 failed.\n")
+        .run();
+    accounts(&w, ["validate"].iter().chain(&each), KEYS[1])
+        .stdout(ALL_VALID)
+        .stderr("3 accounts: 3 ok, 0 failed.\n")
+        .run();
+}
+
+#[test]
+fn one_invalid_config_fails_its_account_and_the_others_go_on() {
+    let w = world(2);
     std::fs::write(
-        w.dir.path().join("clients/bolt.yaml"),
+        w.path("clients/bolt.yaml"),
         "version: 1\nwebhooks: [{name: x}]\n",
     )
     .unwrap();
-    let o = w.run_accounts(&["validate", "-c", "clients", "--format", "json"], KEYS[1]);
-    assert_eq!(o.status.code(), Some(1));
-    let list: serde_json::Value =
-        serde_json::from_slice(&o.stdout).expect("one JSON list over every file");
+    // One JSON list over every file.
+    let o = accounts(
+        &w,
+        ["validate", "-c", "clients", "--format", "json"],
+        KEYS[1],
+    )
+    .status(1)
+    .stdout_snapshot("accounts-validate-json-one-invalid")
+    .stderr("3 accounts: 2 ok, 1 failed.\n")
+    .run();
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON list");
     let files: Vec<&str> = list
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["file"].as_str().unwrap())
         .collect();
-    assert!(
-        files.iter().all(|f| f.ends_with("bolt.yaml")) && files.len() == 2,
-        "{files:?}"
-    );
+    assert_eq!(files, ["clients/bolt.yaml", "clients/bolt.yaml"]);
+
+    accounts(&w, ["validate", "-c", "clients"], KEYS[1])
+        .status(1)
+        .stdout(
+            "clients/acme.yaml is valid: 2 webhooks.\nclients/cora.yaml is valid: 2 webhooks.\n",
+        )
+        .stderr_snapshot("accounts-validate-human-one-invalid")
+        .run();
+
     // The broken account fails, the others still plan.
-    let o = w.run_accounts(&["plan", "-c", "clients"], KEYS[1]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        output_text(&o).contains("3 accounts: 2 ok, 1 failed."),
-        "{}",
-        output_text(&o)
-    );
+    accounts(&w, ["plan", "-c", "clients"], KEYS[1])
+        .status(1)
+        .stdout_snapshot("accounts-plan-human-one-invalid")
+        .stderr_snapshot("accounts-plan-human-one-invalid-stderr")
+        .run();
+
+    // And apply: the others are created.
+    accounts(
+        &w,
+        [
+            "apply",
+            "-c",
+            "clients",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+        ],
+        KEYS[1],
+    )
+    .status(1)
+    .stdout_snapshot("accounts-apply-one-invalid")
+    .stderr_snapshot("accounts-apply-one-invalid-stderr")
+    .run();
+    assert_eq!(by_account(&w), (2, 0, 2));
 }
 
 #[test]
 fn per_account_options_are_refused_with_several_configs() {
     let w = world(1);
-    for args in [
-        &["plan", "-c", "clients", "--state", "x.json"][..],
-        &["plan", "-c", "clients", "--out", "p.json"][..],
-        &["apply", "p.json", "-c", "clients"][..],
+    for (args, what) in [
+        (
+            &["plan", "-c", "clients", "--state", "x.json"][..],
+            "--state",
+        ),
+        (&["plan", "-c", "clients", "--out", "p.json"][..], "--out"),
+        (&["apply", "p.json", "-c", "clients"][..], "a saved plan"),
     ] {
-        let o = w.run_accounts(args, KEYS[1]);
-        assert_eq!(o.status.code(), Some(1), "{args:?}");
-        assert!(
-            output_text(&o).contains("works with one config, and this run has several"),
-            "{}",
-            output_text(&o)
-        );
+        accounts(&w, args, KEYS[1])
+            .status(1)
+            .stderr(format!(
+                "config::many_configs
+
+  × {what} works with one config, and this run has several
+  help: run it once per config (-c FILE); each config has its own state beside it
+"
+            ))
+            .run();
     }
     assert_eq!(w.sandbox.requests().len(), 0);
 }

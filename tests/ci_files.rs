@@ -2,10 +2,9 @@
 //! the pre-commit hook parse, and have the steps they promise; the hook, run the way pre-commit
 //! runs it, validates a config. Also shell completions and `--version`.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::PathBuf;
 
-use crate::support::{bin_process, stderr_text, stdout_text};
+use crate::support::{self, World};
 use serde_yaml::Value;
 
 fn root() -> PathBuf {
@@ -17,15 +16,6 @@ fn load(relative: &str) -> Value {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{relative} is not valid YAML: {e}"))
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    bin_process()
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
 }
 
 fn as_str(v: &Value) -> &str {
@@ -307,30 +297,22 @@ fn precommit_hooks_are_defined_for_validate() {
 #[test]
 fn precommit_hook_validates_a_config_the_way_precommit_calls_it() {
     for hook in hooks() {
-        for (fixture, code) in [
-            ("tests/fixtures/good/minimal.yaml", 0),
-            ("tests/fixtures/bad/event-unknown.yaml", 1),
-        ] {
-            // pre-commit runs from the top of the repository, with paths relative to it, of
-            // the staged files that match `files`: here `webhooks.yaml`.
-            let repo = tempfile::tempdir().expect("temp dir");
-            std::fs::copy(root().join(fixture), repo.path().join("webhooks.yaml"))
-                .expect("copy the fixture");
-            let argv = precommit_argv(&hook, &["webhooks.yaml"]);
-            let args: Vec<&str> = argv.iter().map(String::as_str).collect();
-            let out = run(&args, repo.path());
-            assert_eq!(
-                out.status.code(),
-                Some(code),
-                "{} on {fixture}: {argv:?}\nstdout: {}\nstderr: {}",
-                as_str(&hook["id"]),
-                stdout_text(&out),
-                stderr_text(&out)
-            );
-            if code == 1 {
-                assert!(stderr_text(&out).contains("config::event_unknown"));
-            }
-        }
+        // pre-commit runs from the top of the repository, with paths relative to it, of the
+        // staged files that match `files`: here `webhooks.yaml`.
+        let argv = precommit_argv(&hook, &["webhooks.yaml"]);
+        let good = std::fs::read_to_string(root().join("tests/fixtures/good/minimal.yaml"))
+            .expect("the fixture");
+        World::new(&good)
+            .test(&argv)
+            .stdout("webhooks.yaml is valid: 1 webhook.\n")
+            .run();
+        let bad = std::fs::read_to_string(root().join("tests/fixtures/bad/event-unknown.yaml"))
+            .expect("the fixture");
+        World::new(&bad)
+            .test(&argv)
+            .status(1)
+            .stderr_snapshot("ci-precommit-event-unknown")
+            .run();
     }
 }
 
@@ -339,40 +321,35 @@ fn precommit_hook_validates_a_config_the_way_precommit_calls_it() {
 
 #[test]
 fn completions_for_every_shell() {
-    for shell in ["bash", "zsh", "fish", "powershell"] {
-        let out = run(&["completions", shell], &root());
-        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr_text(&out));
-        let script = stdout_text(&out);
-        assert!(!script.is_empty(), "{shell}: empty script");
-        assert!(
-            script.contains("saleshandy-webhooks"),
-            "{shell}: no binary name"
-        );
-        for sub in ["validate", "plan", "apply", "completions"] {
-            assert!(script.contains(sub), "{shell}: no `{sub}`");
-        }
+    // Each script names the binary and every subcommand and option: the whole script is the
+    // snapshot.
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        support::test(["completions", shell])
+            .stdout_snapshot(&format!("ci-completions-{shell}"))
+            .run();
     }
 }
 
 #[test]
 fn completions_refuse_an_unknown_shell() {
-    let out = run(&["completions", "tcsh"], &root());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_text(&out).contains("tcsh"));
+    support::test(["completions", "tcsh"])
+        .status(2)
+        .stderr(
+            "error: invalid value 'tcsh' for '<SHELL>'
+  [possible values: bash, elvish, fish, powershell, zsh]
+
+  tip: a similar value exists: 'zsh'
+
+For more information, try '--help'.
+",
+        )
+        .run();
 }
 
 #[test]
 fn version_names_the_version_and_the_commit() {
-    let out = run(&["--version"], &root());
-    assert_eq!(out.status.code(), Some(0));
-    let line = stdout_text(&out);
-    let expected = format!("saleshandy-webhooks {} (commit ", env!("CARGO_PKG_VERSION"));
-    assert!(line.starts_with(&expected), "{line}");
-    let commit = line
-        .trim_end()
-        .strip_prefix(&expected)
-        .and_then(|rest| rest.strip_suffix(')'))
-        .unwrap_or_else(|| panic!("no commit in {line:?}"));
+    // The commit the build script recorded: 12 hex digits, or `unknown` outside a checkout.
+    let commit = env!("SHW_GIT_COMMIT");
     assert!(
         commit == "unknown"
             || commit
@@ -380,9 +357,14 @@ fn version_names_the_version_and_the_commit() {
                 .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b)),
         "{commit:?}"
     );
-    // The short flag too, and on a subcommand (propagated).
-    let short = run(&["-V"], &root());
-    assert_eq!(stdout_text(&short), line);
-    let sub = run(&["validate", "--version"], &root());
-    assert!(stdout_text(&sub).contains("(commit "));
+    let line = format!(
+        "saleshandy-webhooks {} (commit {commit})\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    support::test(["--version"]).stdout(&line).run();
+    // The short flag too, and on a subcommand (propagated, named after it).
+    support::test(["-V"]).stdout(&line).run();
+    support::test(["validate", "--version"])
+        .stdout(line.replacen("saleshandy-webhooks", "saleshandy-webhooks-validate", 1))
+        .run();
 }

@@ -1,87 +1,105 @@
-//! `validate` end to end: exit codes, formats, standard input, --strict, secrets.
+//! `validate` end to end: the verdict in every format (valid, invalid, warnings, --strict),
+//! standard input, a missing file, and text from the file that must never reach the output
+//! raw (secrets, escape characters).
 
-use crate::support::{bin, output_text, stderr_text, stdout_text};
-use assert_cmd::Command;
+use crate::support::{self, Test, World};
+use serde_json::json;
 
-fn cmd() -> Command {
-    let mut c = bin();
-    c.env_remove("TOKEN");
-    c
+const WARN: &str = "tests/fixtures/warn/http-and-private.yaml";
+const MANY_ERRORS: &str = "tests/fixtures/bad/many-errors.yaml";
+
+/// `validate ARGS…` from the repository's root, with none of the variables the configs here
+/// interpolate.
+fn validate<I, S>(args: I) -> Test
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    support::test(["validate"])
+        .args(args)
+        .env_remove("TOKEN")
+        .env_remove("HOOK_HOST")
 }
 
 #[test]
 fn a_valid_file_exits_zero_and_says_so() {
-    let o = cmd()
-        .args(["validate", "-c", "examples/webhooks.yaml"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr_text(&o));
-    assert_eq!(
-        stdout_text(&o),
-        "examples/webhooks.yaml is valid: 5 webhooks.\n"
-    );
+    validate(["-c", "examples/webhooks.yaml"])
+        .stdout("examples/webhooks.yaml is valid: 5 webhooks.\n")
+        .run();
+    validate(["-c", "tests/fixtures/good/minimal.yaml"])
+        .stdout("tests/fixtures/good/minimal.yaml is valid: 1 webhook.\n")
+        .run();
+    // --strict only matters when there are warnings.
+    validate(["--strict", "-c", "examples/webhooks.yaml"])
+        .stdout("examples/webhooks.yaml is valid: 5 webhooks.\n")
+        .run();
+    // The machine formats say nothing about a file without problems.
+    validate(["--format", "json", "-c", "examples/webhooks.yaml"])
+        .stdout("[]\n")
+        .run();
+    validate(["--format", "github", "-c", "examples/webhooks.yaml"]).run();
 }
 
 #[test]
 fn an_invalid_file_exits_one_with_located_errors() {
-    let o = cmd()
-        .args(["validate", "-c", "tests/fixtures/bad/many-errors.yaml"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let err = stderr_text(&o);
-    assert!(
-        err.contains("[tests/fixtures/bad/many-errors.yaml:5:14]"),
-        "{err}"
-    );
-    assert!(err.contains("did you mean `email-sent`?"), "{err}");
-    assert!(
-        err.ends_with("tests/fixtures/bad/many-errors.yaml is not valid: 5 errors.\n"),
-        "{err}"
-    );
-    assert!(!err.contains('\u{1b}'), "colour without a terminal");
+    // Every error with its location and help, then the verdict; no colour without a terminal.
+    validate(["-c", MANY_ERRORS])
+        .status(1)
+        .stderr_snapshot("validate-many-errors-human")
+        .run();
+    validate(["--format", "github", "-c", MANY_ERRORS])
+        .status(1)
+        .stdout_snapshot("validate-many-errors-github")
+        .run();
 }
 
 #[test]
 fn warnings_pass_unless_strict() {
-    let f = "tests/fixtures/warn/http-and-private.yaml";
-    let o = cmd().args(["validate", "-c", f]).output().unwrap();
-    assert_eq!(o.status.code(), Some(0));
-    assert!(
-        stdout_text(&o).ends_with("is valid: 3 webhooks, 4 warnings.\n"),
-        "{}",
-        stdout_text(&o)
-    );
-    let o = cmd()
-        .args(["validate", "--strict", "-c", f])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    let verdict = format!("{WARN} is valid: 3 webhooks, 4 warnings.\n");
+    validate(["-c", WARN])
+        .stdout(&verdict)
+        .stderr_snapshot("validate-warnings-human")
+        .run();
+    // --strict fails on the same warnings; what is printed does not change.
+    validate(["--strict", "-c", WARN])
+        .status(1)
+        .stdout(&verdict)
+        .stderr_snapshot("validate-warnings-human")
+        .run();
+    for (strict, code) in [(false, 0), (true, 1)] {
+        let with_strict = |t: Test| if strict { t.arg("--strict") } else { t };
+        with_strict(validate(["--format", "json", "-c", WARN]))
+            .status(code)
+            .stdout_snapshot("validate-warnings-json")
+            .run();
+        with_strict(validate(["--format", "github", "-c", WARN]))
+            .status(code)
+            .stdout_snapshot("validate-warnings-github")
+            .run();
+    }
 }
 
 #[test]
 fn json_lists_every_problem_with_its_location() {
-    let o = cmd()
-        .args([
-            "validate",
-            "--format",
-            "json",
-            "-c",
-            "tests/fixtures/bad/webhooks-missing.yaml",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr_text(&o).is_empty(),
-        "machine output goes to stdout alone"
-    );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
-    let list = v.as_array().expect("a list");
-    assert_eq!(list.len(), 2);
-    assert_eq!(
-        list[1],
-        serde_json::json!({
+    // Machine output goes to standard output alone.
+    validate([
+        "--format",
+        "json",
+        "-c",
+        "tests/fixtures/bad/webhooks-missing.yaml",
+    ])
+    .status(1)
+    .stdout_json(json!([
+        {
+            "severity": "error",
+            "code": "config::missing_field",
+            "message": "the config file has no `webhooks`",
+            "file": "tests/fixtures/bad/webhooks-missing.yaml",
+            "line": 1,
+            "column": 1,
+            "help": "add `webhooks:` with a list of webhooks (it may be `[]`)"
+        },
+        {
             "severity": "error",
             "code": "config::unknown_key",
             "message": "unknown key `hooks` in the top level",
@@ -89,74 +107,54 @@ fn json_lists_every_problem_with_its_location() {
             "line": 2,
             "column": 1,
             "help": "did you mean `webhooks`? The keys allowed in the top level are `version`, `apiKeyEnv`, `webhooks`"
-        })
-    );
+        }
+    ]))
+    .run();
 }
 
 #[test]
 fn github_format_prints_workflow_commands() {
-    let o = cmd()
-        .args([
-            "validate",
-            "--format",
-            "github",
-            "-c",
-            "tests/fixtures/bad/event-unknown.yaml",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert_eq!(
-        stdout_text(&o),
-        "::error file=tests/fixtures/bad/event-unknown.yaml,line=7,col=9,title=config%3A%3Aevent_unknown::unknown event `email-open`%0Ahelp: did you mean `email-opened`?\n"
-    );
+    validate([
+        "--format",
+        "github",
+        "-c",
+        "tests/fixtures/bad/event-unknown.yaml",
+    ])
+    .status(1)
+    .stdout("::error file=tests/fixtures/bad/event-unknown.yaml,line=7,col=9,title=config%3A%3Aevent_unknown::unknown event `email-open`%0Ahelp: did you mean `email-opened`?\n")
+    .run();
 }
 
 #[test]
 fn dash_reads_standard_input() {
-    let o = cmd()
-        .args(["validate", "-c", "-"])
-        .write_stdin("version: 1\nwebhooks:\n  - name: x\n    url: https://example.org\n    events: [nope]\n")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr_text(&o).contains("[<stdin>:5:14]"),
-        "{}",
-        stderr_text(&o)
-    );
+    validate(["-c", "-"])
+        .stdin("version: 1\nwebhooks:\n  - name: x\n    url: https://example.org\n    events: [nope]\n")
+        .status(1)
+        .stderr_snapshot("validate-stdin-human")
+        .run();
+    validate(["-c", "-"])
+        .stdin("version: 1\nwebhooks: []\n")
+        .stdout("<stdin> is valid: 0 webhooks.\n")
+        .run();
 }
 
 #[test]
 fn a_missing_file_is_a_clear_error() {
-    let o = cmd()
-        .args(["validate", "-c", "does-not-exist.yaml"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let err = stderr_text(&o);
-    assert!(
-        err.contains("cannot read the config file `does-not-exist.yaml`"),
-        "{err}"
-    );
-    assert!(err.contains("-c FILE"), "{err}");
+    // The same human error whatever the format: there is no file to report on.
+    for format in ["human", "json", "github"] {
+        validate(["--format", format, "-c", "does-not-exist.yaml"])
+            .status(1)
+            .stderr_snapshot("validate-missing-file")
+            .run();
+    }
 }
 
 #[test]
 fn the_default_file_is_webhooks_yaml() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("webhooks.yaml"),
-        "version: 1\nwebhooks: []\n",
-    )
-    .unwrap();
-    let o = cmd()
-        .current_dir(dir.path())
-        .arg("validate")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr_text(&o));
-    assert_eq!(stdout_text(&o), "webhooks.yaml is valid: 0 webhooks.\n");
+    let w = World::new("version: 1\nwebhooks: []\n");
+    w.test(["validate"])
+        .stdout("webhooks.yaml is valid: 0 webhooks.\n")
+        .run();
 }
 
 #[test]
@@ -164,22 +162,22 @@ fn interpolated_values_are_never_printed() {
     let secret_host = "10.9.8.7";
     let text = "version: 1\nwebhooks:\n  - name: x\n    url: https://${HOOK_HOST}/hook\n    events: [email-sent]\n    headers:\n      X-Bad: \"${TOKEN}\"\n";
     for format in ["human", "json", "github"] {
-        let o = cmd()
-            .args(["validate", "--format", format, "-c", "-"])
+        let t = validate(["--format", format, "-c", "-"])
             .env("HOOK_HOST", secret_host)
             .env("TOKEN", "line\nbreak-secret")
-            .write_stdin(text)
-            .output()
-            .unwrap();
-        let all = stdout_text(&o) + &stderr_text(&o);
-        assert_eq!(o.status.code(), Some(1), "{all}");
-        assert!(
-            all.contains("url_unreachable") && all.contains("header_value_invalid"),
-            "{all}"
-        );
+            .stdin(text)
+            .status(1);
+        // The private host is a warning and the line break an error, neither with its value.
+        let name = format!("validate-secrets-{format}");
+        let o = match format {
+            "human" => t.stderr_snapshot(&name),
+            _ => t.stdout_snapshot(&name),
+        }
+        .run();
+        let all = support::output_text(&o);
         assert!(
             !all.contains(secret_host) && !all.contains("break-secret"),
-            "{format}: {all}"
+            "{format}: a secret was printed:\n{all}"
         );
     }
 }
@@ -188,18 +186,19 @@ fn interpolated_values_are_never_printed() {
 fn text_from_the_file_cannot_drive_the_terminal() {
     // YAML's `\e` is an escape character: echoed raw, it would reach the terminal.
     let text = "version: 1\nwebhooks:\n  - name: \"a\\e[2J\"\n    url: \"https://example.org/\\e[31m\"\n    events: [\"email\\e[5m\"]\n    headers: {\"X-\\e[1m\": v}\n    \"k\\e[7m\": 1\n";
-    for format in ["human", "github"] {
-        let o = cmd()
-            .args(["validate", "--format", format, "-c", "-"])
-            .write_stdin(text)
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(1));
-        let all = output_text(&o);
-        assert!(all.contains("name_control"), "{all}");
+    for format in ["human", "json", "github"] {
+        let t = validate(["--format", format, "-c", "-"])
+            .stdin(text)
+            .status(1);
+        let name = format!("validate-control-characters-{format}");
+        let o = match format {
+            "human" => t.stderr_snapshot(&name),
+            _ => t.stdout_snapshot(&name),
+        }
+        .run();
         assert!(
-            !all.contains('\u{1b}'),
-            "{format}: an escape character reached the output:\n{all}"
+            !support::output_text(&o).contains('\u{1b}'),
+            "{format}: an escape character reached the output"
         );
     }
 }

@@ -1,215 +1,196 @@
-//! `plan` end to end: the three formats (snapshots), exit codes, and state files that are
-//! missing, corrupt or too new.
+//! `plan` end to end: the four formats, exit codes, and configs and state files that are
+//! missing, invalid, corrupt or too new.
 
-use std::path::Path;
-
-use crate::support::{bin, flat, stderr_text, stdout_text};
+use crate::support::{self, dir_snapshot, output_text, Test, World};
+use serde_json::json;
 
 const CRM: &str = "crm-secret-value-1";
 const SLACK: &str = "slack-secret-value-2";
+/// One webhook of each kind against `webhooks.state.json` beside it.
 const FIXTURE: &str = "tests/fixtures/plan/webhooks.yaml";
+const FIXTURE_STATE: &str = "tests/fixtures/plan/webhooks.state.json";
+const EXAMPLE: &str = "examples/webhooks.yaml";
 
-fn plan(args: &[&str]) -> std::process::Output {
-    bin()
-        .arg("plan")
+/// `plan ARGS…` from the repository's root, with the fixture's secrets set.
+fn plan<I, S>(args: I) -> Test
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    support::test(["plan"])
         .args(args)
         .env("CRM_TOKEN", CRM)
         .env("SLACK_TOKEN", SLACK)
-        .output()
-        .expect("runs")
 }
 
-fn assert_no_secret(s: &str) {
+fn assert_no_secret(o: &std::process::Output) {
+    let all = output_text(o);
     assert!(
-        !s.contains(CRM) && !s.contains(SLACK),
-        "a secret leaked:\n{s}"
+        !all.contains(CRM) && !all.contains(SLACK),
+        "a secret leaked:\n{all}"
     );
 }
 
-#[test]
-fn human_plan_snapshot() {
-    let o = plan(&["-c", FIXTURE, "-v"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr_text(&o));
-    let out = stdout_text(&o);
-    assert_no_secret(&out);
-    assert!(!out.contains('\u{1b}'), "no colour without a terminal");
-    insta::assert_snapshot!("plan-human", out);
+/// A world whose `webhooks.yaml` is the example config (and no state yet).
+fn example_world() -> World {
+    World::new(&std::fs::read_to_string(EXAMPLE).expect("the example config"))
 }
 
 #[test]
-fn json_plan_snapshot() {
-    let o = plan(&["-c", FIXTURE, "--format", "json"]);
-    assert_eq!(o.status.code(), Some(0));
-    let out = stdout_text(&o);
-    assert_no_secret(&out);
-    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
-    assert_eq!(
-        v["summary"],
-        serde_json::json!({"create": 1, "unchanged": 1, "changed": 1, "orphaned": 1, "unknown": 1})
-    );
-    insta::assert_snapshot!("plan-json", out);
-}
-
-#[test]
-fn markdown_plan_snapshot() {
-    let o = plan(&["-c", FIXTURE, "--format", "markdown"]);
-    assert_eq!(o.status.code(), Some(0));
-    let out = stdout_text(&o);
-    assert_no_secret(&out);
-    insta::assert_snapshot!("plan-markdown", out);
+fn human_plan_lists_every_kind_of_webhook_with_verbose() {
+    // No colour without a terminal: the snapshot would show the escapes.
+    let o = plan(["-c", FIXTURE, "-v"])
+        .stdout_snapshot("plan-fixture-verbose")
+        .run();
+    assert_no_secret(&o);
 }
 
 #[test]
 fn unchanged_webhooks_are_counted_not_listed_without_verbose() {
-    let out = stdout_text(&plan(&["-c", FIXTURE]));
-    assert!(!out.contains("Email Sent to Warehouse"), "{out}");
-    assert!(
-        out.contains("1 unchanged webhook not shown (-v lists them)."),
-        "{out}"
-    );
-    assert!(
-        out.contains("Plan: 1 to create, 1 unchanged, 1 changed, 1 orphaned, 1 unknown.\n"),
-        "{out}"
-    );
+    let o = plan(["-c", FIXTURE])
+        .stdout_snapshot("plan-fixture-human")
+        .run();
+    assert_no_secret(&o);
+    // --detailed-exitcode changes the exit code alone.
+    plan(["-c", FIXTURE, "--detailed-exitcode"])
+        .status(2)
+        .stdout_snapshot("plan-fixture-human")
+        .run();
 }
 
 #[test]
-fn detailed_exitcode_is_two_only_when_something_would_be_created() {
+fn json_plan_snapshot() {
+    let o = plan(["-c", FIXTURE, "--format", "json"])
+        .stdout_snapshot("plan-fixture-json")
+        .run();
+    assert_no_secret(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
     assert_eq!(
-        plan(&["-c", FIXTURE, "--detailed-exitcode"]).status.code(),
-        Some(2)
-    );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("w.yaml");
-    std::fs::write(&config, "version: 1\nwebhooks: []\n").expect("write");
-    // Nothing to create, but an orphan and an unknown entry that need a person: still 0.
-    let state = "tests/fixtures/plan/webhooks.state.json";
-    let args = [
-        "-c",
-        config.to_str().expect("utf-8"),
-        "--state",
-        state,
-        "--detailed-exitcode",
-    ];
-    let o = plan(&args);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout_text(&o));
-    assert!(stdout_text(&o).contains("3 orphaned, 1 unknown"));
-}
-
-#[test]
-fn without_detailed_exitcode_creates_exit_zero() {
-    assert_eq!(
-        plan(&[
-            "-c",
-            "examples/webhooks.yaml",
-            "--state",
-            "/nonexistent/dir/s.json"
-        ])
-        .status
-        .code(),
-        Some(0)
+        v["summary"],
+        json!({"create": 1, "unchanged": 1, "changed": 1, "orphaned": 1, "unknown": 1})
     );
 }
 
 #[test]
-fn a_missing_state_is_a_first_run() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("prod.yaml");
-    std::fs::copy("examples/webhooks.yaml", &config).expect("copy");
-    let o = plan(&["-c", config.to_str().expect("utf-8"), "--detailed-exitcode"]);
-    assert_eq!(o.status.code(), Some(2));
-    let out = stdout_text(&o);
-    assert!(
-        out.contains("prod.state.json (no state yet: first apply)"),
-        "{out}"
-    );
-    assert!(out.contains("Plan: 5 to create, 0 unchanged"), "{out}");
-    assert!(
-        !dir.path().join("prod.state.json").exists(),
-        "plan never writes the state"
-    );
-}
-
-fn corrupt_case(content: &[u8], expect: &str) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let state = dir.path().join("webhooks.state.json");
-    std::fs::write(&state, content).expect("write");
-    let config = dir.path().join("webhooks.yaml");
-    std::fs::copy("examples/webhooks.yaml", &config).expect("copy");
-    let o = plan(&["-c", config.to_str().expect("utf-8"), "--detailed-exitcode"]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = flat(&stderr_text(&o));
-    assert!(err.contains(expect), "{err}");
-    assert!(err.contains("has not been changed"), "{err}");
-    assert!(o.stdout.is_empty());
-    assert_eq!(
-        std::fs::read(&state).expect("still there"),
-        content,
-        "the state must be byte-identical"
-    );
-    assert!(
-        std::fs::read_dir(dir.path()).expect("dir").count() == 2,
-        "no stray files"
-    );
-}
-
-#[test]
-fn a_corrupt_state_is_an_error_and_left_alone() {
-    corrupt_case(
-        b"{\n  \"version\": 1,\n  \"lineage\": \"x\",\n  \"serial\": 3,\n  \"webhooks\": {\n",
-        "is not a valid state",
-    );
-    corrupt_case(
-        b"{\"version\": 1, \"lineage\": \"x\", \"serial\": 1, \"webhooks\": {}, \"extra\": 1}\n",
-        "unknown field `extra`",
-    );
-    corrupt_case(b"\xff\xfe{}", "not valid UTF-8");
-}
-
-#[test]
-fn a_parse_error_shows_where() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let state = dir.path().join("s.json");
-    std::fs::write(&state, "{\n  \"version\": 1,\n  \"lineage\": 42\n}\n").expect("write");
-    let o = plan(&[
-        "-c",
-        "examples/webhooks.yaml",
-        "--state",
-        state.to_str().expect("utf-8"),
-    ]);
-    let err = stderr_text(&o);
-    assert!(err.contains("s.json:3:"), "{err}");
-}
-
-#[test]
-fn a_newer_state_version_is_refused() {
-    corrupt_case(b"{\"version\": 2, \"lineage\": \"x\", \"serial\": 1, \"webhooks\": {}, \"new_thing\": []}\n", "format version 2, newer than this build reads (1)");
-}
-
-#[test]
-fn config_errors_fail_before_planning() {
-    let o = plan(&["-c", "tests/fixtures/bad/event-unknown.yaml"]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = flat(&stderr_text(&o));
-    assert!(
-        err.contains("did you mean `email-opened`?")
-            && err.contains("has 1 error(s); nothing was done"),
-        "{err}"
-    );
-    assert!(Path::new("tests/fixtures/bad/event-unknown.yaml").exists());
+fn markdown_plan_snapshot() {
+    let o = plan(["-c", FIXTURE, "--format", "markdown"])
+        .stdout_snapshot("plan-fixture-markdown")
+        .run();
+    assert_no_secret(&o);
 }
 
 #[test]
 fn github_format_annotates_each_webhook_on_its_line() {
-    let o = plan(&["-c", FIXTURE, "--format", "github"]);
-    assert_eq!(o.status.code(), Some(0));
-    let out = stdout_text(&o);
-    assert_no_secret(&out);
-    let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].starts_with("::warning file=tests/fixtures/plan/webhooks.yaml,line=8,title=changed%3A needs a person::`Engagement to CRM` differs"), "{out}");
-    assert!(lines[1].starts_with("::notice file=tests/fixtures/plan/webhooks.yaml,line=14,title=create::`Replies | Slack` will be created: https://hooks.example.org/slack/replies · reply-received"), "{out}");
-    assert!(lines[2].starts_with("::warning file=tests/fixtures/plan/webhooks.yaml,line=19,title=unknown%3A needs a person::"), "{out}");
-    assert!(lines[3].starts_with("::warning file=tests/fixtures/plan/webhooks.yaml,title=orphaned%3A needs a person::`Old Bounce Alerts`"), "{out}");
-    assert_eq!(lines[4], "::notice title=saleshandy-webhooks plan::Plan: 1 to create, 1 unchanged, 1 changed, 1 orphaned, 1 unknown.");
-    assert_eq!(lines.len(), 5, "unchanged webhooks get no annotation");
+    // Unchanged webhooks get no annotation.
+    let o = plan(["-c", FIXTURE, "--format", "github"])
+        .stdout_snapshot("plan-fixture-github")
+        .run();
+    assert_no_secret(&o);
+}
+
+#[test]
+fn detailed_exitcode_is_zero_when_nothing_would_be_created() {
+    // Nothing to create, but orphans and an unknown entry that need a person: still 0.
+    let w = World::new("version: 1\nwebhooks: []\n");
+    std::fs::copy(FIXTURE_STATE, w.state_path()).expect("copy the state");
+    w.plan()
+        .arg("--detailed-exitcode")
+        .stdout_snapshot("plan-all-orphaned")
+        .run();
+}
+
+#[test]
+fn a_missing_state_is_a_first_run_and_is_not_written() {
+    let w = World::builder().build();
+    std::fs::copy(EXAMPLE, w.path("prod.yaml")).expect("copy");
+    // The state's default name follows the config's.
+    let first = w
+        .test(["plan", "-c", "prod.yaml", "--detailed-exitcode"])
+        .status(2)
+        .stdout_snapshot("plan-first-apply")
+        .run();
+    // Without --detailed-exitcode, creates exit 0.
+    w.test(["plan", "-c", "prod.yaml"])
+        .stdout_snapshot("plan-first-apply")
+        .run();
+    // A state in a directory that does not exist is a first run too.
+    let expected = w.filtered(&support::stdout_text(&first)).replacen(
+        "against prod.state.json",
+        "against nowhere/s.json",
+        1,
+    );
+    w.test(["plan", "-c", "prod.yaml", "--state", "nowhere/s.json"])
+        .stdout(expected)
+        .run();
+    assert_eq!(
+        dir_snapshot(w.dir.path())
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect::<Vec<_>>(),
+        ["prod.yaml"],
+        "plan never writes the state"
+    );
+}
+
+/// `plan --detailed-exitcode` on the example config with `content` as its state fails with
+/// the snapshot `name` on stderr, and leaves the state byte-identical with no stray files.
+#[track_caller]
+fn refused_state(content: &[u8], name: &str) {
+    let w = example_world();
+    std::fs::write(w.state_path(), content).expect("write");
+    let before = dir_snapshot(w.dir.path());
+    w.plan()
+        .arg("--detailed-exitcode")
+        .status(1)
+        .stderr_snapshot(name)
+        .run();
+    assert_eq!(w.state_bytes(), content, "the state must be byte-identical");
+    assert_eq!(dir_snapshot(w.dir.path()), before, "no stray files");
+}
+
+#[test]
+fn a_corrupt_state_is_an_error_and_left_alone() {
+    refused_state(
+        b"{\n  \"version\": 1,\n  \"lineage\": \"x\",\n  \"serial\": 3,\n  \"webhooks\": {\n",
+        "plan-state-truncated",
+    );
+    refused_state(
+        b"{\"version\": 1, \"lineage\": \"x\", \"serial\": 1, \"webhooks\": {}, \"extra\": 1}\n",
+        "plan-state-unknown-field",
+    );
+    refused_state(b"\xff\xfe{}", "plan-state-not-utf8");
+    // A value of the wrong type is pointed at on its line.
+    refused_state(
+        b"{\n  \"version\": 1,\n  \"lineage\": 42\n}\n",
+        "plan-state-wrong-type",
+    );
+}
+
+#[test]
+fn a_newer_state_version_is_refused() {
+    refused_state(
+        b"{\"version\": 2, \"lineage\": \"x\", \"serial\": 1, \"webhooks\": {}, \"new_thing\": []}\n",
+        "plan-state-newer-version",
+    );
+}
+
+#[test]
+fn config_errors_fail_before_planning() {
+    let config = "tests/fixtures/bad/event-unknown.yaml";
+    let before = std::fs::read(config).expect("the fixture");
+    plan(["-c", config])
+        .status(1)
+        .stderr_snapshot("plan-config-invalid")
+        .run();
+    assert_eq!(std::fs::read(config).expect("still there"), before);
+}
+
+#[test]
+fn a_missing_config_is_a_clear_error() {
+    let w = World::builder().build();
+    w.plan()
+        .status(1)
+        .stderr_snapshot("plan-config-missing")
+        .run();
+    assert!(dir_snapshot(w.dir.path()).is_empty(), "nothing was written");
 }
