@@ -1,6 +1,11 @@
 //! Saved plans (`plan --out FILE`, `apply FILE`) and `--max-creates`, against the sandbox.
+//!
+//! Every refusal is asserted whole: the message says why the plan is stale and what to do,
+//! and nothing is sent.
 
-use crate::support::{flat_output, World};
+use std::process::Output;
+
+use crate::support::{output_text, snapshot, stderr_text, stdout_text, World};
 
 const CONFIG: &str = "version: 1
 webhooks:
@@ -17,6 +22,22 @@ webhooks:
     events: [email-bounced]
 ";
 
+/// What the three progress lines of creating [`CONFIG`] one at a time read.
+const CREATED_THREE: &str =
+    "[1/3] created: Email Sent\n[2/3] created: Replies\n[3/3] created: Bounces\n";
+
+/// What `plan --out plan.json` says on standard error.
+const SAVED: &str =
+    "Saved the plan to plan.json; `saleshandy-webhooks apply plan.json` applies exactly it, once.\n";
+
+/// `plan` once everything in [`CONFIG`] is recorded.
+const ALL_UNCHANGED: &str = "Plan for webhooks.yaml against webhooks.state.json
+
+  3 unchanged webhooks not shown (-v lists them).
+
+Plan: 0 to create, 3 unchanged, 0 changed, 0 orphaned, 0 unknown.
+";
+
 fn world() -> World {
     World::builder()
         .config(CONFIG)
@@ -24,11 +45,30 @@ fn world() -> World {
         .build()
 }
 
+/// [`CONFIG`] with only its first webhook.
+fn first_only() -> &'static str {
+    CONFIG.split("  - name: Replies").next().unwrap()
+}
+
+/// Neither secret value is ever printed.
+#[track_caller]
+fn assert_no_secret(o: &Output) {
+    let all = output_text(o);
+    assert!(
+        !all.contains("token-one") && !all.contains("token-two"),
+        "a secret was printed:\n{all}"
+    );
+}
+
 #[test]
 fn a_saved_plan_applies_exactly_once_even_when_made_before_any_state() {
     let w = world();
-    let o = w.run(&["plan", "--out", "plan.json", "--detailed-exitcode"]);
-    assert_eq!(o.status.code(), Some(2), "{}", flat_output(&o));
+    w.plan()
+        .args(["--out", "plan.json", "--detailed-exitcode"])
+        .status(2)
+        .stdout_snapshot("saved-plan-out-first-run")
+        .stderr(SAVED)
+        .run();
     assert!(!w.state_path().exists(), "plan writes no state");
     let saved = std::fs::read_to_string(w.path("plan.json")).unwrap();
     assert!(
@@ -36,90 +76,141 @@ fn a_saved_plan_applies_exactly_once_even_when_made_before_any_state() {
         "no secret value in a saved plan"
     );
 
-    let o = w.run(&["apply", "plan.json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", flat_output(&o));
+    w.test(["apply", "plan.json", "--parallelism", "1"])
+        .stdout_snapshot("saved-plan-apply-first-run")
+        .stderr(CREATED_THREE)
+        .run();
     assert_eq!(w.sandbox.create_requests(), 3);
 
     // The Terraform hole (hashicorp/terraform#24078): the same first-run plan, applied again.
-    let o = w.run(&["apply", "plan.json"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        flat_output(&o).contains("made before any state existed")
-            && flat_output(&o).contains("already applied"),
-        "{}",
-        flat_output(&o)
-    );
+    w.test(["apply", "plan.json"])
+        .status(1)
+        .stderr_snapshot("saved-plan-first-run-applied-twice")
+        .run();
     assert_eq!(
         w.sandbox.create_requests(),
         3,
         "nothing sent the second time"
     );
     // The state keeps the plan's lineage, so its fingerprints stay comparable.
-    let o = w.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(o.status.code(), Some(0), "{}", flat_output(&o));
+    w.plan()
+        .arg("--detailed-exitcode")
+        .stdout(ALL_UNCHANGED)
+        .run();
+}
+
+#[test]
+fn a_saved_plan_made_against_a_state_applies_once() {
+    let w = world();
+    w.set_config(first_only());
+    w.ok(&["apply", "--auto-approve"]);
+    w.set_config(CONFIG);
+    w.plan()
+        .args(["--out", "plan.json"])
+        .stdout_snapshot("saved-plan-out")
+        .stderr(SAVED)
+        .run();
+    w.test(["apply", "plan.json", "--parallelism", "1"])
+        .stdout_snapshot("saved-plan-apply")
+        .stderr("[1/2] created: Replies\n[2/2] created: Bounces\n")
+        .run();
+    assert_eq!(w.sandbox.create_requests(), 3);
+    w.test(["apply", "plan.json"])
+        .status(1)
+        .stderr_snapshot("saved-plan-applied-twice")
+        .run();
+    assert_eq!(
+        w.sandbox.create_requests(),
+        3,
+        "nothing sent the second time"
+    );
 }
 
 #[test]
 fn a_saved_plan_is_refused_when_the_state_changed_since() {
     let w = world();
-    w.set_config(CONFIG.split("  - name: Replies").next().unwrap());
-    assert_eq!(w.run(&["apply", "--auto-approve"]).status.code(), Some(0));
+    w.set_config(first_only());
+    w.ok(&["apply", "--auto-approve"]);
     w.set_config(CONFIG);
-    assert_eq!(
-        w.run(&["plan", "--out", "plan.json"]).status.code(),
-        Some(0)
-    );
+    w.ok(&["plan", "--out", "plan.json"]);
     // Someone else applies in between.
-    assert_eq!(w.run(&["apply", "--auto-approve"]).status.code(), Some(0));
+    w.ok(&["apply", "--auto-approve"]);
     let requests = w.sandbox.create_requests();
-    let o = w.run(&["apply", "plan.json"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        flat_output(&o).contains("changed since this plan was made (serial"),
-        "{}",
-        flat_output(&o)
-    );
+    w.test(["apply", "plan.json"])
+        .status(1)
+        .stderr_snapshot("saved-plan-stale-state")
+        .run();
     assert_eq!(w.sandbox.create_requests(), requests);
+}
+
+#[test]
+fn a_saved_plan_is_refused_when_its_state_was_replaced_or_removed() {
+    let w = world();
+    w.set_config(first_only());
+    w.ok(&["apply", "--auto-approve"]);
+    w.set_config(CONFIG);
+    w.ok(&["plan", "--out", "plan.json"]);
+    let state = w.state_bytes();
+    let planned = w.state_json()["lineage"].as_str().unwrap().to_string();
+
+    // Another state (another lineage) in its place.
+    std::fs::remove_file(w.state_path()).unwrap();
+    w.set_config(first_only());
+    w.ok(&["apply", "--auto-approve"]);
+    w.set_config(CONFIG);
+    let requests = w.sandbox.requests().len();
+    let now = w.state_json()["lineage"].as_str().unwrap().to_string();
+    let o = w
+        .test(["apply", "plan.json"])
+        .status(1)
+        .stderr_unchecked()
+        .run();
+    // Each lineage in its place.
+    let text = stderr_text(&o)
+        .replace(&planned, "[LINEAGE planned]")
+        .replace(&now, "[LINEAGE now]");
+    snapshot("saved-plan-other-state", &w.filtered(&text));
+
+    // No state at all.
+    std::fs::remove_file(w.state_path()).unwrap();
+    w.test(["apply", "plan.json"])
+        .status(1)
+        .stderr_snapshot("saved-plan-state-missing")
+        .run();
+    assert_eq!(w.sandbox.requests().len(), requests, "nothing was sent");
+    assert!(!w.state_path().exists());
+
+    // With its own state back, it applies.
+    std::fs::write(w.state_path(), state).unwrap();
+    w.test(["apply", "plan.json", "--parallelism", "1"])
+        .stdout_snapshot("saved-plan-apply")
+        .stderr("[1/2] created: Replies\n[2/2] created: Bounces\n")
+        .run();
 }
 
 #[test]
 fn a_saved_plan_is_refused_when_the_config_changed() {
     let w = world();
-    assert_eq!(
-        w.run(&["plan", "--out", "plan.json"]).status.code(),
-        Some(0)
-    );
+    w.ok(&["plan", "--out", "plan.json"]);
     w.set_config(&CONFIG.replace("crm.example.org/replies", "crm.example.org/replies-v2"));
-    let o = w.run(&["apply", "plan.json"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        flat_output(&o).contains("the config changed since this plan was made"),
-        "{}",
-        flat_output(&o)
-    );
+    w.test(["apply", "plan.json"])
+        .status(1)
+        .stderr_snapshot("saved-plan-config-changed")
+        .run();
     assert_eq!(w.sandbox.requests().len(), 0);
 }
 
 #[test]
 fn a_saved_plan_is_refused_when_a_secret_changed() {
     let w = world();
-    assert_eq!(
-        w.run(&["plan", "--out", "plan.json"]).status.code(),
-        Some(0)
-    );
+    w.ok(&["plan", "--out", "plan.json"]);
     let o = w
-        .cmd()
-        .args(["apply", "plan.json"])
+        .test(["apply", "plan.json"])
         .env("HOOK_TOKEN", "token-two")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let text = flat_output(&o);
-    assert!(
-        text.contains("secret value of Email Sent/headers/Authorization"),
-        "{text}"
-    );
-    assert!(!text.contains("token-one") && !text.contains("token-two"));
+        .status(1)
+        .stderr_snapshot("saved-plan-secret-changed")
+        .run();
+    assert_no_secret(&o);
     assert_eq!(w.sandbox.requests().len(), 0);
 }
 
@@ -127,38 +218,48 @@ fn a_saved_plan_is_refused_when_a_secret_changed() {
 fn two_pipelines_applying_one_plan_create_once() {
     let w = world();
     w.sandbox.set_latency(std::time::Duration::from_millis(150));
-    assert_eq!(
-        w.run(&["plan", "--out", "plan.json"]).status.code(),
-        Some(0)
-    );
+    w.ok(&["plan", "--out", "plan.json"]);
     let spawn = || {
         w.process()
             // 3000 s on the test clock (a hundredth): 30 s of real time.
-            .args(["apply", "plan.json", "--lock-timeout", "3000"])
+            .args([
+                "apply",
+                "plan.json",
+                "--lock-timeout",
+                "3000",
+                "--parallelism",
+                "1",
+            ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("spawns")
     };
     let (first, second) = (spawn(), spawn());
-    let codes = [
+    let mut runs = [
         first.wait_with_output().unwrap(),
         second.wait_with_output().unwrap(),
     ];
-    let mut exit: Vec<_> = codes.iter().map(|o| o.status.code()).collect();
-    exit.sort();
-    assert_eq!(
-        exit,
-        [Some(0), Some(1)],
-        "{} / {}",
-        flat_output(&codes[0]),
-        flat_output(&codes[1])
+    // Which one takes the lock first varies; what each of them prints does not.
+    runs.sort_by_key(|o| o.status.code());
+    let [applied, refused] = &runs;
+    let report = format!(
+        "--- one\n{}\n--- other\n{}",
+        output_text(applied),
+        output_text(refused)
     );
-    let refused = codes.iter().find(|o| o.status.code() == Some(1)).unwrap();
-    assert!(
-        flat_output(refused).contains("already applied"),
-        "{}",
-        flat_output(refused)
+    assert_eq!(applied.status.code(), Some(0), "{report}");
+    assert_eq!(refused.status.code(), Some(1), "{report}");
+    snapshot(
+        "saved-plan-apply-first-run",
+        &w.filtered(&stdout_text(applied)),
+    );
+    assert_eq!(stderr_text(applied), CREATED_THREE, "{report}");
+    // The one that waited for the lock finds the state the other wrote.
+    assert_eq!(stdout_text(refused), "", "{report}");
+    snapshot(
+        "saved-plan-first-run-applied-twice",
+        &w.filtered(&stderr_text(refused)),
     );
     assert_eq!(w.sandbox.create_requests(), 3);
     assert_eq!(w.sandbox.webhooks().len(), 3);
@@ -167,40 +268,34 @@ fn two_pipelines_applying_one_plan_create_once() {
 #[test]
 fn a_saved_plan_with_nothing_to_create_is_a_no_op() {
     let w = world();
-    assert_eq!(w.run(&["apply", "--auto-approve"]).status.code(), Some(0));
-    assert_eq!(
-        w.run(&["plan", "--out", "plan.json"]).status.code(),
-        Some(0)
-    );
-    let o = w.run(&["apply", "plan.json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", flat_output(&o));
-    assert!(
-        flat_output(&o).contains("nothing to create"),
-        "{}",
-        flat_output(&o)
-    );
+    w.ok(&["apply", "--auto-approve"]);
+    w.plan()
+        .args(["--out", "plan.json"])
+        .stdout(ALL_UNCHANGED)
+        .stderr(SAVED)
+        .run();
+    w.test(["apply", "plan.json"])
+        .stdout("The saved plan has nothing to create: no request was sent.\n")
+        .run();
     assert_eq!(w.sandbox.create_requests(), 3);
 }
 
 #[test]
 fn max_creates_refuses_before_sending_anything() {
     let w = world();
-    let o = w.run(&["apply", "--auto-approve", "--max-creates", "2"]);
-    assert_eq!(o.status.code(), Some(1));
-    let text = flat_output(&o);
-    assert!(
-        text.contains("would create 3 webhooks, more than --max-creates 2")
-            && text.contains("to at least 3"),
-        "{text}"
-    );
+    // Refused before the plan is printed.
+    w.apply()
+        .args(["--max-creates", "2"])
+        .status(1)
+        .stderr_snapshot("saved-plan-max-creates")
+        .run();
     assert_eq!(w.sandbox.requests().len(), 0);
     assert!(!w.state_path().exists());
-    assert_eq!(
-        w.run(&["apply", "--auto-approve", "--max-creates", "3"])
-            .status
-            .code(),
-        Some(0)
-    );
+    w.apply()
+        .args(["--max-creates", "3", "--parallelism", "1"])
+        .stdout_snapshot("saved-plan-max-creates-ok")
+        .stderr(CREATED_THREE)
+        .run();
     assert_eq!(w.sandbox.create_requests(), 3);
 }
 
@@ -208,13 +303,9 @@ fn max_creates_refuses_before_sending_anything() {
 fn a_damaged_plan_file_is_a_clear_error() {
     let w = world();
     std::fs::write(w.path("plan.json"), "{\"kind\": \"something-else\"}").unwrap();
-    let o = w.run(&["apply", "plan.json"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        flat_output(&o).contains("cannot read the plan file")
-            && flat_output(&o).contains("plan --out FILE"),
-        "{}",
-        flat_output(&o)
-    );
+    w.test(["apply", "plan.json"])
+        .status(1)
+        .stderr_snapshot("saved-plan-damaged")
+        .run();
     assert_eq!(w.sandbox.requests().len(), 0);
 }

@@ -1,9 +1,13 @@
 //! `state import` and `state rm` end to end: the binary against the embedded sandbox, with the
 //! state, the plan that follows, and the server's request log checked after each command.
+//!
+//! Refusals are run on the default (relative) file names: an absolute temp path would change
+//! where the error message wraps from one machine to the next.
 
-use std::process::Output;
+use std::io::Write;
+use std::path::Path;
 
-use crate::support::{flat, flat_output, output_text, World, THREE_HOOKS as CONFIG};
+use crate::support::{snapshot, World, THREE_HOOKS as CONFIG};
 use saleshandy_webhooks::sandbox::{Fault, Target, SANDBOX_API_KEY};
 use serde_json::{json, Value};
 
@@ -12,83 +16,78 @@ const TOKEN: &str = "state-cmd-token-value";
 /// An id the sandbox never hands out (it is well formed: 24 hex characters).
 const NO_SUCH_ID: &str = "0123456789abcdef01234567";
 
+/// [`CONFIG`] and one more webhook, `Tasks`.
+fn with_tasks() -> String {
+    format!(
+        "{CONFIG}  - name: Tasks\n    url: https://tasks.example.org/t\n    events: [task-created]\n"
+    )
+}
+
 fn world(config: &str) -> World {
     World::with_hook_token(config, TOKEN)
 }
 
-impl World {
-    /// Runs `command` with `-c CONFIG --state STATE`.
-    fn with_files(&self, command: &[&str]) -> Output {
-        self.cmd()
-            .args(command)
-            .args(self.files_args())
-            .output()
-            .expect("runs")
-    }
-
-    fn apply_state_commands(&self) -> Output {
-        self.with_files(&["apply", "--auto-approve"])
-    }
-
-    fn import_state_commands(&self, name: &str, id: &str) -> Output {
-        self.with_files(&["state", "import", name, id])
-    }
-
-    fn rm_state_commands(&self, name: &str) -> Output {
-        self.with_files(&["state", "rm", name])
-    }
-
-    fn plan_state_commands(&self, extra: &[&str]) -> Output {
-        let mut command = vec!["plan"];
-        command.extend(extra);
-        self.with_files(&command)
-    }
-
-    fn plan_json(&self) -> Value {
-        let o = self.plan_state_commands(&["--format", "json"]);
-        assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
-        serde_json::from_slice(&o.stdout).expect("one JSON document")
-    }
-
-    /// Creates a webhook straight through the API, as a person would in Saleshandy; its id.
-    fn create_directly(&self, body: Value) -> String {
-        let url = format!("{}/v1/webhook/create", self.sandbox.url());
-        let answer: Value = self.rt.block_on(async {
-            let response = reqwest::Client::new()
-                .post(url)
-                .header("x-api-key", SANDBOX_API_KEY)
-                .json(&body)
-                .send()
-                .await
-                .expect("sent");
-            assert_eq!(response.status().as_u16(), 201);
-            response.json().await.expect("JSON answer")
-        });
-        answer["payload"]["id"].as_str().expect("an id").to_string()
-    }
+/// Holds the lock of the state at `state`, as another run would (`flock`, released when the
+/// file is dropped), recording a fixed holder so that the error naming it reads the same on
+/// every machine.
+pub(crate) fn hold_lock(state: &Path) -> std::fs::File {
+    let mut path = state.as_os_str().to_owned();
+    path.push(".lock");
+    let mut lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .expect("lock file");
+    lock.try_lock().expect("the test holds the lock");
+    lock.write_all(b"pid 4242 on build-host since 2026-12-01T09:00:00Z")
+        .expect("holder written");
+    lock
 }
 
-/// Each webhook's action in a JSON plan.
-fn actions(plan: &Value) -> Vec<(String, String)> {
+/// Creates a webhook straight through the API, as a person would in Saleshandy; its id.
+fn create_directly(w: &World, body: Value) -> String {
+    let url = format!("{}/v1/webhook/create", w.sandbox.url());
+    let answer: Value = w.rt.block_on(async {
+        let response = reqwest::Client::new()
+            .post(url)
+            .header("x-api-key", SANDBOX_API_KEY)
+            .json(&body)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status().as_u16(), 201);
+        response.json().await.expect("JSON answer")
+    });
+    answer["payload"]["id"].as_str().expect("an id").to_string()
+}
+
+/// `text` as a test of `w` shows it, except that each of `ids` shows as `[ID of NAME]`: a
+/// message naming two ids must name each in its place.
+fn named_ids(w: &World, text: &[u8], ids: &[(&str, &str)]) -> String {
+    let mut text = String::from_utf8_lossy(text).into_owned();
+    for (name, id) in ids {
+        text = text.replace(id, &format!("[ID of {name}]"));
+    }
+    w.filtered(&text)
+}
+
+/// The JSON plan (its ids vary: callers look at actions and the summary).
+fn plan_json(w: &World) -> Value {
+    let o = w.plan().args(["--format", "json"]).stdout_unchecked().run();
+    serde_json::from_slice(&o.stdout).expect("one JSON document")
+}
+
+fn action_of(plan: &Value, name: &str) -> String {
     plan["webhooks"]
         .as_array()
         .expect("webhooks")
         .iter()
-        .map(|w| {
-            (
-                w["name"].as_str().unwrap_or_default().to_string(),
-                w["action"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn action_of(plan: &Value, name: &str) -> String {
-    actions(plan)
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, a)| a)
+        .find(|w| w["name"] == name)
+        .and_then(|w| w["action"].as_str())
         .unwrap_or_else(|| panic!("`{name}` is in the plan: {plan:#}"))
+        .to_string()
 }
 
 // --- state import ------------------------------------------------------------------------
@@ -98,28 +97,20 @@ fn importing_an_id_the_server_does_not_know_changes_nothing() {
     let w = world(CONFIG);
 
     // With no state yet: none is created.
-    let o = w.import_state_commands("Replies", NO_SUCH_ID);
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    assert!(
-        flat_output(&o).contains(&format!("has no webhook with id {NO_SUCH_ID}")),
-        "{}",
-        output_text(&o)
-    );
+    w.state(["import", "Replies", NO_SUCH_ID])
+        .status(1)
+        .stderr_snapshot("state-import-not-found")
+        .run();
     assert!(!w.state_path().exists(), "no state was written");
 
     // With a state: it stays byte-identical.
-    assert_eq!(w.apply_state_commands().status.code(), Some(0));
-    w.set_config(&format!(
-        "{CONFIG}  - name: Tasks\n    url: https://tasks.example.org/t\n    events: [task-created]\n"
-    ));
+    w.ok(&["apply", "--auto-approve"]);
+    w.set_config(&with_tasks());
     let before = w.state_bytes();
-    let o = w.import_state_commands("Tasks", NO_SUCH_ID);
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    assert!(
-        flat_output(&o).contains("has no webhook with id"),
-        "{}",
-        output_text(&o)
-    );
+    w.state(["import", "Tasks", NO_SUCH_ID])
+        .status(1)
+        .stderr_snapshot("state-import-not-found")
+        .run();
     assert_eq!(w.state_bytes(), before, "the state is byte-identical");
     assert_eq!(w.sandbox.create_requests(), 3, "import never creates");
     let last = w.sandbox.requests().pop().expect("a request");
@@ -132,29 +123,45 @@ fn importing_an_id_the_server_does_not_know_changes_nothing() {
 #[test]
 fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
     let w = world(CONFIG);
-    let same = w.create_directly(json!({
-        "name": "Email Sent",
-        "webhookUrl": "https://ingest.example.org/sent",
-        "webhookEvent": ["email-opened", "email-sent"],
-        "headers": {"x-webhook-source": "saleshandy", "Authorization": format!("Bearer {TOKEN}")}
-    }));
-    let other_url = w.create_directly(json!({
-        "name": "Bounces",
-        "webhookUrl": "https://old-alerts.example.org/bounces",
-        "webhookEvent": ["email-bounced"],
-        "headers": {}
-    }));
-    let legacy = w.create_directly(json!({
-        "name": "Legacy",
-        "webhookUrl": "https://legacy.example.org/hook",
-        "webhookEvent": ["email-sent"],
-        "headers": {}
-    }));
+    let same = create_directly(
+        &w,
+        json!({
+            "name": "Email Sent",
+            "webhookUrl": "https://ingest.example.org/sent",
+            "webhookEvent": ["email-opened", "email-sent"],
+            "headers": {"x-webhook-source": "saleshandy", "Authorization": format!("Bearer {TOKEN}")}
+        }),
+    );
+    let other_url = create_directly(
+        &w,
+        json!({
+            "name": "Bounces",
+            "webhookUrl": "https://old-alerts.example.org/bounces",
+            "webhookEvent": ["email-bounced"],
+            "headers": {}
+        }),
+    );
+    let legacy = create_directly(
+        &w,
+        json!({
+            "name": "Legacy",
+            "webhookUrl": "https://legacy.example.org/hook",
+            "webhookEvent": ["email-sent"],
+            "headers": {}
+        }),
+    );
 
-    let o = w.import_state_commands("Email Sent", &same);
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    // -c and --state name the files, as for the other commands.
+    w.state(["import", "Email Sent", &same])
+        .args(w.files_args())
+        .stdout(
+            "Imported `Email Sent` (id [ID], active) into [DIR]/webhooks.state.json.
+It matches the config: `plan` shows it as unchanged.
+",
+        )
+        .run();
     assert_eq!(w.state_json()["webhooks"]["Email Sent"]["id"], json!(same));
-    let plan = w.plan_json();
+    let plan = plan_json(&w);
     assert_eq!(
         plan["summary"],
         json!({"create": 2, "unchanged": 1, "changed": 0, "orphaned": 0, "unknown": 0}),
@@ -162,52 +169,64 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
     );
     assert_eq!(action_of(&plan, "Email Sent"), "unchanged");
 
-    let o = w.import_state_commands("Bounces", &other_url);
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
-    let plan = w.plan_json();
-    assert_eq!(action_of(&plan, "Bounces"), "changed", "{plan:#}");
+    w.state(["import", "Bounces", &other_url])
+        .stdout(
+            "Imported `Bounces` (id [ID], active) into webhooks.state.json.
+It differs from the config in url: `plan` shows it as changed.
+",
+        )
+        .run();
+    assert_eq!(action_of(&plan_json(&w), "Bounces"), "changed");
 
-    let o = w.import_state_commands("Legacy", &legacy);
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
-    let plan = w.plan_json();
-    assert_eq!(action_of(&plan, "Legacy"), "orphaned", "{plan:#}");
+    w.state(["import", "Legacy", &legacy])
+        .stdout(
+            "Imported `Legacy` (id [ID], active) into webhooks.state.json.
+It is not in the config: `plan` shows it as orphaned.
+",
+        )
+        .run();
+    let plan = plan_json(&w);
+    assert_eq!(action_of(&plan, "Legacy"), "orphaned");
     assert_eq!(
         plan["summary"],
         json!({"create": 1, "unchanged": 1, "changed": 1, "orphaned": 1, "unknown": 0})
     );
-    let human = w.plan_state_commands(&[]);
-    let text = flat(&String::from_utf8_lossy(&human.stdout));
-    assert!(
-        text.contains("~ Bounces") && text.contains("- Legacy") && text.contains("+ Replies"),
-        "{text}"
-    );
+    w.plan().stdout_snapshot("state-import-plan").run();
 
     // A name already recorded with another id is refused; the same id is a no-op.
     let before = w.state_bytes();
-    let o = w.import_state_commands("Email Sent", &legacy);
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    assert!(
-        flat_output(&o).contains("already recorded"),
-        "{}",
-        output_text(&o)
-    );
+    let ids = [("Email Sent", same.as_str()), ("Legacy", legacy.as_str())];
+    let o = w
+        .state(["import", "Email Sent", &legacy])
+        .status(1)
+        .stderr_unchecked()
+        .run();
+    snapshot("state-import-name-taken", &named_ids(&w, &o.stderr, &ids));
     assert_eq!(w.state_bytes(), before);
-    let o = w.import_state_commands("Email Sent", &same);
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    w.state(["import", "Email Sent", &same])
+        .stdout("`Email Sent` is already recorded with id [ID]: nothing to do.\n")
+        .run();
     assert_eq!(w.state_bytes(), before);
     // One webhook cannot be recorded under a second name: `plan` would then advise deleting
     // the first one's webhook.
-    let o = w.import_state_commands("Replies", &same);
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    assert!(
-        flat_output(&o).contains("is already recorded, as `Email Sent`"),
-        "{}",
-        output_text(&o)
+    let o = w
+        .state(["import", "Replies", &same])
+        .status(1)
+        .stderr_unchecked()
+        .run();
+    snapshot("state-import-id-taken", &named_ids(&w, &o.stderr, &ids));
+    assert_eq!(w.state_bytes(), before);
+    let requests = w.sandbox.requests().len();
+    w.state(["import", "Replies", "../../etc"])
+        .status(1)
+        .stderr_snapshot("state-import-bad-id")
+        .run();
+    assert_eq!(w.state_bytes(), before);
+    assert_eq!(
+        w.sandbox.requests().len(),
+        requests,
+        "an impossible id is not sent"
     );
-    assert_eq!(w.state_bytes(), before);
-    let o = w.import_state_commands("Replies", "../../etc");
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    assert_eq!(w.state_bytes(), before);
 
     assert_eq!(w.sandbox.create_requests(), 3, "only the direct creates");
     assert!(
@@ -216,8 +235,10 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
     );
 
     // Apply creates only what is missing.
-    let o = w.apply_state_commands();
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    w.apply()
+        .stdout_snapshot("state-import-then-apply")
+        .stderr("[1/1] created: Replies\n")
+        .run();
     assert_eq!(w.sandbox.create_requests(), 4);
     assert_eq!(w.server_ids("Replies").len(), 1);
     assert_eq!(w.server_ids("Email Sent"), [same]);
@@ -228,32 +249,32 @@ fn importing_existing_webhooks_records_them_as_unchanged_changed_or_orphaned() {
 #[test]
 fn removing_a_recorded_webhook_makes_the_plan_create_it_without_touching_the_server() {
     let w = world(CONFIG);
-    assert_eq!(w.apply_state_commands().status.code(), Some(0));
-    let id = w.state_json()["webhooks"]["Replies"]["id"].clone();
+    w.ok(&["apply", "--auto-approve"]);
+    let id = w.state_json()["webhooks"]["Replies"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let requests = w.sandbox.requests().len();
 
-    let o = w.rm_state_commands("Replies");
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
-    assert!(
-        output_text(&o).contains(id.as_str().expect("id")),
-        "{}",
-        output_text(&o)
+    let o = w
+        .state(["rm", "Replies"])
+        .args(w.files_args())
+        .stdout_unchecked()
+        .run();
+    // The id it names is the one that was recorded.
+    assert_eq!(
+        named_ids(&w, &o.stdout, &[("Replies", &id)]),
+        "Forgot `Replies` (id [ID of Replies]). The webhook itself still exists in Saleshandy unless you deleted it there; if it is in the config, the next apply creates it again.\n"
     );
     assert!(w.state_json()["webhooks"].get("Replies").is_none());
     assert!(w.state_json()["webhooks"]["Bounces"].is_object());
 
-    let plan = w.plan_state_commands(&["--detailed-exitcode"]);
-    assert_eq!(
-        plan.status.code(),
-        Some(2),
-        "would create again: {}",
-        output_text(&plan)
-    );
-    assert!(
-        flat(&String::from_utf8_lossy(&plan.stdout)).contains("+ Replies"),
-        "{}",
-        output_text(&plan)
-    );
+    // The plan would create it again.
+    w.plan()
+        .arg("--detailed-exitcode")
+        .status(2)
+        .stdout_snapshot("state-rm-plan")
+        .run();
     assert_eq!(w.sandbox.requests().len(), requests, "no request at all");
     assert_eq!(w.sandbox.webhooks().len(), 3, "nothing deleted server-side");
 }
@@ -263,25 +284,32 @@ fn removing_an_unknown_entry_lets_the_next_apply_create_it() {
     let w = world(CONFIG);
     w.sandbox
         .inject(Target::Name("Bounces".into()), Fault::ServerError(503));
-    assert_eq!(w.apply_state_commands().status.code(), Some(1));
+    // A setup step: what an apply with an unknown outcome prints is the faults tests' business.
+    w.apply()
+        .status(1)
+        .stdout_unchecked()
+        .stderr_unchecked()
+        .run();
     assert!(w.state_json()["unknown"]["Bounces"].is_object());
     assert!(
         w.server_ids("Bounces").is_empty(),
         "the 503 created nothing"
     );
 
-    let o = w.rm_state_commands("Bounces");
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    w.state(["rm", "Bounces"])
+        .stdout("Forgot the unknown create of `Bounces`. If it is in the config, the next apply creates it again.\n")
+        .run();
     assert_eq!(w.state_json()["unknown"], json!({}));
-    assert_eq!(
-        w.plan_state_commands(&["--detailed-exitcode"])
-            .status
-            .code(),
-        Some(2)
-    );
+    w.plan()
+        .arg("--detailed-exitcode")
+        .status(2)
+        .stdout_snapshot("state-rm-unknown-plan")
+        .run();
 
-    let o = w.apply_state_commands();
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    w.apply()
+        .stdout_snapshot("state-rm-unknown-then-apply")
+        .stderr("[1/1] created: Bounces\n")
+        .run();
     let ids = w.server_ids("Bounces");
     assert_eq!(ids.len(), 1);
     assert_eq!(w.state_json()["webhooks"]["Bounces"]["id"], json!(ids[0]));
@@ -292,30 +320,18 @@ fn removing_an_unknown_entry_lets_the_next_apply_create_it() {
 fn removing_a_name_not_in_the_state_fails_and_suggests_the_closest() {
     let w = world(CONFIG);
 
-    let o = w.rm_state_commands("Replies");
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "no state yet: {}",
-        output_text(&o)
-    );
-    assert!(
-        flat_output(&o).contains("no webhook named"),
-        "{}",
-        output_text(&o)
-    );
+    w.state(["rm", "Replies"])
+        .status(1)
+        .stderr_snapshot("state-rm-no-state")
+        .run();
     assert!(!w.state_path().exists(), "no state was written");
 
-    assert_eq!(w.apply_state_commands().status.code(), Some(0));
+    w.ok(&["apply", "--auto-approve"]);
     let before = w.state_bytes();
-    let o = w.rm_state_commands("Replys");
-    assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-    let text = flat_output(&o);
-    assert!(text.contains("no webhook named `Replys`"), "{text}");
-    assert!(
-        text.contains("`Replies`"),
-        "the closest name is suggested: {text}"
-    );
+    w.state(["rm", "Replys"])
+        .status(1)
+        .stderr_snapshot("state-rm-unknown-name")
+        .run();
     assert_eq!(w.state_bytes(), before);
 }
 
@@ -324,40 +340,29 @@ fn removing_a_name_not_in_the_state_fails_and_suggests_the_closest() {
 #[test]
 fn both_commands_refuse_a_state_locked_by_another_run() {
     let w = world(CONFIG);
-    assert_eq!(w.apply_state_commands().status.code(), Some(0));
-    w.set_config(&format!(
-        "{CONFIG}  - name: Tasks\n    url: https://tasks.example.org/t\n    events: [task-created]\n"
-    ));
-    let tasks = w.create_directly(json!({
-        "name": "Tasks",
-        "webhookUrl": "https://tasks.example.org/t",
-        "webhookEvent": ["task-created"],
-        "headers": {}
-    }));
+    w.ok(&["apply", "--auto-approve"]);
+    w.set_config(&with_tasks());
+    let tasks = create_directly(
+        &w,
+        json!({
+            "name": "Tasks",
+            "webhookUrl": "https://tasks.example.org/t",
+            "webhookEvent": ["task-created"],
+            "headers": {}
+        }),
+    );
     let before = w.state_bytes();
     let requests = w.sandbox.requests().len();
 
-    let lock_path = w.dir.path().join("webhooks.state.json.lock");
-    let lock = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&lock_path)
-        .expect("lock file");
-    lock.try_lock().expect("the test holds the lock");
-
-    for o in [
-        w.import_state_commands("Tasks", &tasks),
-        w.rm_state_commands("Replies"),
-    ] {
-        assert_eq!(o.status.code(), Some(1), "{}", output_text(&o));
-        assert!(
-            flat_output(&o).contains("is locked by another run"),
-            "{}",
-            output_text(&o)
-        );
-    }
+    let lock = hold_lock(&w.state_path());
+    w.state(["import", "Tasks", &tasks])
+        .status(1)
+        .stderr_snapshot("state-import-locked")
+        .run();
+    w.state(["rm", "Replies"])
+        .status(1)
+        .stderr_snapshot("state-rm-locked")
+        .run();
     assert_eq!(w.state_bytes(), before);
     assert_eq!(
         w.sandbox.requests().len(),
@@ -366,10 +371,17 @@ fn both_commands_refuse_a_state_locked_by_another_run() {
     );
 
     drop(lock);
-    assert_eq!(
-        w.import_state_commands("Tasks", &tasks).status.code(),
-        Some(0)
-    );
-    assert_eq!(w.rm_state_commands("Replies").status.code(), Some(0));
+    w.state(["import", "Tasks", &tasks])
+        .args(w.files_args())
+        .stdout(
+            "Imported `Tasks` (id [ID], active) into [DIR]/webhooks.state.json.
+It matches the config: `plan` shows it as unchanged.
+",
+        )
+        .run();
+    w.state(["rm", "Replies"])
+        .args(w.files_args())
+        .stdout("Forgot `Replies` (id [ID]). The webhook itself still exists in Saleshandy unless you deleted it there; if it is in the config, the next apply creates it again.\n")
+        .run();
     assert_eq!(w.state_json()["webhooks"]["Tasks"]["id"], json!(tasks));
 }

@@ -1,10 +1,13 @@
 //! `state list` and `state show NAME`: offline inspection of the state, in both formats. They
 //! need no API key, make no request and write nothing; secrets show as `(secret)`.
+//!
+//! The state is fixed, ids and times included, so outputs are compared as they are, without
+//! the filters that would turn every id into `[ID]` and every time into `[TIME]`: a listing
+//! that gave a webhook another's id or time would fail.
 
-use std::path::PathBuf;
 use std::process::Output;
 
-use crate::support::{bin, dir_snapshot, output_text, sent, STATE_FILE};
+use crate::support::{dir_snapshot, output_text, sent, snapshot, stdout_text, Test, World};
 use saleshandy_webhooks::secret::{fingerprint, Secret};
 use saleshandy_webhooks::state::{
     Fingerprint, LastFailure, LiveCheck, Recorded, State, Stored, Unknown,
@@ -114,274 +117,191 @@ fn state() -> State {
     s
 }
 
-struct Dir {
-    dir: tempfile::TempDir,
+/// A temp dir holding `state` (if any) as `webhooks.state.json`, and a sandbox that no
+/// command is given a key for: inspection must need neither the key nor the API.
+fn world(state: Option<&State>) -> World {
+    let w = World::builder().no_key().env("NO_COLOR", "1").build();
+    if let Some(s) = state {
+        std::fs::write(w.state_path(), s.to_json()).expect("state");
+    }
+    w
 }
 
-impl Dir {
-    fn with(state: Option<&State>) -> Dir {
-        let dir = tempfile::tempdir().expect("tempdir");
-        if let Some(s) = state {
-            std::fs::write(dir.path().join(STATE_FILE), s.to_json()).expect("state");
-        }
-        Dir { dir }
-    }
+/// Runs `t`, checking that it prints no secret and no fingerprint, sends no request and
+/// writes nothing.
+#[track_caller]
+fn inspect(w: &World, t: Test) -> Output {
+    let before = dir_snapshot(w.dir.path());
+    let o = t.run();
+    let all = output_text(&o);
+    assert!(
+        !all.contains("s3cr3t") && !all.contains("key=abc"),
+        "a secret was printed:\n{all}"
+    );
+    assert!(
+        !all.contains("hmac-sha256:"),
+        "a fingerprint was printed:\n{all}"
+    );
+    assert_eq!(
+        dir_snapshot(w.dir.path()),
+        before,
+        "inspection wrote something"
+    );
+    assert_eq!(w.sandbox.requests().len(), 0, "inspection sent a request");
+    o
+}
 
-    fn path(&self) -> PathBuf {
-        self.dir.path().join(STATE_FILE)
-    }
-
-    /// Runs the binary with no API key and an API URL nothing listens on: inspection must
-    /// need neither. Checks that it prints no secret and no fingerprint, and writes nothing.
-    fn run(&self, args: &[&str]) -> Output {
-        let before = dir_snapshot(self.dir.path());
-        let o = bin()
-            .current_dir(self.dir.path())
-            .args(args)
-            .env("SALESHANDY_API_URL", "http://127.0.0.1:9")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("runs");
-        let all = output_text(&o);
-        assert!(
-            !all.contains("s3cr3t") && !all.contains("key=abc"),
-            "a secret was printed:\n{all}"
-        );
-        assert!(
-            !all.contains("hmac-sha256:"),
-            "a fingerprint was printed:\n{all}"
-        );
-        assert_eq!(
-            dir_snapshot(self.dir.path()),
-            before,
-            "inspection wrote something"
-        );
-        o
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let o = self.run(args);
-        assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
-        let out = String::from_utf8_lossy(&o.stdout).into_owned();
-        assert!(out.ends_with('\n'));
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"))
-    }
+/// [`inspect`] with standard output, unfiltered, as the snapshot `name`.
+#[track_caller]
+fn inspect_snapshot(w: &World, t: Test, name: &str) {
+    let o = inspect(w, t.stdout_unchecked());
+    snapshot(name, &stdout_text(&o));
 }
 
 #[test]
 fn list_shows_name_id_and_status_with_unknown_entries() {
-    let d = Dir::with(Some(&state()));
-    let o = d.run(&["state", "list"]);
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        out.starts_with("3 webhooks recorded in webhooks.state.json (https://open-api.saleshandy.com), and 1 unknown create\n"),
-        "{out}"
-    );
-    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("  ")).collect();
-    assert_eq!(
-        lines,
-        [
-            "  NAME        ID                        STATUS",
-            "  Bounces     69fb3ac1eda582171eb74828  deleted",
-            "  Email Sent  69fb3ac1eda582171eb74826  active",
-            "  Replies     69fb3ac1eda582171eb74827  paused (drifted: events)",
-            "  Lost Hook   -                         unknown since 2026-11-27T10:05:00Z: no answer within 30s",
-        ],
-        "{out}"
-    );
-    assert!(
-        out.contains("`saleshandy-webhooks plan` says how to resolve it"),
-        "{out}"
-    );
+    let w = world(Some(&state()));
+    inspect_snapshot(&w, w.state(["list"]), "state-list-human");
+}
+
+/// `state list --format json` of [`state`].
+fn listed() -> Value {
+    json!([
+        {"name": "Bounces", "id": "69fb3ac1eda582171eb74828", "status": "deleted", "created_at": "2026-11-27T10:02:00Z"},
+        {"name": "Email Sent", "id": "69fb3ac1eda582171eb74826", "status": "active", "created_at": "2026-11-27T10:00:00Z"},
+        {"name": "Replies", "id": "69fb3ac1eda582171eb74827", "status": "paused", "created_at": "2026-11-27T10:01:00Z",
+         "checked_at": "2026-11-28T08:00:00Z", "drift": ["events"]},
+        {"name": "Lost Hook", "id": null, "status": "unknown", "since": "2026-11-27T10:05:00Z", "reason": "no answer within 30s"}
+    ])
 }
 
 #[test]
 fn list_json_is_a_list_of_every_entry() {
-    let d = Dir::with(Some(&state()));
-    let v = d.json(&["state", "list", "--format", "json"]);
-    assert_eq!(
-        v,
-        json!([
-            {"name": "Bounces", "id": "69fb3ac1eda582171eb74828", "status": "deleted", "created_at": "2026-11-27T10:02:00Z"},
-            {"name": "Email Sent", "id": "69fb3ac1eda582171eb74826", "status": "active", "created_at": "2026-11-27T10:00:00Z"},
-            {"name": "Replies", "id": "69fb3ac1eda582171eb74827", "status": "paused", "created_at": "2026-11-27T10:01:00Z",
-             "checked_at": "2026-11-28T08:00:00Z", "drift": ["events"]},
-            {"name": "Lost Hook", "id": null, "status": "unknown", "since": "2026-11-27T10:05:00Z", "reason": "no answer within 30s"}
-        ])
+    let w = world(Some(&state()));
+    let o = inspect(
+        &w,
+        w.state(["list", "--format", "json"]).stdout_json(listed()),
     );
+    assert!(o.stdout.ends_with(b"\n"));
 }
 
 #[test]
 fn list_without_a_state_or_with_an_empty_one() {
-    let d = Dir::with(None);
-    let o = d.run(&["state", "list"]);
-    assert_eq!(o.status.code(), Some(0));
-    assert!(
-        output_text(&o).contains("There is no state at webhooks.state.json yet"),
-        "{}",
-        output_text(&o)
+    let w = world(None);
+    inspect(
+        &w,
+        w.state(["list"])
+            .stdout("There is no state at webhooks.state.json yet: nothing is recorded (apply writes it).\n"),
     );
-    assert_eq!(d.json(&["state", "list", "--format", "json"]), json!([]));
+    inspect(
+        &w,
+        w.state(["list", "--format", "json"]).stdout_json(json!([])),
+    );
 
-    let d = Dir::with(Some(&State::new()));
-    let o = d.run(&["state", "list"]);
-    assert_eq!(o.status.code(), Some(0));
-    assert!(
-        output_text(&o).starts_with("0 webhooks recorded in webhooks.state.json\n"),
-        "{}",
-        output_text(&o)
+    let w = world(Some(&State::new()));
+    inspect(
+        &w,
+        w.state(["list"])
+            .stdout("0 webhooks recorded in webhooks.state.json\n\n"),
     );
-    // --state and -c pick the file, as for the other commands.
-    let other = Dir::with(Some(&state()));
-    let v = d.json(&[
-        "state",
-        "list",
-        "--format",
-        "json",
-        "--state",
-        &other.path().display().to_string(),
-    ]);
-    assert_eq!(v.as_array().map(Vec::len), Some(4));
+    // --state picks the file, as for the other commands.
+    std::fs::write(w.path("other.state.json"), state().to_json()).expect("state");
+    inspect(
+        &w,
+        w.state(["list", "--format", "json", "--state", "other.state.json"])
+            .stdout_json(listed()),
+    );
+    // So does -c: the state beside the config.
+    inspect(
+        &w,
+        w.state(["list", "--format", "json", "-c", "other.yaml"])
+            .stdout_json(listed()),
+    );
 }
 
 #[test]
 fn show_prints_everything_recorded_with_secrets_hidden() {
-    let d = Dir::with(Some(&state()));
-    let o = d.run(&["state", "show", "Email Sent"]);
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        out,
-        "Email Sent
-  id:             69fb3ac1eda582171eb74826
-  status:         active
-  test delivery:  succeeded
-  created at:     2026-11-27T10:00:00Z
-  sent:
-    url:            https://ingest.example.org/sent
-    events:         email-sent, email-opened
-    headers:        Authorization: (secret)
-                    X-Webhook-Source: saleshandy
-  checked at:     never (`saleshandy-webhooks status --update-state` records it)
-"
-    );
-
-    let out = String::from_utf8_lossy(&d.run(&["state", "show", "Replies"]).stdout).into_owned();
-    for line in [
-        "  status:         paused",
-        "  test delivery:  failed",
-        "    url:            (secret)",
-        "    headers:        (none)",
-        "  checked at:     2026-11-28T08:00:00Z",
-        "  last delivery:  failed",
-        "  last failure:   2026-11-28T07:59:00Z: HTTP 503, Service Unavailable",
-        "  drift:          events (edited in Saleshandy; `saleshandy-webhooks status` shows how)",
-    ] {
-        assert!(out.contains(line), "no `{line}` in:\n{out}");
-    }
+    let w = world(Some(&state()));
+    inspect_snapshot(&w, w.state(["show", "Email Sent"]), "state-show-active");
+    inspect_snapshot(&w, w.state(["show", "Replies"]), "state-show-paused");
     // A check about another id is not shown.
-    let out = String::from_utf8_lossy(&d.run(&["state", "show", "Bounces"]).stdout).into_owned();
-    assert!(
-        out.contains("  status:         deleted") && out.contains("checked at:     never"),
-        "{out}"
-    );
-    assert!(out.contains("test delivery:  (not reported)"), "{out}");
+    inspect_snapshot(&w, w.state(["show", "Bounces"]), "state-show-deleted");
 }
 
 #[test]
 fn show_json_in_both_kinds() {
-    let d = Dir::with(Some(&state()));
-    let v = d.json(&["state", "show", "Replies", "--format", "json"]);
-    assert_eq!(
-        v,
-        json!({
-            "kind": "recorded",
-            "name": "Replies",
-            "id": "69fb3ac1eda582171eb74827",
-            "status": "paused",
-            "test_delivery": "failed",
-            "created_at": "2026-11-27T10:01:00Z",
-            "sent": {"url": "(secret)", "events": ["reply-received"], "headers": {}},
-            "checked_at": "2026-11-28T08:00:00Z",
-            "failed": true,
-            "last_failure": {"failed_at": "2026-11-28T07:59:00Z", "status_code": 503, "message": "Service Unavailable"},
-            "drift": ["events"]
-        })
+    let w = world(Some(&state()));
+    inspect(
+        &w,
+        w.state(["show", "Replies", "--format", "json"])
+            .stdout_json(json!({
+                "kind": "recorded",
+                "name": "Replies",
+                "id": "69fb3ac1eda582171eb74827",
+                "status": "paused",
+                "test_delivery": "failed",
+                "created_at": "2026-11-27T10:01:00Z",
+                "sent": {"url": "(secret)", "events": ["reply-received"], "headers": {}},
+                "checked_at": "2026-11-28T08:00:00Z",
+                "failed": true,
+                "last_failure": {"failed_at": "2026-11-28T07:59:00Z", "status_code": 503, "message": "Service Unavailable"},
+                "drift": ["events"]
+            })),
     );
-    let v = d.json(&["state", "show", "Email Sent", "--format", "json"]);
-    assert_eq!(
-        v["sent"]["headers"],
-        json!({"Authorization": "(secret)", "X-Webhook-Source": "saleshandy"})
+    // Never checked: no check fields at all.
+    inspect(
+        &w,
+        w.state(["show", "Email Sent", "--format", "json"])
+            .stdout_json(json!({
+                "kind": "recorded",
+                "name": "Email Sent",
+                "id": "69fb3ac1eda582171eb74826",
+                "status": "active",
+                "test_delivery": "succeeded",
+                "created_at": "2026-11-27T10:00:00Z",
+                "sent": {
+                    "url": "https://ingest.example.org/sent",
+                    "events": ["email-sent", "email-opened"],
+                    "headers": {"Authorization": "(secret)", "X-Webhook-Source": "saleshandy"}
+                }
+            })),
     );
-    assert!(v.get("checked_at").is_none());
-
-    let v = d.json(&["state", "show", "Lost Hook", "--format", "json"]);
-    assert_eq!(
-        v,
-        json!({
-            "kind": "unknown",
-            "name": "Lost Hook",
-            "since": "2026-11-27T10:05:00Z",
-            "reason": "no answer within 30s",
-            "sent": {"url": "https://example.org/lost", "events": ["email-sent"], "headers": {"Authorization": "(secret)"}}
-        })
+    inspect(
+        &w,
+        w.state(["show", "Lost Hook", "--format", "json"])
+            .stdout_json(json!({
+                "kind": "unknown",
+                "name": "Lost Hook",
+                "since": "2026-11-27T10:05:00Z",
+                "reason": "no answer within 30s",
+                "sent": {"url": "https://example.org/lost", "events": ["email-sent"], "headers": {"Authorization": "(secret)"}}
+            })),
     );
 }
 
 #[test]
 fn show_an_unknown_create_says_how_to_resolve_it() {
-    let d = Dir::with(Some(&state()));
-    let o = d.run(&["state", "show", "Lost Hook"]);
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        out.starts_with("Lost Hook  (unknown create: it may or may not exist in Saleshandy)\n"),
-        "{out}"
-    );
-    assert!(
-        out.contains(
-            "  since:          2026-11-27T10:05:00Z\n  reason:         no answer within 30s\n"
-        ),
-        "{out}"
-    );
-    assert!(
-        out.contains("    headers:        Authorization: (secret)"),
-        "{out}"
-    );
-    assert!(
-        out.contains("`saleshandy-webhooks state import \"Lost Hook\" ID`"),
-        "{out}"
-    );
-    assert!(
-        out.contains("`saleshandy-webhooks state rm \"Lost Hook\"`"),
-        "{out}"
-    );
+    let w = world(Some(&state()));
+    inspect_snapshot(&w, w.state(["show", "Lost Hook"]), "state-show-unknown");
 }
 
 #[test]
 fn show_an_unknown_name_names_the_closest() {
-    let d = Dir::with(Some(&state()));
+    let w = world(Some(&state()));
     for format in ["human", "json"] {
-        let o = d.run(&["state", "show", "email sent", "--format", format]);
-        assert_eq!(o.status.code(), Some(1));
-        assert!(o.stdout.is_empty(), "nothing on stdout on error");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(
-            err.contains("there is no webhook named `email sent`"),
-            "{err}"
-        );
-        assert!(
-            err.contains("the closest in the state is `Email Sent`"),
-            "{err}"
+        // Nothing on stdout on error, in either format.
+        inspect(
+            &w,
+            w.state(["show", "email sent", "--format", format])
+                .status(1)
+                .stderr_snapshot("state-show-no-such-name"),
         );
     }
-    let empty = Dir::with(None);
-    let o = empty.run(&["state", "show", "Email Sent"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        output_text(&o).contains("no state file"),
-        "{}",
-        output_text(&o)
+    let w = world(None);
+    inspect(
+        &w,
+        w.state(["show", "Email Sent"])
+            .status(1)
+            .stderr_snapshot("state-show-no-state"),
     );
 }
