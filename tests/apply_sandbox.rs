@@ -241,6 +241,24 @@ fn paused_webhooks_are_reported_and_fail_under_require_active() {
     assert_eq!(w.state_json()["webhooks"]["Local"]["status"], "paused");
 
     let w = world(&config);
+    let o = w
+        .apply()
+        .args(["--format", "json"])
+        .stdout_unchecked()
+        .stderr_snapshot("apply-paused-json-stderr")
+        .run();
+    let id = &w.sandbox.webhooks()[0].id;
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("one JSON document"),
+        json!({
+            "format_version": 1,
+            "endpoint": w.sandbox.url(),
+            "state": "webhooks.state.json",
+            "webhooks": [{"name": "Local", "result": "paused", "id": id}],
+        })
+    );
+
+    let w = world(&config);
     w.apply()
         .arg("--require-active")
         .status(1)

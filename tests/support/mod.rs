@@ -6,9 +6,6 @@
 //! states what a user sees through [`Test`]: the command, its inputs, and the exact exit
 //! code, standard output and standard error (or snapshots of them).
 
-// Areas move onto the harness one by one; until all have, some helpers are unused.
-#![allow(dead_code)]
-
 pub mod filters;
 pub mod test;
 

@@ -5,9 +5,11 @@
 //! through [`super::filters`] before they are compared, so expected texts write `[ID]`,
 //! `[TIME]`, `[PORT]`, `[DIR]`, `[PID]`, `[HOST]`, `[DURATION]` for what varies.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
 
 use super::filters;
 
@@ -73,12 +75,6 @@ impl Test {
     /// A variable removed for this run.
     pub fn env_remove(mut self, name: &str) -> Self {
         self.command.env_remove(name);
-        self
-    }
-
-    /// Runs in `dir` instead of the world's temp dir.
-    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.command.current_dir(dir.into());
         self
     }
 
@@ -218,9 +214,25 @@ impl Test {
     }
 }
 
-/// Asserts `text` against the insta snapshot `name` in `tests/snapshots`.
+/// Asserts `text` against the insta snapshot `name` in `tests/snapshots`. A name asserted
+/// twice in one run must see the same text both times: otherwise updating the snapshots
+/// would keep whichever came last, and the other assertion would fail only later.
 #[track_caller]
 pub fn snapshot(name: &str, text: &str) {
+    static SEEN: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+    {
+        let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+        match seen.get(name) {
+            Some(earlier) if earlier != text => panic!(
+                "snapshot `{name}` is asserted twice with different texts (- first, + now):\n{}",
+                diff(earlier, text)
+            ),
+            Some(_) => {}
+            None => {
+                seen.insert(name.to_string(), text.to_string());
+            }
+        }
+    }
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../snapshots");
     settings.set_prepend_module_to_snapshot(false);
