@@ -4,9 +4,6 @@
 //! Refusals are run on the default (relative) file names: an absolute temp path would change
 //! where the error message wraps from one machine to the next.
 
-use std::io::Write;
-use std::path::Path;
-
 use crate::support::{snapshot, World, THREE_HOOKS as CONFIG};
 use saleshandy_webhooks::sandbox::{Fault, Target, SANDBOX_API_KEY};
 use serde_json::{json, Value};
@@ -27,25 +24,6 @@ fn world(config: &str) -> World {
     World::with_hook_token(config, TOKEN)
 }
 
-/// Holds the lock of the state at `state`, as another run would (`flock`, released when the
-/// file is dropped), recording a fixed holder so that the error naming it reads the same on
-/// every machine.
-pub(crate) fn hold_lock(state: &Path) -> std::fs::File {
-    let mut path = state.as_os_str().to_owned();
-    path.push(".lock");
-    let mut lock = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
-        .expect("lock file");
-    lock.try_lock().expect("the test holds the lock");
-    lock.write_all(b"pid 4242 on build-host since 2026-12-01T09:00:00Z")
-        .expect("holder written");
-    lock
-}
-
 /// Creates a webhook straight through the API, as a person would in Saleshandy; its id.
 fn create_directly(w: &World, body: Value) -> String {
     let url = format!("{}/v1/webhook/create", w.sandbox.url());
@@ -61,16 +39,6 @@ fn create_directly(w: &World, body: Value) -> String {
         response.json().await.expect("JSON answer")
     });
     answer["payload"]["id"].as_str().expect("an id").to_string()
-}
-
-/// `text` as a test of `w` shows it, except that each of `ids` shows as `[ID of NAME]`: a
-/// message naming two ids must name each in its place.
-fn named_ids(w: &World, text: &[u8], ids: &[(&str, &str)]) -> String {
-    let mut text = String::from_utf8_lossy(text).into_owned();
-    for (name, id) in ids {
-        text = text.replace(id, &format!("[ID of {name}]"));
-    }
-    w.filtered(&text)
 }
 
 /// The JSON plan (its ids vary: callers look at actions and the summary).
@@ -195,13 +163,19 @@ It is not in the config: `plan` shows it as orphaned.
 
     // A name already recorded with another id is refused; the same id is a no-op.
     let before = w.state_bytes();
-    let ids = [("Email Sent", same.as_str()), ("Legacy", legacy.as_str())];
+    let ids = [
+        ("Email Sent".to_string(), same.clone()),
+        ("Legacy".to_string(), legacy.clone()),
+    ];
     let o = w
         .state(["import", "Email Sent", &legacy])
         .status(1)
         .stderr_unchecked()
         .run();
-    snapshot("state-import-name-taken", &named_ids(&w, &o.stderr, &ids));
+    snapshot(
+        "state-import-name-taken",
+        &w.with_named_ids(&o.stderr, &ids),
+    );
     assert_eq!(w.state_bytes(), before);
     w.state(["import", "Email Sent", &same])
         .stdout("`Email Sent` is already recorded with id [ID]: nothing to do.\n")
@@ -214,7 +188,7 @@ It is not in the config: `plan` shows it as orphaned.
         .status(1)
         .stderr_unchecked()
         .run();
-    snapshot("state-import-id-taken", &named_ids(&w, &o.stderr, &ids));
+    snapshot("state-import-id-taken", &w.with_named_ids(&o.stderr, &ids));
     assert_eq!(w.state_bytes(), before);
     let requests = w.sandbox.requests().len();
     w.state(["import", "Replies", "../../etc"])
@@ -263,7 +237,7 @@ fn removing_a_recorded_webhook_makes_the_plan_create_it_without_touching_the_ser
         .run();
     // The id it names is the one that was recorded.
     assert_eq!(
-        named_ids(&w, &o.stdout, &[("Replies", &id)]),
+        w.with_named_ids(&o.stdout, &[("Replies".to_string(), id.clone())]),
         "Forgot `Replies` (id [ID of Replies]). The webhook itself still exists in Saleshandy unless you deleted it there; if it is in the config, the next apply creates it again.\n"
     );
     assert!(w.state_json()["webhooks"].get("Replies").is_none());
@@ -354,7 +328,7 @@ fn both_commands_refuse_a_state_locked_by_another_run() {
     let before = w.state_bytes();
     let requests = w.sandbox.requests().len();
 
-    let lock = hold_lock(&w.state_path());
+    let lock = w.hold_lock();
     w.state(["import", "Tasks", &tasks])
         .status(1)
         .stderr_snapshot("state-import-locked")

@@ -41,20 +41,6 @@ fn reads(w: &World) -> Vec<RecordedRequest> {
         .collect()
 }
 
-/// `text` as a [`Test`] of `w` shows it, except that the id of each webhook recorded in the
-/// state shows as `[ID of NAME]` rather than `[ID]`.
-fn with_named_ids(w: &World, text: &[u8]) -> String {
-    let mut text = String::from_utf8_lossy(text).into_owned();
-    if let Some(recorded) = w.state_json()["webhooks"].as_object() {
-        for (name, r) in recorded {
-            if let Some(id) = r["id"].as_str() {
-                text = text.replace(id, &format!("[ID of {name}]"));
-            }
-        }
-    }
-    w.filtered(&text)
-}
-
 /// Neither a secret nor a fingerprint of one is ever printed.
 #[track_caller]
 fn assert_no_secret(o: &Output) {
@@ -75,7 +61,7 @@ fn assert_no_secret(o: &Output) {
 fn report(w: &World, t: Test, name: &str) -> Output {
     let o = t.stdout_unchecked().run();
     assert_no_secret(&o);
-    snapshot(name, &with_named_ids(w, &o.stdout));
+    snapshot(name, &w.with_named_ids(&o.stdout, &w.recorded_ids()));
     o
 }
 
@@ -87,7 +73,10 @@ fn json_report(w: &World, t: Test, name: &str) -> Value {
     let doc: Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{}", output_text(&o)));
     let pretty = serde_json::to_string_pretty(&doc).expect("JSON") + "\n";
-    snapshot(name, &with_named_ids(w, pretty.as_bytes()));
+    snapshot(
+        name,
+        &w.with_named_ids(pretty.as_bytes(), &w.recorded_ids()),
+    );
     doc
 }
 
@@ -293,7 +282,7 @@ fn update_state_records_the_live_status_under_the_lock() {
 
     // While another run holds the lock, --update-state fails at once (--lock-timeout 0) and
     // writes nothing; plain status still runs.
-    let lock = crate::state_commands::hold_lock(&w.state_path());
+    let lock = w.hold_lock();
     w.status()
         .arg("--update-state")
         .status(1)

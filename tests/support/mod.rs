@@ -276,6 +276,48 @@ impl World {
         filters::apply(text, Some(self.dir.path()))
     }
 
+    /// `text` as [`World::filtered`] shows it, except that each `(name, id)` of `ids` shows
+    /// as `[ID of NAME]`: a message naming several ids must name each in its place.
+    pub fn with_named_ids(&self, text: &[u8], ids: &[(String, String)]) -> String {
+        let mut text = String::from_utf8_lossy(text).into_owned();
+        for (name, id) in ids {
+            text = text.replace(id.as_str(), &format!("[ID of {name}]"));
+        }
+        self.filtered(&text)
+    }
+
+    /// The `(name, id)` of every webhook the state records (none without a state).
+    pub fn recorded_ids(&self) -> Vec<(String, String)> {
+        if !self.state_path().exists() {
+            return Vec::new();
+        }
+        let state = self.state_json();
+        let Some(recorded) = state["webhooks"].as_object() else {
+            return Vec::new();
+        };
+        recorded
+            .iter()
+            .filter_map(|(name, r)| Some((name.clone(), r["id"].as_str()?.to_string())))
+            .collect()
+    }
+
+    /// Holds the state's lock as another run would, naming a fixed holder, so that the
+    /// lock-held error reads the same on every machine; released when dropped.
+    pub fn hold_lock(&self) -> std::fs::File {
+        use std::io::Write;
+        let mut lock = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(self.path(&format!("{STATE_FILE}.lock")))
+            .expect("lock file");
+        lock.try_lock().expect("the test holds the lock");
+        lock.write_all(b"pid 4242 on build-host since 2026-12-01T09:00:00Z")
+            .expect("holder written");
+        lock
+    }
+
     /// `apply --auto-approve` in this world, on its default config and state.
     pub fn apply(&self) -> Test {
         self.test(["apply", "--auto-approve"])

@@ -21,6 +21,9 @@ enum Expect {
     Snapshot(String),
     /// One JSON document equal to this value (unfiltered: compare the parsed value).
     Json(serde_json::Value),
+    /// JSON documents, one a line (or one pretty document), each pretty-printed and
+    /// filtered, as the insta snapshot of this name.
+    JsonSnapshot(String),
     /// Not checked here: the test checks it itself from the returned [`Output`].
     Unchecked,
 }
@@ -120,6 +123,13 @@ impl Test {
         self
     }
 
+    /// Standard output is JSON (one document, or one a line), pretty-printed and filtered as
+    /// the snapshot `name`: for JSON whose ids and times vary.
+    pub fn stdout_json_snapshot(mut self, name: &str) -> Self {
+        self.stdout = Expect::JsonSnapshot(name.to_string());
+        self
+    }
+
     /// Standard output is checked by the test itself, from what [`Test::run`] returns.
     pub fn stdout_unchecked(mut self) -> Self {
         self.stdout = Expect::Unchecked;
@@ -208,6 +218,18 @@ impl Test {
                         diff(&pretty(want), &pretty(&got))
                     );
                 }
+            }
+            Expect::JsonSnapshot(name) => {
+                let text = String::from_utf8_lossy(bytes);
+                let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&text)
+                    .into_iter()
+                    .collect::<Result<_, _>>()
+                    .unwrap_or_else(|e| panic!("{stream} is not JSON ({e})\n{report}"));
+                let pretty: String = docs
+                    .iter()
+                    .map(|d| serde_json::to_string_pretty(d).unwrap_or_default() + "\n")
+                    .collect();
+                snapshot(name, &filters::apply(&pretty, self.dir.as_deref()));
             }
             Expect::Unchecked => {}
         }
