@@ -84,9 +84,17 @@ pub fn fingerprint(key: &str, secret: &Secret) -> String {
         Err(_) => unreachable!("HMAC takes keys of any length"),
     };
     mac.update(secret.expose().as_bytes());
-    let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("hmac-sha256:{hex}")
+    format!("hmac-sha256:{}", hex(&mac.finalize().into_bytes()))
+}
+
+/// The SHA-256 digest of `bytes`, in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -102,6 +110,29 @@ mod tests {
         assert_eq!(fp, fingerprint("lineage-1", &Secret::new("token-a".into())));
         assert_ne!(fp, fingerprint("lineage-2", &a));
         assert_ne!(fp, fingerprint("lineage-1", &Secret::new("token-b".into())));
+    }
+
+    /// Fingerprints already stored in state files must never change: a known HMAC-SHA256
+    /// answer (RFC 4231, test case 2).
+    #[test]
+    fn fingerprint_is_hmac_sha256() {
+        assert_eq!(
+            fingerprint("Jefe", &Secret::new("what do ya want for nothing?".into())),
+            "hmac-sha256:5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    /// The config digest of saved plans: known SHA-256 answers (FIPS 180-2, "abc" and "").
+    #[test]
+    fn sha256_hex_is_sha256() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 
     #[test]
