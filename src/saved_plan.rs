@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 
 use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::config::Config;
@@ -206,9 +205,6 @@ fn digest(config: &Config, lineage: &str) -> (String, BTreeMap<String, String>) 
         masked.push((w.name.clone(), sent));
     }
     let bytes = serde_json::to_vec(&masked).unwrap_or_default();
-    let hex: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = crate::secret::sha256_hex(&bytes);
     (format!("sha256:{hex}"), secrets)
 }

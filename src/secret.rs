@@ -77,16 +77,19 @@ impl fmt::Display for Value {
 /// and the value cannot be read back. The key is the state's lineage, so fingerprints from
 /// different states cannot be compared, and no table of common values fits every state.
 pub fn fingerprint(key: &str, secret: &Secret) -> String {
-    use hmac::{Hmac, Mac};
-    type HmacSha256 = Hmac<sha2::Sha256>;
-    let mut mac = match HmacSha256::new_from_slice(key.as_bytes()) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
-    };
-    mac.update(secret.expose().as_bytes());
-    let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("hmac-sha256:{hex}")
+    // ring is already compiled for rustls (reqwest's TLS), so it costs nothing more to build.
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
+    let tag = ring::hmac::sign(&key, secret.expose().as_bytes());
+    format!("hmac-sha256:{}", hex(tag.as_ref()))
+}
+
+/// The SHA-256 digest of `bytes`, in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -102,6 +105,29 @@ mod tests {
         assert_eq!(fp, fingerprint("lineage-1", &Secret::new("token-a".into())));
         assert_ne!(fp, fingerprint("lineage-2", &a));
         assert_ne!(fp, fingerprint("lineage-1", &Secret::new("token-b".into())));
+    }
+
+    /// Fingerprints already stored in state files must never change: a known HMAC-SHA256
+    /// answer (RFC 4231, test case 2).
+    #[test]
+    fn fingerprint_is_hmac_sha256() {
+        assert_eq!(
+            fingerprint("Jefe", &Secret::new("what do ya want for nothing?".into())),
+            "hmac-sha256:5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    /// The config digest of saved plans: known SHA-256 answers (FIPS 180-2, "abc" and "").
+    #[test]
+    fn sha256_hex_is_sha256() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 
     #[test]
