@@ -11,13 +11,15 @@ use serde::Serialize;
 use crate::api::Api;
 use crate::apply::{self, Done, Report};
 use crate::cli::{ApiArgs, ApplyArgs, ApplyFormat};
-use crate::commands::{load_inputs, Inputs, Outcome, Ui};
+use crate::commands::{load_inputs, Inputs};
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::plan::plan;
 use crate::render::text::{Painter, GREEN, MAGENTA, RED, YELLOW};
 use crate::render::{self, Context};
 use crate::sandbox::{self, SandboxOptions, SANDBOX_API_KEY};
 use crate::secret::Secret;
+use crate::ui::Ui;
 
 /// How a state names the sandbox, whatever port it ran on.
 pub const SANDBOX_ENDPOINT: &str = "sandbox";
@@ -63,7 +65,11 @@ async fn run_accounts(files: &[PathBuf], args: &ApplyArgs, ui: Ui) -> Result<Out
             Ok(Some(p)) => prepared.push(p),
             Ok(None) => {}
             Err(e) if many => {
-                eprintln!("{}: {}", file.display(), crate::app::render_error(&e, ui));
+                eprintln!(
+                    "{}: {}",
+                    file.display(),
+                    crate::diagnostic::render_error(&e, ui)
+                );
                 failed_accounts += 1;
             }
             Err(e) => return Err(e),
@@ -147,7 +153,11 @@ async fn run_accounts(files: &[PathBuf], args: &ApplyArgs, ui: Ui) -> Result<Out
                 total.add(&t);
             }
             Err(e) => {
-                eprintln!("{}: {}", a.state_name, crate::app::render_error(e, ui));
+                eprintln!(
+                    "{}: {}",
+                    a.state_name,
+                    crate::diagnostic::render_error(e, ui)
+                );
                 outcome = Outcome::Failure;
                 failed_accounts += 1;
             }

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::cli::{ConfigArgs, ListArgs, ListFormat, ShowArgs, StateArgs};
-use crate::commands::{load_state, Outcome};
+use crate::commands::load_state;
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::state::{LastFailure, LiveCheck, Recorded, Sent, State, Unknown};
 
 fn state_path(config: &ConfigArgs, state: &StateArgs) -> PathBuf {

@@ -9,7 +9,7 @@ pub mod state;
 pub mod status;
 pub mod validate;
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::Path;
 
 use std::path::PathBuf;
@@ -17,39 +17,10 @@ use std::path::PathBuf;
 use crate::cli::StateArgs;
 use crate::config::{self, Config};
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::report::{self, SourceFile};
 use crate::state::State;
-
-/// What a command tells `main` to exit with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Exit 0.
-    Success,
-    /// Exit 1: the command ran and found a failure it already reported.
-    Failure,
-    /// Exit 2: changes are present (only with `--detailed-exitcode`).
-    Changes,
-}
-
-/// Output settings shared by all commands.
-#[derive(Debug, Clone, Copy)]
-pub struct Ui {
-    /// Colour on standard error.
-    pub color_stderr: bool,
-    /// Colour on standard output.
-    pub color_stdout: bool,
-}
-
-impl Ui {
-    /// Colour only on a terminal, never with `--no-color` or a non-empty `NO_COLOR`.
-    pub fn detect(no_color: bool) -> Self {
-        let allowed = !no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        Ui {
-            color_stderr: allowed && std::io::stderr().is_terminal(),
-            color_stdout: allowed && std::io::stdout().is_terminal(),
-        }
-    }
-}
+use crate::ui::Ui;
 
 impl crate::cli::ConfigsArgs {
     /// The config files: each file as given, each directory's `*.yaml` / `*.yml` files sorted.
@@ -102,13 +73,17 @@ pub fn for_each_account(
     let mut failed = 0;
     for file in files {
         let outcome = one(file).unwrap_or_else(|e| {
-            eprintln!("{}: {}", file.display(), crate::app::render_error(&e, ui));
+            eprintln!(
+                "{}: {}",
+                file.display(),
+                crate::diagnostic::render_error(&e, ui)
+            );
             Outcome::Failure
         });
         if outcome == Outcome::Failure {
             failed += 1;
         }
-        worst = worse(worst, outcome);
+        worst = worst.worse(outcome);
     }
     eprintln!(
         "{} accounts: {} ok, {failed} failed.",
@@ -116,15 +91,6 @@ pub fn for_each_account(
         files.len() - failed
     );
     Ok(worst)
-}
-
-/// The outcome that matters more: a failure over changes over success.
-pub fn worse(a: Outcome, b: Outcome) -> Outcome {
-    match (a, b) {
-        (Outcome::Failure, _) | (_, Outcome::Failure) => Outcome::Failure,
-        (Outcome::Changes, _) | (_, Outcome::Changes) => Outcome::Changes,
-        _ => Outcome::Success,
-    }
 }
 
 /// Reads the config file, or standard input for `-`.

@@ -6,11 +6,13 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{PlanArgs, PlanFormat};
-use crate::commands::{for_each_account, load_inputs, Outcome, Ui};
+use crate::commands::{for_each_account, load_inputs};
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::plan::{plan, Summary};
 use crate::render::{self, markdown, Context};
 use crate::saved_plan::SavedPlan;
+use crate::ui::Ui;
 
 pub fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     let files = args.config.files()?;

@@ -5,11 +5,13 @@ use std::time::Duration;
 use crate::api::{Api, GetOutcome, Live};
 use crate::cli::{ImportArgs, RmArgs};
 use crate::commands::apply::{account_key, check_endpoint, endpoint_of};
-use crate::commands::{load_inputs, load_state, Outcome, Ui};
+use crate::commands::{load_inputs, load_state};
 use crate::config::Webhook;
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::secret::{fingerprint, Secret};
 use crate::state::{Fingerprint, Recorded, Sent, Stored};
+use crate::ui::Ui;
 
 pub fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
     let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;

@@ -11,11 +11,13 @@ use std::time::Duration;
 use crate::api::Api;
 use crate::cli::{StatusArgs, StatusFormat};
 use crate::commands::apply::{account_key, check_endpoint, endpoint_of};
-use crate::commands::{for_each_account, load_state, read_source, Outcome, Ui};
+use crate::commands::{for_each_account, load_state, read_source};
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::render::status::{self as render, Context};
 use crate::state::StateError;
 use crate::status::{check_all, record, Report};
+use crate::ui::Ui;
 
 pub fn run(args: &StatusArgs, ui: Ui) -> Result<Outcome, Error> {
     let files = args.config.files()?;

@@ -3,10 +3,12 @@
 use std::io::Write;
 
 use crate::cli::ValidateArgs;
-use crate::commands::{for_each_account, read_source, Outcome, Ui};
+use crate::commands::{for_each_account, read_source};
 use crate::config::{self, Loaded};
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::report::{self, DiagnosticFormat, Record, SourceFile};
+use crate::ui::Ui;
 
 pub fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
     let files = args.config.files()?;
