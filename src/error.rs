@@ -180,6 +180,17 @@ pub enum Error {
     )]
     ManyConfigs { what: &'static str },
 
+    #[error("`{first}` and `{second}` would share the state `{state}`")]
+    #[diagnostic(
+        code(config::shared_state),
+        help("each config is one account with a state of its own (`<config stem>.state.json` beside it): rename one of them, or leave the duplicate out of this run; nothing was done")
+    )]
+    SharedState {
+        first: String,
+        second: String,
+        state: String,
+    },
+
     #[error("no API key: `{var}` (named by `apiKeyEnv` in `{config}`) is not set")]
     #[diagnostic(
         code(api::no_account_key),

@@ -3,6 +3,8 @@
 //! The flow is one direction (see DESIGN.md): the config is loaded and validated
 //! ([`config`]), compared with the state, and rendered; only the applier talks to the network.
 
+mod account;
+mod accounts;
 pub mod api;
 pub mod app;
 pub mod apply;

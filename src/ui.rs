@@ -21,3 +21,13 @@ impl Ui {
         }
     }
 }
+
+/// Writes `text` to standard output and flushes it: a closed stream (a pipe whose reader
+/// exited) is an error, never a panic.
+pub(crate) fn print(text: &str) -> Result<(), crate::error::Error> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(crate::error::Error::Stdout)
+}

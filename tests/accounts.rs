@@ -362,3 +362,154 @@ fn per_account_options_are_refused_with_several_configs() {
     }
     assert_eq!(w.sandbox.requests().len(), 0);
 }
+
+/// What `apply --format json` prints for `account` with nothing to create, on one line.
+fn nothing_line(account: &str) -> String {
+    format!(
+        "{{\"format_version\":1,\"endpoint\":\"http://127.0.0.1:[PORT]\",\"state\":\"clients/{account}.state.json\",\"webhooks\":[]}}\n"
+    )
+}
+
+/// What `apply --format json` prints for `account`'s one create, on one line.
+fn created_line(account: &str) -> String {
+    format!(
+        "{{\"format_version\":1,\"endpoint\":\"http://127.0.0.1:[PORT]\",\"state\":\"clients/{account}.state.json\",\"webhooks\":[{{\"name\":\"{account} hook 0\",\"result\":\"created\",\"id\":\"[ID]\"}}]}}\n"
+    )
+}
+
+/// "Several accounts" is counted over the config files a run expands to, not over its `-c`
+/// arguments: `-c clients` (three files) prints one compact line per account, also for an
+/// account with nothing to create, and a directory of one file is one pretty document.
+#[test]
+fn json_is_one_line_per_account_whenever_several_are_in_play() {
+    let w = world(1);
+    accounts(
+        &w,
+        ["apply", "-c", "clients/acme.yaml", "--auto-approve"],
+        KEYS[1],
+    )
+    .stdout_unchecked()
+    .stderr_unchecked()
+    .run();
+    let apply_json = [
+        "apply",
+        "--auto-approve",
+        "--format",
+        "json",
+        "--parallelism",
+        "1",
+        "-c",
+    ];
+    accounts(&w, apply_json.iter().chain(&["clients"]), KEYS[1])
+        .stdout(nothing_line("acme") + &created_line("bolt") + &created_line("cora"))
+        .run();
+    // Nothing to create anywhere: still one line per account.
+    accounts(&w, apply_json.iter().chain(&["clients"]), KEYS[1])
+        .stdout(nothing_line("acme") + &nothing_line("bolt") + &nothing_line("cora"))
+        .run();
+
+    // A directory of one config is one account: one pretty document.
+    std::fs::create_dir(w.path("solo")).unwrap();
+    std::fs::write(
+        w.path("solo/dora.yaml"),
+        "version: 1\napiKeyEnv: ACME_SALESHANDY_KEY\nwebhooks:\n  - name: dora hook 0\n    url: https://dora.example.org/0\n    events: [email-sent]\n",
+    )
+    .unwrap();
+    accounts(&w, apply_json.iter().chain(&["solo"]), KEYS[1])
+        .stdout(
+            "{
+  \"format_version\": 1,
+  \"endpoint\": \"http://127.0.0.1:[PORT]\",
+  \"state\": \"solo/dora.state.json\",
+  \"webhooks\": [
+    {
+      \"name\": \"dora hook 0\",
+      \"result\": \"created\",
+      \"id\": \"[ID]\"
+    }
+  ]
+}
+",
+        )
+        .run();
+    accounts(&w, apply_json.iter().chain(&["solo"]), KEYS[1])
+        .stdout(
+            "{
+  \"format_version\": 1,
+  \"endpoint\": \"http://127.0.0.1:[PORT]\",
+  \"state\": \"solo/dora.state.json\",
+  \"webhooks\": []
+}
+",
+        )
+        .run();
+    accounts(&w, ["plan", "--format", "json", "-c", "solo"], KEYS[1])
+        .stdout_snapshot("accounts-plan-json-one-in-dir")
+        .run();
+    accounts(&w, ["status", "--format", "json", "-c", "solo"], KEYS[1])
+        .stdout_snapshot("accounts-status-json-one-in-dir")
+        .run();
+
+    // Several `-c`, one of them a directory: one line per account in every command.
+    let several = ["-c", "solo", "-c", "clients/bolt.yaml"];
+    let dora = nothing_line("acme").replace("clients/acme", "solo/dora");
+    accounts(&w, apply_json[..6].iter().chain(&several), KEYS[1])
+        .stdout(dora + &nothing_line("bolt"))
+        .run();
+    accounts(
+        &w,
+        ["plan", "--format", "json"].iter().chain(&several),
+        KEYS[1],
+    )
+    .stdout_snapshot("accounts-plan-json-dir-and-file")
+    .stderr("2 accounts: 2 ok, 0 failed.\n")
+    .run();
+    accounts(
+        &w,
+        ["status", "--format", "json"].iter().chain(&several),
+        KEYS[1],
+    )
+    .stdout_snapshot("accounts-status-json-dir-and-file")
+    .stderr("2 accounts: 2 ok, 0 failed.\n")
+    .run();
+}
+
+/// `acme.yaml` and `acme.yml` (or one file named twice) resolve to one state: the run is
+/// refused before anything is read, sent or written, naming both configs and the state.
+#[test]
+fn two_configs_of_one_state_are_refused_naming_both() {
+    let w = world(1);
+    std::fs::copy(w.path("clients/acme.yaml"), w.path("clients/acme.yml")).unwrap();
+    let refused = |first: &str, second: &str| {
+        format!(
+            "config::shared_state
+
+  × `{first}` and `{second}` would share the state `clients/acme.state.json`
+  help: each config is one account with a state of its own (`<config stem>.state.json` beside it):
+        rename one of them, or leave the duplicate out of this run; nothing was done
+"
+        )
+    };
+    let by_dir = refused("clients/acme.yaml", "clients/acme.yml");
+    for args in [
+        &["apply", "-c", "clients", "--auto-approve"][..],
+        &["plan", "-c", "clients"][..],
+        &["status", "-c", "clients"][..],
+    ] {
+        accounts(&w, args, KEYS[1]).status(1).stderr(&by_dir).run();
+    }
+    let twice = [
+        "apply",
+        "--auto-approve",
+        "-c",
+        "clients/acme.yaml",
+        "-c",
+        "clients/./acme.yaml",
+    ];
+    accounts(&w, twice, KEYS[1])
+        .status(1)
+        .stderr(refused("clients/acme.yaml", "clients/./acme.yaml"))
+        .run();
+    assert_eq!(w.sandbox.requests().len(), 0);
+    assert!(!w.path("clients/acme.state.json").exists());
+}

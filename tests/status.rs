@@ -450,3 +450,48 @@ fn unknown_creates_are_listed_but_not_checked() {
         json!([{"name": "Lost Hook", "since": "2026-11-27T10:05:00Z"}])
     );
 }
+
+/// A config that does not validate is refused as `plan` refuses it, before any request: read
+/// around, it would lose its `apiKeyEnv`, and `SALESHANDY_API_KEY` (here another account's
+/// key) would read every webhook as deleted.
+#[test]
+fn an_invalid_config_is_refused_and_no_other_key_is_tried() {
+    let config = "version: 1
+apiKeyEnv: ACME_KEY
+webhooks:
+  - name: Replies
+    url: https://crm.example.org/replies
+    events: [reply-received]
+";
+    let w = World::builder()
+        .config(config)
+        .api_keys(&["key-acme-111", "key-other-222"])
+        .key("key-other-222")
+        .env("ACME_KEY", "key-acme-111")
+        .build();
+    w.ok(&["apply", "--auto-approve"]);
+    w.set_config(&config.replace("reply-received", "reply-recieved"));
+    w.status()
+        .status(1)
+        .stderr(
+            "config::event_unknown
+
+  × unknown event `reply-recieved`
+   ╭─[webhooks.yaml:6:14]
+ 5 │     url: https://crm.example.org/replies
+ 6 │     events: [reply-recieved]
+   ·              ───────┬──────
+   ·                     ╰── not a Saleshandy event
+   ╰────
+  help: did you mean `reply-received`?
+
+config::invalid
+
+  × `webhooks.yaml` has 1 error(s); nothing was done
+  help: fix the errors shown above; `saleshandy-webhooks validate -c webhooks.yaml` checks the
+        file alone
+",
+        )
+        .run();
+    assert_eq!(reads(&w).len(), 0, "no webhook is read");
+}

@@ -3,30 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::cli::{ConfigArgs, ListArgs, ListFormat, ShowArgs, StateArgs};
-use crate::commands::load_state;
+use crate::account::StateFile;
+use crate::cli::{ListArgs, ListFormat, ShowArgs};
 use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::state::{LastFailure, LiveCheck, Recorded, Sent, State, Unknown};
-
-fn state_path(config: &ConfigArgs, state: &StateArgs) -> PathBuf {
-    state
-        .state
-        .clone()
-        .unwrap_or_else(|| crate::state::default_path(&config.config))
-}
-
-fn print(text: &str) -> Result<(), Error> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(Error::Stdout)
-}
+use crate::ui::print;
 
 /// The live check recorded for `name`, if it is about the webhook recorded now.
 fn check_of<'s>(state: &'s State, name: &str, recorded: &Recorded) -> Option<&'s LiveCheck> {
@@ -82,8 +67,9 @@ fn rows(state: &State) -> Vec<Row<'_>> {
 }
 
 pub fn list(args: &ListArgs) -> Result<Outcome, Error> {
-    let path = state_path(&args.config, &args.state);
-    let (state, exists, _) = load_state(&path, None)?;
+    let state_file = StateFile::of(&args.config.config, &args.state);
+    let path = state_file.path();
+    let (state, exists, _) = state_file.read(None)?;
     let rows = rows(&state);
     if args.format == ListFormat::Json {
         let mut text = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into());
@@ -203,8 +189,9 @@ enum Shows<'a> {
 }
 
 pub fn show(args: &ShowArgs) -> Result<Outcome, Error> {
-    let path = state_path(&args.config, &args.state);
-    let (state, exists, _) = load_state(&path, None)?;
+    let state_file = StateFile::of(&args.config.config, &args.state);
+    let path = state_file.path();
+    let (state, exists, _) = state_file.read(None)?;
     let name = args.name.as_str();
     let shows = if let Some(r) = state.webhooks.get(name) {
         let check = check_of(&state, name, r);
@@ -228,7 +215,7 @@ pub fn show(args: &ShowArgs) -> Result<Outcome, Error> {
             sent: shown(&u.sent),
         }
     } else {
-        return Err(no_such(&state, exists, name, &path));
+        return Err(no_such(&state, exists, name, path));
     };
     let text = match args.format {
         ListFormat::Json => {
