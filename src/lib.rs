@@ -12,8 +12,6 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod event;
-pub mod journal;
-pub mod lock;
 pub mod plan;
 pub mod probe;
 pub mod progress;
@@ -24,4 +22,8 @@ pub mod saved_plan;
 pub mod secret;
 pub mod state;
 pub mod status;
+pub mod store;
 pub mod yaml;
+
+/// The held lock a command keeps, at the path commands name it by.
+pub use store::lock;

@@ -289,8 +289,8 @@ async fn execute(
             options,
             progress,
         };
-        let report =
-            apply::apply(&inputs.config, &plan, &mut state, &inputs.state_path, run).await?;
+        let store = crate::store::LocalStore::open(&inputs.state_path)?;
+        let report = apply::apply(&inputs.config, &plan, &mut state, &store, run).await?;
         Ok(report)
     }
     .await;
