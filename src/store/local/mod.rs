@@ -78,12 +78,27 @@ impl LocalStore {
             })
     }
 
-    /// The version of what the file holds now.
+    /// The version of what the file holds now. Only the lineage and serial are decoded (the
+    /// rest is checked to be JSON, not decoded), so that a save of a large state does not
+    /// parse it again.
     fn current(&self) -> Result<Version, StateError> {
-        Ok(match self.read()? {
-            None => Version::Absent,
-            Some(text) => Version::of(&State::parse(&text, &self.shown)?),
-        })
+        #[derive(serde::Deserialize)]
+        struct Header {
+            lineage: String,
+            serial: u64,
+        }
+        let Some(text) = self.read()? else {
+            return Ok(Version::Absent);
+        };
+        match serde_json::from_str::<Header>(&text) {
+            Ok(h) => Ok(Version::of(&State {
+                lineage: h.lineage,
+                serial: h.serial,
+                ..State::new()
+            })),
+            // Not a state any more: report it as parsing it would, and write nothing.
+            Err(_) => State::parse(&text, &self.shown).map(|s| Version::of(&s)),
+        }
     }
 }
 
