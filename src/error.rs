@@ -72,7 +72,7 @@ pub enum Error {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Lock(#[from] crate::lock::LockError),
+    Lock(#[from] crate::store::LockError),
 
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -80,7 +80,7 @@ pub enum Error {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Journal(Box<crate::journal::JournalError>),
+    Journal(Box<crate::store::JournalError>),
 
     #[error("there is no webhook named `{name}` in the state `{state}`")]
     #[diagnostic(code(state::no_such_webhook))]
@@ -212,8 +212,18 @@ impl From<crate::state::StateError> for Error {
     }
 }
 
-impl From<crate::journal::JournalError> for Error {
-    fn from(e: crate::journal::JournalError) -> Self {
+impl From<crate::store::JournalError> for Error {
+    fn from(e: crate::store::JournalError) -> Self {
         Error::Journal(Box::new(e))
+    }
+}
+
+impl From<crate::store::StoreError> for Error {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::State(e) => Error::State(e),
+            crate::store::StoreError::Journal(e) => Error::Journal(e),
+            crate::store::StoreError::Lock(e) => Error::Lock(e),
+        }
     }
 }

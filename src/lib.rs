@@ -15,8 +15,6 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod event;
-pub mod journal;
-pub mod lock;
 pub mod outcome;
 pub mod plan;
 pub mod probe;
@@ -28,5 +26,9 @@ pub mod saved_plan;
 pub mod secret;
 pub mod state;
 pub mod status;
+pub mod store;
 pub mod ui;
 pub mod yaml;
+
+/// The held lock a command keeps, at the path commands name it by.
+pub use store::lock;

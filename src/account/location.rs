@@ -66,28 +66,12 @@ pub fn load_state(
     path: &Path,
     lock_timeout: Option<std::time::Duration>,
 ) -> Result<(State, bool, Option<crate::lock::Lock>), Error> {
-    let lock = lock_timeout
-        .map(|t| crate::lock::acquire(path, t))
-        .transpose()?;
-    if lock.is_some() {
-        crate::state::remove_stale_temps(path);
-    }
-    let found = State::load(path)?;
-    let exists = found.is_some();
-    let (mut state, recovered) = crate::journal::recover(path, found)?;
-    if recovered {
+    let opened = crate::store::open(path, lock_timeout)?;
+    if opened.replayed {
         eprintln!(
             "Note: an earlier apply on {} was interrupted; its journal was replayed (requests whose answer was not recorded are `unknown`).",
             path.display()
         );
-        if lock.is_some() {
-            state.save(path)?;
-            let journal = crate::journal::journal_path(path);
-            std::fs::remove_file(&journal).map_err(|source| crate::journal::JournalError::Io {
-                path: journal,
-                source,
-            })?;
-        }
     }
-    Ok((state, exists || recovered, lock))
+    Ok((opened.state, opened.exists, opened.lock))
 }

@@ -315,8 +315,8 @@ async fn execute(
             progress,
         };
         let config = &opened.account.config;
-        let path = opened.account.state_file.path();
-        let report = apply::apply(config, &plan, &mut state, path, run).await?;
+        let store = crate::store::LocalStore::open(opened.account.state_file.path())?;
+        let report = apply::apply(config, &plan, &mut state, &store, run).await?;
         Ok(report)
     }
     .await;

@@ -4,17 +4,18 @@
 //! are stored only as keyed fingerprints ([`crate::secret::fingerprint`]).
 
 mod error;
-mod file;
+mod unique_keys;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use miette::NamedSource;
 use serde::{Deserialize, Serialize};
 
+/// Saved plans are written the way the local store writes a state.
+pub use crate::store::local::atomic_write;
 use error::offset_of;
-pub use error::{ParseError, StateError};
-pub use file::{atomic_write, default_path, remove_stale_temps, sibling};
+pub use error::{DuplicateKey, ParseError, StateError};
 
 use crate::config::Webhook;
 use crate::secret::{fingerprint, Value};
@@ -36,13 +37,17 @@ pub struct State {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// Webhooks known to exist, by name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys::map")]
     pub webhooks: BTreeMap<String, Recorded>,
     /// Creates that were sent but whose outcome is unknown, by name: the webhook may exist.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys::map")]
     pub unknown: BTreeMap<String, Unknown>,
     /// What `status --update-state` last found for each recorded webhook, by name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "unique_keys::map"
+    )]
     pub checks: BTreeMap<String, LiveCheck>,
 }
 
@@ -111,7 +116,7 @@ pub struct Unknown {
 pub struct Sent {
     pub url: Stored,
     pub events: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys::map")]
     pub headers: BTreeMap<String, Stored>,
 }
 
@@ -240,6 +245,9 @@ impl State {
         }
         let located = |e: serde_json::Error| {
             let offset = offset_of(text, e.line(), e.column());
+            if let Some(duplicate) = DuplicateKey::find(&e, text, offset, name) {
+                return StateError::DuplicateKey(Box::new(duplicate));
+            }
             StateError::Parse(Box::new(ParseError {
                 path: name.to_string(),
                 message: e.to_string(),
@@ -302,31 +310,15 @@ impl State {
         Ok(())
     }
 
-    /// Reads the state at `path`: `Ok(None)` when there is no file yet.
-    pub fn load(path: &Path) -> Result<Option<State>, StateError> {
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let name = path.display().to_string();
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| StateError::Encoding { path: name.clone() })?;
-                State::parse(&text, &name).map(Some)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(StateError::Read {
-                path: path.display().to_string(),
-                source,
-            }),
-        }
-    }
-
-    /// Writes the state atomically (temp file in the same directory, fsync, rename), with its
-    /// serial incremented. The file is created with mode 0600.
+    /// Saves the state at `path` through its store ([`crate::store::LocalStore`]), with its
+    /// serial incremented: under the state's lock, only if the file is still at the version
+    /// this state was read at, atomically, mode 0600.
     pub fn save(&mut self, path: &Path) -> Result<(), StateError> {
-        self.serial += 1;
-        atomic_write(path, self.to_json().as_bytes()).map_err(|source| StateError::Write {
-            path: path.display().to_string(),
-            source,
-        })
+        use crate::store::{Store, Version};
+        let seen = Version::of(self);
+        crate::store::LocalStore::open(path)?
+            .save(self, &seen)
+            .map(|_| ())
     }
 
     /// How many webhooks count against the account's limit of active webhooks after creating
@@ -345,6 +337,17 @@ impl Default for State {
     fn default() -> Self {
         State::new()
     }
+}
+
+/// The default state path: beside the config, `<config stem>.state.json`.
+pub fn default_path(config: &Path) -> PathBuf {
+    if config == Path::new("-") {
+        return PathBuf::from("webhooks.state.json");
+    }
+    let stem = config
+        .file_stem()
+        .map_or_else(|| "webhooks".into(), |s| s.to_string_lossy().into_owned());
+    config.with_file_name(format!("{stem}.state.json"))
 }
 
 #[cfg(test)]
@@ -460,25 +463,21 @@ mod tests {
     }
 
     #[test]
-    fn save_is_atomic_private_and_bumps_the_serial() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.state.json");
-        let mut s = State::new();
-        s.save(&path).unwrap();
-        s.save(&path).unwrap();
-        let back = State::load(&path).unwrap().unwrap();
-        assert_eq!(back.serial, 2);
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temp file left"
+    fn a_key_twice_is_refused_where_it_is_repeated() {
+        let check = r#"{"id": "x", "checked_at": "t"}"#;
+        let text = format!(
+            "{{\"version\": 1, \"lineage\": \"l\", \"serial\": 1,\n  \"unknown\": {{}},\n  \"checks\": {{\"a\": {check},\n    \"a\": {check}}}}}"
         );
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
+        let text = text.as_str();
+        let Err(StateError::DuplicateKey(d)) = State::parse(text, "s") else {
+            panic!("duplicate key")
+        };
+        assert_eq!((d.key.as_str(), d.line, d.column), ("a", 4, 5));
+        let field = "{\"version\": 1, \"lineage\": \"l\", \"lineage\": \"m\", \"serial\": 1}";
+        let Err(StateError::DuplicateKey(d)) = State::parse(field, "s") else {
+            panic!("duplicate field")
+        };
+        assert_eq!((d.key.as_str(), d.line, d.column), ("lineage", 1, 32));
     }
 
     #[test]
