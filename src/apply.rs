@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use crate::api::{Api, CreateBody, CreateOutcome};
 use crate::config::{Config, Webhook};
 use crate::plan::Plan;
-use crate::state::{Sent, State};
+use crate::state::{Sent, State, WebhookStatus};
 use crate::store::group::GroupCommit;
 use crate::store::journal::{fold, JournalError, Record};
 use crate::store::{Store, Version};
@@ -29,7 +29,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 pub enum Done {
     Created {
         id: String,
-        status: String,
+        status: WebhookStatus,
     },
     Failed {
         reason: String,
@@ -43,7 +43,7 @@ pub enum Done {
 
 impl Done {
     pub fn is_paused(&self) -> bool {
-        matches!(self, Done::Created { status, .. } if status == "paused")
+        matches!(self, Done::Created { status, .. } if status.is_paused())
     }
 }
 

@@ -21,6 +21,7 @@ pub mod probe;
 pub mod progress;
 pub mod render;
 pub mod report;
+mod reported;
 pub mod sandbox;
 pub mod saved_plan;
 pub mod secret;

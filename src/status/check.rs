@@ -4,25 +4,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::drift::compare;
-use super::{Check, Failure, Health, ACTIVE};
+use super::{Check, Health};
 use crate::api::{Api, GetOutcome};
-use crate::state::{Recorded, State};
+use crate::state::{Recorded, State, WebhookStatus};
 
 /// What a live read of one webhook means, as a [`Health`].
 pub fn health(name: &str, recorded: &Recorded, outcome: GetOutcome, lineage: &str) -> Health {
     match outcome {
         GetOutcome::Found(live) => Health::Live {
+            // A blank status is no status: the API's default is active.
             status: live
                 .status
                 .clone()
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| ACTIVE.into()),
+                .filter(|s| !s.is_blank())
+                .unwrap_or(WebhookStatus::Active),
             failed: live.failed.unwrap_or(false),
-            last_failure: live.last_failure.as_ref().map(|f| Failure {
-                failed_at: f.failed_at.clone().unwrap_or_default(),
-                status_code: f.status_code,
-                message: f.message.clone().unwrap_or_default(),
-            }),
+            last_failure: live.last_failure.clone(),
             drift: compare(name, recorded, &live, lineage),
         },
         GetOutcome::NotFound => Health::Deleted,
