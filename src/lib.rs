@@ -8,6 +8,7 @@ mod accounts;
 pub mod api;
 pub mod app;
 pub mod apply;
+mod bounded;
 pub mod cli;
 pub mod clock;
 pub mod commands;
