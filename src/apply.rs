@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use crate::api::{Api, CreateBody, CreateOutcome};
 use crate::config::{Config, Webhook};
 use crate::plan::Plan;
-use crate::state::{Sent, State};
+use crate::state::{Sent, State, WebhookStatus};
 use crate::store::group::GroupCommit;
 use crate::store::journal::{fold, JournalError, Record};
 use crate::store::{Store, Version};
@@ -29,7 +29,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 pub enum Done {
     Created {
         id: String,
-        status: String,
+        status: WebhookStatus,
     },
     Failed {
         reason: String,
@@ -43,7 +43,7 @@ pub enum Done {
 
 impl Done {
     pub fn is_paused(&self) -> bool {
-        matches!(self, Done::Created { status, .. } if status == "paused")
+        matches!(self, Done::Created { status, .. } if status.is_paused())
     }
 }
 
@@ -153,8 +153,7 @@ pub async fn apply(
     let (outcomes, unauthorized) = send_all(&creates, &recorder, &lineage, &run).await;
     recorder.committer.finish();
 
-    let mut results: Vec<(usize, Done)> = outcomes.into_iter().collect::<Result<_, _>>()?;
-    results.sort_by_key(|(i, _)| *i);
+    let results: Vec<(usize, Done)> = outcomes.into_iter().collect::<Result<_, _>>()?;
     let results: Vec<(String, Done)> = results
         .into_iter()
         .map(|(i, d)| (creates[i].name.clone(), d))
@@ -177,14 +176,13 @@ pub async fn apply(
 type Outcome = Result<(usize, Done), JournalError>;
 
 /// Sends every create (the first alone, then `parallelism` at once) and records each; returns
-/// the outcomes in completion order and the API's refusal of the key, if any.
+/// the outcomes in config order and the API's refusal of the key, if any.
 async fn send_all(
     creates: &[&Webhook],
     recorder: &Recorder<'_>,
     lineage: &str,
     run: &Run<'_>,
 ) -> (Vec<Outcome>, Option<(u16, String)>) {
-    use futures_util::stream::{self, StreamExt};
     let stop = AtomicBool::new(false);
     let unauthorized = Mutex::new(None);
     let one = |i: usize| {
@@ -222,11 +220,7 @@ async fn send_all(
     // The first create goes alone: a refused key then stops the run after one request, as
     // it would one at a time. The rest go `parallelism` at once.
     let mut outcomes: Vec<Outcome> = vec![one(0).await];
-    let rest: Vec<Outcome> = stream::iter(1..creates.len())
-        .map(one)
-        .buffer_unordered(run.options.parallelism.max(1))
-        .collect()
-        .await;
+    let rest = crate::bounded::in_order(1..creates.len(), run.options.parallelism, one).await;
     outcomes.extend(rest);
     let unauthorized = unauthorized.into_inner().unwrap_or_else(|e| e.into_inner());
     (outcomes, unauthorized)

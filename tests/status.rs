@@ -9,7 +9,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use crate::support::{dir_snapshot, output_text, snapshot, Test, World, THREE_HOOKS as CONFIG};
-use saleshandy_webhooks::sandbox::{LastFailure, RecordedRequest, SANDBOX_API_KEY};
+use saleshandy_webhooks::sandbox::{LastFailure, RecordedRequest, WebhookStatus, SANDBOX_API_KEY};
 use serde_json::{json, Value};
 
 /// The secret header's value; never printed.
@@ -94,11 +94,11 @@ fn paused_failure() -> Value {
 
 fn pause(w: &World, name: &str) {
     assert!(w.sandbox.update(&id(w, name), |h| {
-        h.status = "paused".into();
+        h.status = WebhookStatus::Paused;
         h.failed = true;
         h.last_failure = Some(LastFailure {
             failed_at: "2026-11-27T10:15:00Z".into(),
-            status_code: 503,
+            status_code: Some(503),
             message: "Service Unavailable".into(),
         });
     }));
@@ -157,7 +157,7 @@ fn a_paused_webhook_shows_its_last_failure_and_how_to_resume_it() {
     // Active again, but still failing deliveries: "failing", exit 2 as well.
     assert!(w
         .sandbox
-        .update(&id(&w, "Replies"), |h| h.status = "active".into()));
+        .update(&id(&w, "Replies"), |h| h.status = WebhookStatus::Active));
     report(
         &w,
         w.status().arg("--detailed-exitcode").status(2),

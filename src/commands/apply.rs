@@ -398,7 +398,7 @@ fn results_text(report: &Report, state: &str, color: bool) -> String {
     let (mut created, mut paused, mut failed, mut unknown, mut not_sent) = (0, 0, 0, 0, 0);
     for (name, done) in &report.results {
         let line = match done {
-            Done::Created { id, status } if status == "paused" => {
+            Done::Created { id, status } if status.is_paused() => {
                 paused += 1;
                 created += 1;
                 format!(
@@ -474,7 +474,7 @@ fn json_report<'a>(report: &'a Report, endpoint: &'a str, state: &'a str) -> Jso
             .iter()
             .map(|(name, d)| {
                 let (result, id, reason) = match d {
-                    Done::Created { id, status } if status == "paused" => {
+                    Done::Created { id, status } if status.is_paused() => {
                         ("paused", Some(id.as_str()), None)
                     }
                     Done::Created { id, .. } => ("created", Some(id.as_str()), None),

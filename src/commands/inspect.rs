@@ -10,7 +10,7 @@ use crate::account::StateFile;
 use crate::cli::{ListArgs, ListFormat, ShowArgs};
 use crate::error::Error;
 use crate::outcome::Outcome;
-use crate::state::{LastFailure, LiveCheck, Recorded, Sent, State, Unknown};
+use crate::state::{Field, LastFailure, LiveCheck, Recorded, Sent, State, Unknown};
 use crate::ui::print;
 
 /// The live check recorded for `name`, if it is about the webhook recorded now.
@@ -32,7 +32,7 @@ struct Row<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     checked_at: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    drift: Option<&'a [String]>,
+    drift: Option<&'a [Field]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     since: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,7 +45,7 @@ fn rows(state: &State) -> Vec<Row<'_>> {
         Row {
             name,
             id: Some(&r.id),
-            status: &r.status,
+            status: r.status.as_str(),
             created_at: Some(&r.created_at),
             checked_at: check.map(|c| c.checked_at.as_str()),
             drift: check.map(|c| c.drift.as_slice()).filter(|d| !d.is_empty()),
@@ -109,7 +109,7 @@ pub fn list(args: &ListArgs) -> Result<Outcome, Error> {
         .map(|r| {
             let mut status = r.status.to_string();
             if let Some(d) = r.drift {
-                let _ = write!(status, " (drifted: {})", d.join(", "));
+                let _ = write!(status, " (drifted: {})", joined(d));
             }
             if let (Some(since), Some(reason)) = (r.since, r.reason) {
                 let _ = write!(status, " since {since}: {reason}");
@@ -138,6 +138,15 @@ pub fn list(args: &ListArgs) -> Result<Outcome, Error> {
     }
     print(&out)?;
     Ok(Outcome::Success)
+}
+
+/// Drifted fields as a list: `url, events`.
+fn joined(fields: &[Field]) -> String {
+    fields
+        .iter()
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A request's content as it may be shown: secrets as `(secret)`.
@@ -178,7 +187,7 @@ enum Shows<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         last_failure: Option<&'a LastFailure>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        drift: Option<&'a [String]>,
+        drift: Option<&'a [Field]>,
     },
     Unknown {
         name: &'a str,
@@ -198,7 +207,7 @@ pub fn show(args: &ShowArgs) -> Result<Outcome, Error> {
         Shows::Recorded {
             name,
             id: &r.id,
-            status: &r.status,
+            status: r.status.as_str(),
             test_delivery: r.test_delivery.as_deref(),
             created_at: &r.created_at,
             sent: shown(&r.sent),
@@ -296,14 +305,11 @@ fn human_recorded(name: &str, r: &Recorded, check: Option<&LiveCheck>) -> String
                 if c.failed { "failed" } else { "not failed" }
             );
             if let Some(f) = &c.last_failure {
-                let code = match f.status_code {
-                    Some(c) if c > 0 => format!("HTTP {c}"),
-                    _ => "no HTTP answer".into(),
-                };
                 let _ = writeln!(
                     out,
-                    "  last failure:   {}: {code}, {}",
+                    "  last failure:   {}: {}, {}",
                     f.failed_at,
+                    f.answer(),
                     f.message.split_whitespace().collect::<Vec<_>>().join(" ")
                 );
             }
@@ -311,7 +317,7 @@ fn human_recorded(name: &str, r: &Recorded, check: Option<&LiveCheck>) -> String
                 let _ = writeln!(
                     out,
                     "  drift:          {} (edited in Saleshandy; `saleshandy-webhooks status` shows how)",
-                    c.drift.join(", ")
+                    joined(&c.drift)
                 );
             }
         }

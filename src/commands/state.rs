@@ -9,7 +9,7 @@ use crate::config::Webhook;
 use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::secret::{fingerprint, Secret};
-use crate::state::{Fingerprint, Recorded, Sent, Stored};
+use crate::state::{Fingerprint, Recorded, Sent, Stored, WebhookStatus};
 use crate::ui::Ui;
 
 pub fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
@@ -96,7 +96,7 @@ fn record_import(
         .find(|w| w.name == name);
     let sent = sent_from_live(live, desired, &state.lineage);
     let differences = desired.map(|d| sent.differences(&Sent::from_webhook(d, &state.lineage)));
-    let status = live.status.clone().unwrap_or_else(|| "active".into());
+    let status = live.status.clone().unwrap_or(WebhookStatus::Active);
     let was_unknown = state.unknown.remove(name).is_some();
     state.endpoint.get_or_insert(endpoint);
     state.webhooks.insert(

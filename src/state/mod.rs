@@ -18,6 +18,8 @@ use error::offset_of;
 pub use error::{DuplicateKey, ParseError, StateError};
 
 use crate::config::Webhook;
+/// A webhook's status and its last failed delivery, as every layer names them.
+pub use crate::reported::{LastFailure, WebhookStatus};
 use crate::secret::{fingerprint, Value};
 
 /// The newest state format this build reads and writes.
@@ -57,8 +59,9 @@ pub struct State {
 pub struct Recorded {
     pub id: String,
     pub sent: Sent,
-    /// `active` or `paused`, as last reported by the API.
-    pub status: String,
+    /// `active` or `paused`, as last reported by the API (`deleted` after a 404 seen by
+    /// `status --update-state`).
+    pub status: WebhookStatus,
     /// The result of the test delivery made at creation (`succeeded` or `failed`), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_delivery: Option<String>,
@@ -81,22 +84,9 @@ pub struct LiveCheck {
     /// Its last failed delivery, if the API reported one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_failure: Option<LastFailure>,
-    /// The fields edited in Saleshandy since it was recorded (`name`, `url`, `events`,
-    /// `headers`); values are never stored here.
+    /// The fields edited in Saleshandy since it was recorded; values are never stored here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub drift: Vec<String>,
-}
-
-/// A failed delivery, as the API reported it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LastFailure {
-    /// When it failed, as the API wrote it.
-    pub failed_at: String,
-    /// The HTTP status the destination answered; absent (or 0) when it did not answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_code: Option<u16>,
-    pub message: String,
+    pub drift: Vec<Field>,
 }
 
 /// A create request whose answer was lost.
@@ -205,13 +195,33 @@ impl Sent {
     }
 }
 
-/// A part of a webhook that can differ between the config and the state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A part of a webhook that can differ: between the config and the state (`plan`: never
+/// `name`, which is the identity there), or between the state and the live webhook (`status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Field {
+    Name,
     Url,
     Events,
     Headers,
+}
+
+impl Field {
+    /// The name as written in the state and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::Url => "url",
+            Field::Events => "events",
+            Field::Headers => "headers",
+        }
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl State {
@@ -326,7 +336,7 @@ impl State {
     pub fn active_after(&self, creates: usize) -> usize {
         self.webhooks
             .values()
-            .filter(|r| r.status != "paused" && r.status != "deleted")
+            .filter(|r| r.status.counts_as_active())
             .count()
             + self.unknown.len()
             + creates
@@ -395,7 +405,7 @@ mod tests {
             Recorded {
                 id: "0123456789abcdef01234567".into(),
                 sent: sent("https://a", &["email-sent"], &[("Z", "1"), ("A", "2")]),
-                status: "active".into(),
+                status: WebhookStatus::Active,
                 test_delivery: Some("succeeded".into()),
                 created_at: "2026-11-27T10:00:00Z".into(),
             },
@@ -413,6 +423,136 @@ mod tests {
         );
         assert!(text.find("\"A\"") < text.find("\"Z\""));
         assert_eq!(State::parse(&text, "s").unwrap(), s);
+    }
+
+    /// A state as this tool has always written it, with every status (an unrecognised one
+    /// too) and a live check with a last failure and drift: read and written again, it is the
+    /// same bytes.
+    const EVERY_STATUS: &str = r#"{
+  "checks": {
+    "a": {
+      "checked_at": "2026-11-28T00:00:00Z",
+      "drift": [
+        "name",
+        "url",
+        "events",
+        "headers"
+      ],
+      "failed": true,
+      "id": "0123456789abcdef01234567",
+      "last_failure": {
+        "failed_at": "2026-11-27T10:15:00Z",
+        "message": "Service Unavailable",
+        "status_code": 503
+      }
+    },
+    "p": {
+      "checked_at": "2026-11-28T00:00:00Z",
+      "failed": false,
+      "id": "0123456789abcdef01234568",
+      "last_failure": {
+        "failed_at": "",
+        "message": "no answer"
+      }
+    }
+  },
+  "endpoint": "https://open-api.saleshandy.com",
+  "lineage": "l",
+  "serial": 3,
+  "unknown": {},
+  "version": 1,
+  "webhooks": {
+    "a": {
+      "created_at": "2026-11-27T10:00:00Z",
+      "id": "0123456789abcdef01234567",
+      "sent": {
+        "events": [
+          "email-sent"
+        ],
+        "headers": {},
+        "url": "https://a"
+      },
+      "status": "active",
+      "test_delivery": "succeeded"
+    },
+    "d": {
+      "created_at": "2026-11-27T10:00:00Z",
+      "id": "0123456789abcdef01234569",
+      "sent": {
+        "events": [
+          "email-sent"
+        ],
+        "headers": {},
+        "url": "https://d"
+      },
+      "status": "deleted"
+    },
+    "o": {
+      "created_at": "2026-11-27T10:00:00Z",
+      "id": "0123456789abcdef0123456a",
+      "sent": {
+        "events": [
+          "email-sent"
+        ],
+        "headers": {},
+        "url": "https://o"
+      },
+      "status": "Archived "
+    },
+    "p": {
+      "created_at": "2026-11-27T10:00:00Z",
+      "id": "0123456789abcdef01234568",
+      "sent": {
+        "events": [
+          "email-sent"
+        ],
+        "headers": {},
+        "url": "https://p"
+      },
+      "status": "paused",
+      "test_delivery": "failed"
+    }
+  }
+}
+"#;
+
+    #[test]
+    fn every_status_is_read_as_its_type_and_written_back_byte_identical() {
+        let state = State::parse(EVERY_STATUS, "s").unwrap();
+        let status = |name: &str| state.webhooks[name].status.clone();
+        assert_eq!(status("a"), WebhookStatus::Active);
+        assert_eq!(status("p"), WebhookStatus::Paused);
+        assert_eq!(status("d"), WebhookStatus::Deleted);
+        assert_eq!(status("o"), WebhookStatus::Other("Archived ".into()));
+        let check = &state.checks["a"];
+        assert_eq!(
+            check.drift,
+            [Field::Name, Field::Url, Field::Events, Field::Headers]
+        );
+        assert_eq!(
+            check.last_failure.as_ref().and_then(|f| f.status_code),
+            Some(503)
+        );
+        assert_eq!(
+            state.checks["p"]
+                .last_failure
+                .as_ref()
+                .map(|f| f.status_code),
+            Some(None)
+        );
+        assert_eq!(state.to_json(), EVERY_STATUS);
+        // Only `active` and the unrecognised one count against the account's limit.
+        assert_eq!(state.active_after(0), 2);
+    }
+
+    #[test]
+    fn a_drifted_field_this_build_does_not_know_is_refused() {
+        let text = EVERY_STATUS.replace("\"headers\"\n      ],", "\"colour\"\n      ],");
+        assert_ne!(text, EVERY_STATUS);
+        assert!(matches!(
+            State::parse(&text, "s"),
+            Err(StateError::Parse(_))
+        ));
     }
 
     #[test]

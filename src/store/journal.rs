@@ -14,7 +14,7 @@ use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::state::{Recorded, Sent, State, StateError, Unknown};
+use crate::state::{Recorded, Sent, State, StateError, Unknown, WebhookStatus};
 
 /// One record of the journal (one JSON line in the local store).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,7 +36,7 @@ pub enum Record {
     Created {
         name: String,
         id: String,
-        status: String,
+        status: WebhookStatus,
         test_delivery: Option<String>,
         created_at: String,
     },
@@ -260,7 +260,7 @@ mod tests {
             Record::Created {
                 name: "a".into(),
                 id: "id-a".into(),
-                status: "active".into(),
+                status: WebhookStatus::Active,
                 test_delivery: None,
                 created_at: "t".into(),
             },
