@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::config::Webhook;
+use crate::reported::{LastFailure, WebhookStatus};
 use crate::secret::Secret;
 
 /// The real API.
@@ -47,7 +48,7 @@ pub enum CreateOutcome {
     /// 201 with an id.
     Created {
         id: String,
-        status: String,
+        status: WebhookStatus,
         test_delivery: Option<String>,
     },
     /// Certainly nothing was created (a 4xx or a redirect).
@@ -72,7 +73,7 @@ struct Envelope {
 #[serde(rename_all = "camelCase")]
 struct Payload {
     id: Option<serde_json::Value>,
-    status: Option<String>,
+    status: Option<WebhookStatus>,
     test_delivery: Option<TestDelivery>,
 }
 
@@ -93,24 +94,32 @@ pub struct Live {
     #[serde(default)]
     pub headers: std::collections::BTreeMap<String, String>,
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<WebhookStatus>,
     /// Whether the last delivery failed.
     #[serde(default)]
     pub failed: Option<bool>,
-    #[serde(default)]
-    pub last_failure: Option<LiveFailure>,
+    /// The last failed delivery; a part the API leaves out is empty.
+    #[serde(default, deserialize_with = "wire_failure")]
+    pub last_failure: Option<LastFailure>,
 }
 
-/// The last failed delivery, as the API reports it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LiveFailure {
-    #[serde(default)]
-    pub failed_at: Option<String>,
-    #[serde(default)]
-    pub status_code: Option<u16>,
-    #[serde(default)]
-    pub message: Option<String>,
+/// Reads the API's camelCase `lastFailure`, every part of it optional.
+fn wire_failure<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<LastFailure>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Wire {
+        #[serde(default)]
+        failed_at: Option<String>,
+        #[serde(default)]
+        status_code: Option<u16>,
+        #[serde(default)]
+        message: Option<String>,
+    }
+    Ok(Option::<Wire>::deserialize(d)?.map(|w| LastFailure {
+        failed_at: w.failed_at.unwrap_or_default(),
+        status_code: w.status_code,
+        message: w.message.unwrap_or_default(),
+    }))
 }
 
 /// What the API said about one read.
@@ -383,7 +392,7 @@ pub fn classify(
             Some(Payload { id: Some(serde_json::Value::String(id)), status, test_delivery }) if !id.trim().is_empty() => {
                 CreateOutcome::Created {
                     id,
-                    status: status.unwrap_or_else(|| "active".into()),
+                    status: status.unwrap_or(WebhookStatus::Active),
                     test_delivery: test_delivery.and_then(|t| t.status),
                 }
             }
@@ -473,14 +482,42 @@ mod tests {
             classify(201, body, None, None),
             CreateOutcome::Created {
                 id: "69fb3ac1eda582171eb74826".into(),
-                status: "paused".into(),
+                status: WebhookStatus::Paused,
                 test_delivery: Some("failed".into())
             }
         );
         let active = br#"{"payload":{"id":"abc","status":"active"}}"#;
         assert!(
-            matches!(classify(201, active, None, None), CreateOutcome::Created { ref status, .. } if status == "active")
+            matches!(classify(201, active, None, None), CreateOutcome::Created { ref status, .. } if *status == WebhookStatus::Active)
         );
+    }
+
+    #[test]
+    fn a_status_the_client_does_not_know_is_kept_as_it_came() {
+        let body = br#"{"payload":{"id":"abc","status":"Archived"}}"#;
+        assert!(matches!(
+            classify(201, body, None, None),
+            CreateOutcome::Created { status: WebhookStatus::Other(ref s), .. } if s == "Archived"
+        ));
+        let live: Live = serde_json::from_str(
+            r#"{"id":"abc","name":"n","webhookUrl":"https://x","webhookEvent":[],"status":"archived",
+                "lastFailure":{"statusCode":502}}"#,
+        )
+        .unwrap();
+        assert_eq!(live.status, Some(WebhookStatus::Other("archived".into())));
+        assert_eq!(
+            live.last_failure,
+            Some(LastFailure {
+                failed_at: String::new(),
+                status_code: Some(502),
+                message: String::new(),
+            })
+        );
+        let bare: Live = serde_json::from_str(
+            r#"{"id":"abc","name":"n","webhookUrl":"https://x","webhookEvent":[],"lastFailure":null}"#,
+        )
+        .unwrap();
+        assert_eq!((bare.status, bare.last_failure), (None, None));
     }
 
     #[test]

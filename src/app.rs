@@ -3,7 +3,10 @@
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, StateCommand};
-use crate::commands::{self, Outcome, Ui};
+use crate::commands;
+use crate::diagnostic::render_error;
+use crate::outcome::Outcome;
+use crate::ui::Ui;
 
 /// Runs the command; errors are printed to standard error with their help.
 pub fn run(cli: Cli) -> ExitCode {
@@ -33,19 +36,4 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// An error as miette shows it, with its code, help and any source snippet.
-pub fn render_error(e: &crate::error::Error, ui: Ui) -> String {
-    let theme = if ui.color_stderr {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let mut out = String::new();
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
-    if handler.render_report(&mut out, e).is_err() {
-        out = format!("error: {e}\n");
-    }
-    out
 }

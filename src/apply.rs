@@ -1,20 +1,23 @@
 //! Executes a plan's creates, several at once, and records each outcome.
 //!
-//! Before a request is sent, its intent is in the journal ([`crate::journal`]); when the
-//! answer comes it is followed by the id, or by a note that nothing was created. A run killed
-//! at any moment therefore leaves an id or an `unknown` entry, never a webhook the state forgot.
+//! Before a request is sent, its intent is durable in the journal ([`crate::store::journal`]);
+//! when the answer comes it is followed by the id, or by a note that nothing was created. A run
+//! killed at any moment therefore leaves an id or an `unknown` entry, never a webhook the state
+//! forgot. Workers' records are made durable in groups ([`GroupCommit`]): one append (local:
+//! one fsync) for all the records that are waiting, never a create sent before its intent.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use crate::api::{Api, CreateBody, CreateOutcome};
 use crate::config::{Config, Webhook};
-use crate::journal::{self, Journal, JournalError, Record};
 use crate::plan::Plan;
-use crate::state::{Sent, State};
+use crate::state::{Sent, State, WebhookStatus};
+use crate::store::group::GroupCommit;
+use crate::store::journal::{fold, JournalError, Record};
+use crate::store::{Store, Version};
 
 /// Attempts per webhook while the API answers 429 or cannot be reached.
 const MAX_ATTEMPTS: u32 = 5;
@@ -26,7 +29,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 pub enum Done {
     Created {
         id: String,
-        status: String,
+        status: WebhookStatus,
     },
     Failed {
         reason: String,
@@ -40,7 +43,7 @@ pub enum Done {
 
 impl Done {
     pub fn is_paused(&self) -> bool {
-        matches!(self, Done::Created { status, .. } if status == "paused")
+        matches!(self, Done::Created { status, .. } if status.is_paused())
     }
 }
 
@@ -92,24 +95,32 @@ impl Progress for Quiet {
     fn finished(&self, _: &str, _: &Done) {}
 }
 
+/// Records each worker's journal records durably (in groups) and folds them into the state.
+struct Recorder<'s> {
+    committer: GroupCommit,
+    state: Mutex<&'s mut State>,
+}
+
+impl Recorder<'_> {
+    /// Returns once `r` is durable, and then applies it to the state.
+    async fn record(&self, r: Record) -> Result<(), JournalError> {
+        self.committer.commit(vec![r.clone()]).await?;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        fold(&mut state, r);
+        Ok(())
+    }
+}
+
 /// Creates every `create` entry of `plan`, up to `opts.parallelism` at once, journaling each
 /// intent before its request and each answer after it, then folds the journal into the state
-/// at `path`. Results come back in config order.
+/// kept by `store` (whose lock the caller holds). Results come back in config order.
 pub async fn apply(
     config: &Config,
     plan: &Plan,
     state: &mut State,
-    path: &Path,
+    store: &dyn Store,
     run: Run<'_>,
 ) -> Result<Report, JournalError> {
-    use futures_util::stream::{self, StreamExt};
-    let Run {
-        api,
-        endpoint,
-        options: opts,
-        progress,
-    } = run;
-
     let by_name: HashMap<&str, &Webhook> = config
         .webhooks
         .iter()
@@ -125,89 +136,24 @@ pub async fn apply(
             unauthorized: None,
         });
     }
-    let journal = Journal::begin(path, state, endpoint)?;
-    journal::fold(
-        state,
-        Record::Begin {
-            lineage: state.lineage.clone(),
-            serial: state.serial,
-            endpoint: endpoint.into(),
-        },
-    );
+    // What the save at the end is conditional on: the state as it was read.
+    let seen = Version::of(state);
+    let begin = Record::Begin {
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+        endpoint: run.endpoint.into(),
+    };
+    let journal = store.begin_journal(&begin)?;
+    fold(state, begin);
     let lineage = state.lineage.clone();
-    // The journal and the state change together, under one lock held only for the append.
-    let shared = Mutex::new((journal, &mut *state));
-    let record = |r: Record| -> Result<(), JournalError> {
-        let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
-        guard.0.append(&r)?;
-        journal::fold(guard.1, r);
-        Ok(())
+    let recorder = Recorder {
+        committer: GroupCommit::start(journal),
+        state: Mutex::new(&mut *state),
     };
-    let stop = AtomicBool::new(false);
-    let unauthorized = Mutex::new(None);
+    let (outcomes, unauthorized) = send_all(&creates, &recorder, &lineage, &run).await;
+    recorder.committer.finish();
 
-    let one = |i: usize| {
-        let webhook: &Webhook = creates[i];
-        let (record, stop, unauthorized, lineage) = (&record, &stop, &unauthorized, &lineage);
-        let global = opts.global.as_ref();
-        async move {
-            let name = webhook.name.clone();
-            if stop.load(Ordering::SeqCst) {
-                return Ok((i, Done::NotSent));
-            }
-            record(Record::Intent {
-                name: name.clone(),
-                sent: Sent::from_webhook(webhook, lineage),
-                since: now(),
-            })?;
-            let permit = match global {
-                Some(g) => g.acquire().await.ok(),
-                None => None,
-            };
-            let outcome = send(api, &CreateBody::new(webhook)).await;
-            drop(permit);
-            let (answer, done) = match outcome {
-                    CreateOutcome::Created { id, status, test_delivery } => (
-                        Record::Created { name: name.clone(), id: id.clone(), status: status.clone(), test_delivery, created_at: now() },
-                        Done::Created { id, status },
-                    ),
-                    CreateOutcome::Failed { reason } => (Record::Failed { name: name.clone() }, Done::Failed { reason }),
-                    CreateOutcome::RateLimited { .. } => (
-                        Record::Failed { name: name.clone() },
-                        Done::Failed { reason: format!("the API kept answering 429 Too Many Requests after {MAX_ATTEMPTS} attempts") },
-                    ),
-                    CreateOutcome::NotSent { reason } => (
-                        Record::Failed { name: name.clone() },
-                        Done::Failed { reason: format!("{reason} (after {MAX_ATTEMPTS} attempts)") },
-                    ),
-                    CreateOutcome::Unauthorized { status, message } => {
-                        stop.store(true, Ordering::SeqCst);
-                        let mut u = unauthorized.lock().unwrap_or_else(|e| e.into_inner());
-                        u.get_or_insert((status, message.clone()));
-                        (Record::Failed { name: name.clone() }, Done::Failed { reason: format!("HTTP {status}: {message}") })
-                    }
-                    CreateOutcome::Unknown { reason } => {
-                        (Record::Unknown { name: name.clone(), reason: reason.clone() }, Done::Unknown { reason })
-                    }
-                };
-            record(answer)?;
-            progress.finished(&name, &done);
-            Ok((i, done))
-        }
-    };
-    // The first create goes alone: a refused key then stops the run after one request, as
-    // it would one at a time. The rest go `parallelism` at once.
-    let mut outcomes: Vec<Result<(usize, Done), JournalError>> = vec![one(0).await];
-    let rest: Vec<Result<(usize, Done), JournalError>> = stream::iter(1..creates.len())
-        .map(one)
-        .buffer_unordered(opts.parallelism.max(1))
-        .collect()
-        .await;
-    outcomes.extend(rest);
-
-    let (journal, _) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut results: Vec<(usize, Done)> = outcomes.into_iter().collect::<Result<_, _>>()?;
-    results.sort_by_key(|(i, _)| *i);
+    let results: Vec<(usize, Done)> = outcomes.into_iter().collect::<Result<_, _>>()?;
     let results: Vec<(String, Done)> = results
         .into_iter()
         .map(|(i, d)| (creates[i].name.clone(), d))
@@ -216,12 +162,117 @@ pub async fn apply(
         .iter()
         .any(|(_, d)| matches!(d, Done::Created { .. } | Done::Unknown { .. }));
     // Nothing created and nothing unknown (e.g. the key was refused): the state stays as it was.
-    journal.finish(state, path, changed)?;
-    let unauthorized = unauthorized.into_inner().unwrap_or_else(|e| e.into_inner());
+    if changed {
+        store.save(state, &seen).map_err(Box::new)?;
+    }
+    store.end_journal()?;
     Ok(Report {
         results,
         unauthorized,
     })
+}
+
+/// One create's outcome by its index in the plan, or why it could not be journaled.
+type Outcome = Result<(usize, Done), JournalError>;
+
+/// Sends every create (the first alone, then `parallelism` at once) and records each; returns
+/// the outcomes in config order and the API's refusal of the key, if any.
+async fn send_all(
+    creates: &[&Webhook],
+    recorder: &Recorder<'_>,
+    lineage: &str,
+    run: &Run<'_>,
+) -> (Vec<Outcome>, Option<(u16, String)>) {
+    let stop = AtomicBool::new(false);
+    let unauthorized = Mutex::new(None);
+    let one = |i: usize| {
+        let webhook: &Webhook = creates[i];
+        let (stop, unauthorized) = (&stop, &unauthorized);
+        async move {
+            if stop.load(Ordering::SeqCst) {
+                return Ok((i, Done::NotSent));
+            }
+            // Durable before the request goes out.
+            recorder
+                .record(Record::Intent {
+                    name: webhook.name.clone(),
+                    sent: Sent::from_webhook(webhook, lineage),
+                    since: now(),
+                })
+                .await?;
+            let permit = match run.options.global.as_ref() {
+                Some(g) => g.acquire().await.ok(),
+                None => None,
+            };
+            let outcome = send(run.api, &CreateBody::new(webhook)).await;
+            drop(permit);
+            if let CreateOutcome::Unauthorized { status, message } = &outcome {
+                stop.store(true, Ordering::SeqCst);
+                let mut u = unauthorized.lock().unwrap_or_else(|e| e.into_inner());
+                u.get_or_insert((*status, message.clone()));
+            }
+            let (answer, done) = answer(&webhook.name, outcome);
+            recorder.record(answer).await?;
+            run.progress.finished(&webhook.name, &done);
+            Ok((i, done))
+        }
+    };
+    // The first create goes alone: a refused key then stops the run after one request, as
+    // it would one at a time. The rest go `parallelism` at once.
+    let mut outcomes: Vec<Outcome> = vec![one(0).await];
+    let rest = crate::bounded::in_order(1..creates.len(), run.options.parallelism, one).await;
+    outcomes.extend(rest);
+    let unauthorized = unauthorized.into_inner().unwrap_or_else(|e| e.into_inner());
+    (outcomes, unauthorized)
+}
+
+/// The journal record of a create's outcome, and what it means for the run.
+fn answer(name: &str, outcome: CreateOutcome) -> (Record, Done) {
+    let failed = || Record::Failed { name: name.into() };
+    match outcome {
+        CreateOutcome::Created {
+            id,
+            status,
+            test_delivery,
+        } => (
+            Record::Created {
+                name: name.into(),
+                id: id.clone(),
+                status: status.clone(),
+                test_delivery,
+                created_at: now(),
+            },
+            Done::Created { id, status },
+        ),
+        CreateOutcome::Failed { reason } => (failed(), Done::Failed { reason }),
+        CreateOutcome::RateLimited { .. } => (
+            failed(),
+            Done::Failed {
+                reason: format!(
+                    "the API kept answering 429 Too Many Requests after {MAX_ATTEMPTS} attempts"
+                ),
+            },
+        ),
+        CreateOutcome::NotSent { reason } => (
+            failed(),
+            Done::Failed {
+                reason: format!("{reason} (after {MAX_ATTEMPTS} attempts)"),
+            },
+        ),
+        CreateOutcome::Unauthorized { status, message } => (
+            failed(),
+            Done::Failed {
+                reason: format!("HTTP {status}: {message}"),
+            },
+        ),
+        CreateOutcome::Unknown { reason } => (
+            Record::Unknown {
+                name: name.into(),
+                reason: reason.clone(),
+            },
+            Done::Unknown { reason },
+        ),
+    }
 }
 
 /// Sends one create, retrying only what certainly created nothing: a 429, or a request that

@@ -72,7 +72,7 @@ pub enum Error {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Lock(#[from] crate::lock::LockError),
+    Lock(#[from] crate::store::LockError),
 
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -80,7 +80,7 @@ pub enum Error {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Journal(Box<crate::journal::JournalError>),
+    Journal(Box<crate::store::JournalError>),
 
     #[error("there is no webhook named `{name}` in the state `{state}`")]
     #[diagnostic(code(state::no_such_webhook))]
@@ -180,6 +180,17 @@ pub enum Error {
     )]
     ManyConfigs { what: &'static str },
 
+    #[error("`{first}` and `{second}` would share the state `{state}`")]
+    #[diagnostic(
+        code(config::shared_state),
+        help("each config is one account with a state of its own (`<config stem>.state.json` beside it): rename one of them, or leave the duplicate out of this run; nothing was done")
+    )]
+    SharedState {
+        first: String,
+        second: String,
+        state: String,
+    },
+
     #[error("no API key: `{var}` (named by `apiKeyEnv` in `{config}`) is not set")]
     #[diagnostic(
         code(api::no_account_key),
@@ -201,8 +212,18 @@ impl From<crate::state::StateError> for Error {
     }
 }
 
-impl From<crate::journal::JournalError> for Error {
-    fn from(e: crate::journal::JournalError) -> Self {
+impl From<crate::store::JournalError> for Error {
+    fn from(e: crate::store::JournalError) -> Self {
         Error::Journal(Box::new(e))
+    }
+}
+
+impl From<crate::store::StoreError> for Error {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::State(e) => Error::State(e),
+            crate::store::StoreError::Journal(e) => Error::Journal(e),
+            crate::store::StoreError::Lock(e) => Error::Lock(e),
+        }
     }
 }

@@ -3,25 +3,34 @@
 //! The flow is one direction (see DESIGN.md): the config is loaded and validated
 //! ([`config`]), compared with the state, and rendered; only the applier talks to the network.
 
+mod account;
+mod accounts;
 pub mod api;
 pub mod app;
 pub mod apply;
+mod bounded;
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod diagnostic;
 pub mod error;
 pub mod event;
-pub mod journal;
-pub mod lock;
+pub mod outcome;
 pub mod plan;
 pub mod probe;
 pub mod progress;
 pub mod render;
 pub mod report;
+mod reported;
 pub mod sandbox;
 pub mod saved_plan;
 pub mod secret;
 pub mod state;
 pub mod status;
+pub mod store;
+pub mod ui;
 pub mod yaml;
+
+/// The held lock a command keeps, at the path commands name it by.
+pub use store::lock;

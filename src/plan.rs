@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::state::{Field, Sent, State};
+use crate::state::{Field, Sent, State, WebhookStatus};
 
 /// Saleshandy's limit of active webhooks per account.
 pub const ACCOUNT_LIMIT: usize = 50;
@@ -202,7 +202,7 @@ pub fn plan(config: &Config, state: &State) -> Plan {
             state
                 .webhooks
                 .get(&w.name)
-                .is_some_and(|r| r.status == crate::status::DELETED)
+                .is_some_and(|r| r.status == WebhookStatus::Deleted)
         })
         .map(|w| w.name.clone())
         .collect();
@@ -261,7 +261,7 @@ mod tests {
                 .or_insert_with(|| Recorded {
                     id: format!("{:024x}", s.serial),
                     sent: Sent::from_webhook(w, &s.lineage),
-                    status: "active".into(),
+                    status: WebhookStatus::Active,
                     test_delivery: Some("succeeded".into()),
                     created_at: "2026-11-27T10:00:00Z".into(),
                 });
@@ -394,7 +394,7 @@ mod tests {
         assert_eq!(plan(&c50, &State::new()).over_limit, None);
         let mut state = applied(&c, &State::new());
         for r in state.webhooks.values_mut().take(5) {
-            r.status = "paused".into();
+            r.status = WebhookStatus::Paused;
         }
         assert_eq!(
             plan(&c, &state).over_limit,
@@ -410,7 +410,7 @@ mod tests {
             hook("b", "https://b.example.org", "email-sent", ""),
         ]));
         let mut state = applied(&c, &State::new());
-        state.webhooks.get_mut("b").expect("recorded").status = crate::status::DELETED.into();
+        state.webhooks.get_mut("b").expect("recorded").status = WebhookStatus::Deleted;
         let p = plan(&c, &state);
         assert_eq!(p.deleted, ["b"]);
         assert_eq!(

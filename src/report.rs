@@ -4,8 +4,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
-    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+    Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 use serde::Serialize;
 
@@ -229,21 +228,8 @@ fn severity_word<D: Diagnostic>(d: &D) -> &'static str {
 
 /// Renders one diagnostic with its snippet. `color` selects the themed or plain output.
 pub fn human<D: Diagnostic>(d: &D, file: &SourceFile, color: bool) -> String {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
-    let mut out = String::new();
-    if handler
-        .render_report(&mut out, &InFile::new(d, file))
-        .is_err()
-    {
-        // Rendering only fails on a formatter error; fall back to the bare message.
-        let _ = write!(out, "{d}");
-    }
-    out
+    // Drawing only fails on a formatter error; fall back to the bare message.
+    crate::diagnostic::draw(&InFile::new(d, file), color).unwrap_or_else(|_| d.to_string())
 }
 
 /// A JSON list of records, pretty-printed, with a trailing newline.

@@ -64,8 +64,8 @@ fn by_account(w: &World) -> (usize, usize, usize) {
 #[test]
 fn one_wrong_key_fails_that_account_and_the_others_are_created() {
     let w = world(3);
-    // One create in flight at a time: the accounts take turns in config order (the global
-    // limit is a fair semaphore), so the progress lines come in a fixed order.
+    // One create in flight at a time over all accounts; which account's create goes next
+    // varies, so the progress lines are compared as a set.
     let o = accounts(
         &w,
         [
@@ -80,17 +80,17 @@ fn one_wrong_key_fails_that_account_and_the_others_are_created() {
     )
     .status(1)
     .stdout_snapshot("accounts-apply-one-wrong-key")
-    .stderr(
-        "[1/9] created: acme hook 0
-[2/9] failed: bolt hook 0
-[3/9] created: cora hook 0
-[4/9] created: acme hook 1
-[5/9] created: cora hook 1
-[6/9] created: acme hook 2
-[7/9] created: cora hook 2
-",
-    )
+    .stderr_unchecked()
     .run();
+    let hooks =
+        |account: &str| -> Vec<String> { (0..3).map(|i| format!("{account} hook {i}")).collect() };
+    let mut progress = each("created", &[hooks("acme"), hooks("cora")].concat());
+    progress.push(("failed".to_string(), "bolt hook 0".to_string()));
+    progress.sort();
+    assert_eq!(
+        progress_in_any_order(&stderr_text(&o)),
+        (progress, String::new())
+    );
     assert_eq!(by_account(&w), (3, 0, 3));
     let text = output_text(&o);
     assert!(!text.contains("wrong-key") && !text.contains(KEYS[0]));
@@ -192,7 +192,10 @@ fn accounts_run_at_once_under_one_global_limit() {
         .iter()
         .flat_map(|n| (0..4).map(move |i| format!("{n} hook {i}")))
         .collect();
-    assert_progress_in_any_order(&stderr_text(&o), "created", &names);
+    assert_eq!(
+        progress_in_any_order(&stderr_text(&o)),
+        (each("created", &names), String::new())
+    );
     assert_eq!(w.sandbox.webhooks().len(), 12);
     let max = w.sandbox.max_in_flight_creates();
     assert_eq!(
@@ -201,23 +204,39 @@ fn accounts_run_at_once_under_one_global_limit() {
     );
 }
 
-/// `stderr` is one progress line `[k/N] word: name` per name, k counting up from 1 and the
-/// names in any order.
-#[track_caller]
-fn assert_progress_in_any_order(stderr: &str, word: &str, names: &[String]) {
-    let total = names.len();
-    let mut seen = Vec::new();
-    for (k, line) in stderr.lines().enumerate() {
-        let prefix = format!("[{}/{total}] {word}: ", k + 1);
-        let name = line
-            .strip_prefix(&prefix)
-            .unwrap_or_else(|| panic!("line {} is not `{prefix}NAME`:\n{stderr}", k + 1));
-        seen.push(name.to_string());
+/// The progress lines `[k/N] WORD: NAME` of `stderr` as sorted `(WORD, NAME)` pairs, after
+/// checking that k counts up from 1 and N is the same on every line, and the rest of `stderr`. Accounts run at once, so their
+/// lines interleave in an order no test can fix.
+fn progress_in_any_order(stderr: &str) -> (Vec<(String, String)>, String) {
+    let line = regex::Regex::new(r"^\[(\d+)/(\d+)\] ([a-z ()]+): (.+)$").expect("regex");
+    let (mut progress, mut rest) = (Vec::new(), String::new());
+    for l in stderr.lines() {
+        match line.captures(l) {
+            Some(c) => {
+                let k: usize = c[1].parse().expect("a number");
+                assert_eq!(k, progress.len() + 1, "progress counts up:\n{stderr}");
+                progress.push((c[2].to_string(), c[3].to_string(), c[4].to_string()));
+            }
+            None => rest.push_str(&format!("{l}\n")),
+        }
     }
-    seen.sort();
-    let mut want = names.to_vec();
-    want.sort();
-    assert_eq!(seen, want, "{stderr}");
+    assert!(
+        progress.windows(2).all(|p| p[0].0 == p[1].0),
+        "every line counts to the same total:\n{stderr}"
+    );
+    let mut pairs: Vec<(String, String)> = progress.into_iter().map(|(_, w, n)| (w, n)).collect();
+    pairs.sort();
+    (pairs, rest)
+}
+
+/// `(word, name)` for each of `names`, sorted: what [`progress_in_any_order`] returns.
+fn each(word: &str, names: &[String]) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = names
+        .iter()
+        .map(|n| (word.to_string(), n.clone()))
+        .collect();
+    pairs.sort();
+    pairs
 }
 
 #[test]
@@ -319,7 +338,7 @@ fn one_invalid_config_fails_its_account_and_the_others_go_on() {
         .run();
 
     // And apply: the others are created.
-    accounts(
+    let o = accounts(
         &w,
         [
             "apply",
@@ -333,8 +352,14 @@ fn one_invalid_config_fails_its_account_and_the_others_go_on() {
     )
     .status(1)
     .stdout_snapshot("accounts-apply-one-invalid")
-    .stderr_snapshot("accounts-apply-one-invalid-stderr")
+    .stderr_unchecked()
     .run();
+    let (progress, rest) = progress_in_any_order(&stderr_text(&o));
+    let created: Vec<String> = ["acme hook 0", "acme hook 1", "cora hook 0", "cora hook 1"]
+        .map(String::from)
+        .to_vec();
+    assert_eq!(progress, each("created", &created));
+    crate::support::snapshot("accounts-apply-one-invalid-stderr", &w.filtered(&rest));
     assert_eq!(by_account(&w), (2, 0, 2));
 }
 
@@ -361,4 +386,155 @@ fn per_account_options_are_refused_with_several_configs() {
             .run();
     }
     assert_eq!(w.sandbox.requests().len(), 0);
+}
+
+/// What `apply --format json` prints for `account` with nothing to create, on one line.
+fn nothing_line(account: &str) -> String {
+    format!(
+        "{{\"format_version\":1,\"endpoint\":\"http://127.0.0.1:[PORT]\",\"state\":\"clients/{account}.state.json\",\"webhooks\":[]}}\n"
+    )
+}
+
+/// What `apply --format json` prints for `account`'s one create, on one line.
+fn created_line(account: &str) -> String {
+    format!(
+        "{{\"format_version\":1,\"endpoint\":\"http://127.0.0.1:[PORT]\",\"state\":\"clients/{account}.state.json\",\"webhooks\":[{{\"name\":\"{account} hook 0\",\"result\":\"created\",\"id\":\"[ID]\"}}]}}\n"
+    )
+}
+
+/// "Several accounts" is counted over the config files a run expands to, not over its `-c`
+/// arguments: `-c clients` (three files) prints one compact line per account, also for an
+/// account with nothing to create, and a directory of one file is one pretty document.
+#[test]
+fn json_is_one_line_per_account_whenever_several_are_in_play() {
+    let w = world(1);
+    accounts(
+        &w,
+        ["apply", "-c", "clients/acme.yaml", "--auto-approve"],
+        KEYS[1],
+    )
+    .stdout_unchecked()
+    .stderr_unchecked()
+    .run();
+    let apply_json = [
+        "apply",
+        "--auto-approve",
+        "--format",
+        "json",
+        "--parallelism",
+        "1",
+        "-c",
+    ];
+    accounts(&w, apply_json.iter().chain(&["clients"]), KEYS[1])
+        .stdout(nothing_line("acme") + &created_line("bolt") + &created_line("cora"))
+        .run();
+    // Nothing to create anywhere: still one line per account.
+    accounts(&w, apply_json.iter().chain(&["clients"]), KEYS[1])
+        .stdout(nothing_line("acme") + &nothing_line("bolt") + &nothing_line("cora"))
+        .run();
+
+    // A directory of one config is one account: one pretty document.
+    std::fs::create_dir(w.path("solo")).unwrap();
+    std::fs::write(
+        w.path("solo/dora.yaml"),
+        "version: 1\napiKeyEnv: ACME_SALESHANDY_KEY\nwebhooks:\n  - name: dora hook 0\n    url: https://dora.example.org/0\n    events: [email-sent]\n",
+    )
+    .unwrap();
+    accounts(&w, apply_json.iter().chain(&["solo"]), KEYS[1])
+        .stdout(
+            "{
+  \"format_version\": 1,
+  \"endpoint\": \"http://127.0.0.1:[PORT]\",
+  \"state\": \"solo/dora.state.json\",
+  \"webhooks\": [
+    {
+      \"name\": \"dora hook 0\",
+      \"result\": \"created\",
+      \"id\": \"[ID]\"
+    }
+  ]
+}
+",
+        )
+        .run();
+    accounts(&w, apply_json.iter().chain(&["solo"]), KEYS[1])
+        .stdout(
+            "{
+  \"format_version\": 1,
+  \"endpoint\": \"http://127.0.0.1:[PORT]\",
+  \"state\": \"solo/dora.state.json\",
+  \"webhooks\": []
+}
+",
+        )
+        .run();
+    accounts(&w, ["plan", "--format", "json", "-c", "solo"], KEYS[1])
+        .stdout_snapshot("accounts-plan-json-one-in-dir")
+        .run();
+    accounts(&w, ["status", "--format", "json", "-c", "solo"], KEYS[1])
+        .stdout_snapshot("accounts-status-json-one-in-dir")
+        .run();
+
+    // Several `-c`, one of them a directory: one line per account in every command.
+    let several = ["-c", "solo", "-c", "clients/bolt.yaml"];
+    let dora = nothing_line("acme").replace("clients/acme", "solo/dora");
+    accounts(&w, apply_json[..6].iter().chain(&several), KEYS[1])
+        .stdout(dora + &nothing_line("bolt"))
+        .run();
+    accounts(
+        &w,
+        ["plan", "--format", "json"].iter().chain(&several),
+        KEYS[1],
+    )
+    .stdout_snapshot("accounts-plan-json-dir-and-file")
+    .stderr("2 accounts: 2 ok, 0 failed.\n")
+    .run();
+    accounts(
+        &w,
+        ["status", "--format", "json"].iter().chain(&several),
+        KEYS[1],
+    )
+    .stdout_snapshot("accounts-status-json-dir-and-file")
+    .stderr("2 accounts: 2 ok, 0 failed.\n")
+    .run();
+}
+
+/// `acme.yaml` and `acme.yml` (or one file named twice) resolve to one state: the run is
+/// refused before anything is read, sent or written, naming both configs and the state.
+#[test]
+fn two_configs_of_one_state_are_refused_naming_both() {
+    let w = world(1);
+    std::fs::copy(w.path("clients/acme.yaml"), w.path("clients/acme.yml")).unwrap();
+    let refused = |first: &str, second: &str| {
+        format!(
+            "config::shared_state
+
+  × `{first}` and `{second}` would share the state `clients/acme.state.json`
+  help: each config is one account with a state of its own (`<config stem>.state.json` beside it):
+        rename one of them, or leave the duplicate out of this run; nothing was done
+"
+        )
+    };
+    let by_dir = refused("clients/acme.yaml", "clients/acme.yml");
+    for args in [
+        &["apply", "-c", "clients", "--auto-approve"][..],
+        &["plan", "-c", "clients"][..],
+        &["status", "-c", "clients"][..],
+    ] {
+        accounts(&w, args, KEYS[1]).status(1).stderr(&by_dir).run();
+    }
+    let twice = [
+        "apply",
+        "--auto-approve",
+        "-c",
+        "clients/acme.yaml",
+        "-c",
+        "clients/./acme.yaml",
+    ];
+    accounts(&w, twice, KEYS[1])
+        .status(1)
+        .stderr(refused("clients/acme.yaml", "clients/./acme.yaml"))
+        .run();
+    assert_eq!(w.sandbox.requests().len(), 0);
+    assert!(!w.path("clients/acme.state.json").exists());
 }

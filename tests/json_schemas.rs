@@ -13,7 +13,9 @@ use std::path::Path;
 use crate::support::{assert_every_entry_described, bin, sent};
 use jsonschema::Validator;
 use saleshandy_webhooks::secret::{fingerprint, Secret};
-use saleshandy_webhooks::state::{Fingerprint, Recorded, Sent, State, Stored, Unknown};
+use saleshandy_webhooks::state::{
+    Fingerprint, Recorded, Sent, State, Stored, Unknown, WebhookStatus,
+};
 use serde_json::{json, Value};
 
 /// The value of the environment variable `TOKEN` in the plan runs; must never be printed.
@@ -109,7 +111,7 @@ fn recorded(id: &str, sent: Sent) -> Recorded {
     Recorded {
         id: id.to_string(),
         sent,
-        status: "active".to_string(),
+        status: WebhookStatus::Active,
         test_delivery: Some("succeeded".to_string()),
         created_at: "2026-11-27T10:00:00Z".to_string(),
     }
@@ -152,7 +154,7 @@ fn full_state() -> State {
             vec![],
         ),
     );
-    paused.status = "paused".to_string();
+    paused.status = WebhookStatus::Paused;
     paused.test_delivery = Some("failed".to_string());
     state.webhooks.insert("Replies".to_string(), paused);
     let mut no_test = recorded(

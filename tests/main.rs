@@ -14,6 +14,7 @@ mod config_props;
 mod crash_and_lock;
 mod faults;
 mod json_schemas;
+mod local_state;
 mod plan_cli;
 mod probe;
 mod saved_plan;

@@ -10,7 +10,7 @@ use std::process::Output;
 use crate::support::{dir_snapshot, output_text, sent, snapshot, stdout_text, Test, World};
 use saleshandy_webhooks::secret::{fingerprint, Secret};
 use saleshandy_webhooks::state::{
-    Fingerprint, LastFailure, LiveCheck, Recorded, State, Stored, Unknown,
+    Field, Fingerprint, LastFailure, LiveCheck, Recorded, State, Stored, Unknown, WebhookStatus,
 };
 use serde_json::{json, Value};
 
@@ -41,7 +41,7 @@ fn state() -> State {
         Recorded {
             id: "69fb3ac1eda582171eb74826".into(),
             sent: sent_hook,
-            status: "active".into(),
+            status: WebhookStatus::Active,
             test_delivery: Some("succeeded".into()),
             created_at: "2026-11-27T10:00:00Z".into(),
         },
@@ -56,7 +56,7 @@ fn state() -> State {
         Recorded {
             id: "69fb3ac1eda582171eb74827".into(),
             sent: replies,
-            status: "paused".into(),
+            status: WebhookStatus::Paused,
             test_delivery: Some("failed".into()),
             created_at: "2026-11-27T10:01:00Z".into(),
         },
@@ -72,7 +72,7 @@ fn state() -> State {
                 status_code: Some(503),
                 message: "Service Unavailable".into(),
             }),
-            drift: vec!["events".into()],
+            drift: vec![Field::Events],
         },
     );
     let bounces = sent(
@@ -85,7 +85,7 @@ fn state() -> State {
         Recorded {
             id: "69fb3ac1eda582171eb74828".into(),
             sent: bounces,
-            status: "deleted".into(),
+            status: WebhookStatus::Deleted,
             test_delivery: None,
             created_at: "2026-11-27T10:02:00Z".into(),
         },
@@ -98,7 +98,7 @@ fn state() -> State {
             checked_at: "2026-11-20T00:00:00Z".into(),
             failed: false,
             last_failure: None,
-            drift: vec!["url".into()],
+            drift: vec![Field::Url],
         },
     );
     let lost = sent(

@@ -9,7 +9,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use crate::support::{dir_snapshot, output_text, snapshot, Test, World, THREE_HOOKS as CONFIG};
-use saleshandy_webhooks::sandbox::{LastFailure, RecordedRequest, SANDBOX_API_KEY};
+use saleshandy_webhooks::sandbox::{LastFailure, RecordedRequest, WebhookStatus, SANDBOX_API_KEY};
 use serde_json::{json, Value};
 
 /// The secret header's value; never printed.
@@ -94,11 +94,11 @@ fn paused_failure() -> Value {
 
 fn pause(w: &World, name: &str) {
     assert!(w.sandbox.update(&id(w, name), |h| {
-        h.status = "paused".into();
+        h.status = WebhookStatus::Paused;
         h.failed = true;
         h.last_failure = Some(LastFailure {
             failed_at: "2026-11-27T10:15:00Z".into(),
-            status_code: 503,
+            status_code: Some(503),
             message: "Service Unavailable".into(),
         });
     }));
@@ -157,7 +157,7 @@ fn a_paused_webhook_shows_its_last_failure_and_how_to_resume_it() {
     // Active again, but still failing deliveries: "failing", exit 2 as well.
     assert!(w
         .sandbox
-        .update(&id(&w, "Replies"), |h| h.status = "active".into()));
+        .update(&id(&w, "Replies"), |h| h.status = WebhookStatus::Active));
     report(
         &w,
         w.status().arg("--detailed-exitcode").status(2),
@@ -449,4 +449,49 @@ fn unknown_creates_are_listed_but_not_checked() {
         doc["unknown"],
         json!([{"name": "Lost Hook", "since": "2026-11-27T10:05:00Z"}])
     );
+}
+
+/// A config that does not validate is refused as `plan` refuses it, before any request: read
+/// around, it would lose its `apiKeyEnv`, and `SALESHANDY_API_KEY` (here another account's
+/// key) would read every webhook as deleted.
+#[test]
+fn an_invalid_config_is_refused_and_no_other_key_is_tried() {
+    let config = "version: 1
+apiKeyEnv: ACME_KEY
+webhooks:
+  - name: Replies
+    url: https://crm.example.org/replies
+    events: [reply-received]
+";
+    let w = World::builder()
+        .config(config)
+        .api_keys(&["key-acme-111", "key-other-222"])
+        .key("key-other-222")
+        .env("ACME_KEY", "key-acme-111")
+        .build();
+    w.ok(&["apply", "--auto-approve"]);
+    w.set_config(&config.replace("reply-received", "reply-recieved"));
+    w.status()
+        .status(1)
+        .stderr(
+            "config::event_unknown
+
+  × unknown event `reply-recieved`
+   ╭─[webhooks.yaml:6:14]
+ 5 │     url: https://crm.example.org/replies
+ 6 │     events: [reply-recieved]
+   ·              ───────┬──────
+   ·                     ╰── not a Saleshandy event
+   ╰────
+  help: did you mean `reply-received`?
+
+config::invalid
+
+  × `webhooks.yaml` has 1 error(s); nothing was done
+  help: fix the errors shown above; `saleshandy-webhooks validate -c webhooks.yaml` checks the
+        file alone
+",
+        )
+        .run();
+    assert_eq!(reads(&w).len(), 0, "no webhook is read");
 }

@@ -2,44 +2,38 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::account::{Account, Opened, Target};
+use crate::accounts::Accounts;
 use crate::api::Api;
 use crate::apply::{self, Done, Report};
-use crate::cli::{ApiArgs, ApplyArgs, ApplyFormat};
-use crate::commands::{load_inputs, Inputs, Outcome, Ui};
+use crate::cli::{ApplyArgs, ApplyFormat};
 use crate::error::Error;
-use crate::plan::plan;
+use crate::outcome::Outcome;
+use crate::plan::{plan, Plan};
 use crate::render::text::{Painter, GREEN, MAGENTA, RED, YELLOW};
 use crate::render::{self, Context};
-use crate::sandbox::{self, SandboxOptions, SANDBOX_API_KEY};
+use crate::sandbox::{self, SandboxOptions};
+use crate::saved_plan::SavedPlan;
 use crate::secret::Secret;
-
-/// How a state names the sandbox, whatever port it ran on.
-pub const SANDBOX_ENDPOINT: &str = "sandbox";
+use crate::ui::Ui;
 
 pub fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
-    let files = args.config.files()?;
-    if files.len() > 1 && args.plan.is_some() {
-        return Err(Error::ManyConfigs {
-            what: "a saved plan",
-        });
-    }
-    if files.len() > 1 && args.state.state.is_some() {
-        return Err(Error::ManyConfigs { what: "--state" });
-    }
+    let single_only = [("a saved plan", args.plan.is_some())];
+    let accounts = Accounts::with_states(&args.config, &args.state, &single_only, ui)?;
     let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
-    rt.block_on(run_accounts(&files, args, ui))
+    rt.block_on(run_accounts(&accounts, args, ui))
 }
 
 /// One account, checked and planned, with its state locked, ready to apply.
 struct Prepared {
-    inputs: Inputs,
-    plan: crate::plan::Plan,
+    opened: Opened,
+    plan: Plan,
     endpoint: String,
     key: Secret,
     state_name: String,
@@ -52,40 +46,48 @@ struct Applied {
     result: Result<Report, Error>,
 }
 
-async fn run_accounts(files: &[PathBuf], args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
-    let many = files.len() > 1;
-    let human = args.format == ApplyFormat::Human;
+async fn run_accounts(accounts: &Accounts, args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     // 1. Check and plan every account; nothing is sent until all are planned.
-    let mut prepared = Vec::new();
-    let mut failed_accounts = 0;
-    for file in files {
-        match prepare(file, args, ui) {
-            Ok(Some(p)) => prepared.push(p),
-            Ok(None) => {}
-            Err(e) if many => {
-                eprintln!("{}: {}", file.display(), crate::app::render_error(&e, ui));
-                failed_accounts += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    let planned = accounts.try_each(|file| prepare(file, args, ui, accounts))?;
+    let failed = planned.iter().filter(|p| p.is_none()).count();
+    let prepared: Vec<Prepared> = planned.into_iter().flatten().flatten().collect();
     let creates: usize = prepared.iter().map(|p| p.plan.summary.create).sum();
     if creates == 0 {
-        return Ok(if failed_accounts > 0 {
-            Outcome::Failure
-        } else {
-            Outcome::Success
-        });
+        return Ok(failure_if(failed > 0));
     }
     // 2. One approval for the whole run. A saved plan was reviewed when it was made.
     let mut endpoints: Vec<&str> = prepared.iter().map(|p| p.endpoint.as_str()).collect();
     endpoints.sort_unstable();
     endpoints.dedup();
-    if args.plan.is_none() && !args.auto_approve && !approved(creates, &endpoints.join(", "))? {
+    let endpoints = endpoints.join(", ");
+    if args.plan.is_none() && !args.auto_approve && !approved(creates, &endpoints)? {
         eprintln!("Apply cancelled: nothing was sent.");
         return Ok(Outcome::Failure);
     }
     // 3. Every account at once, under one limit of requests in flight.
+    let applied = execute_all(prepared, creates, &endpoints, accounts, args).await?;
+    // 4. Results per account, in order, then the total.
+    report_all(&applied, failed, accounts, args, ui)
+}
+
+fn failure_if(failed: bool) -> Outcome {
+    if failed {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    }
+}
+
+/// Sends the creates of every prepared account at once, against the embedded sandbox with
+/// `--sandbox`, and waits for them all.
+async fn execute_all(
+    prepared: Vec<Prepared>,
+    creates: usize,
+    endpoints: &str,
+    accounts: &Accounts,
+    args: &ApplyArgs,
+) -> Result<Vec<Applied>, Error> {
+    let human = args.format == ApplyFormat::Human;
     let sandbox = match args.sandbox {
         true => Some(
             sandbox::start(SandboxOptions::default())
@@ -101,15 +103,15 @@ async fn run_accounts(files: &[PathBuf], args: &ApplyArgs, ui: Ui) -> Result<Out
         let target = if args.sandbox {
             format!("the embedded sandbox ({base})")
         } else {
-            endpoints.join(", ")
+            endpoints.to_string()
         };
-        let accounts = if many {
+        let for_accounts = if accounts.many() {
             format!(" for {} accounts", prepared.len())
         } else {
             String::new()
         };
         println!(
-            "\nCreating {creates} webhook{}{accounts} in {target}…",
+            "\nCreating {creates} webhook{}{for_accounts} in {target}…",
             if creates == 1 { "" } else { "s" }
         );
     }
@@ -123,91 +125,86 @@ async fn run_accounts(files: &[PathBuf], args: &ApplyArgs, ui: Ui) -> Result<Out
     if let Some(sb) = sandbox {
         sb.shutdown().await;
     }
-    // 4. Results per account, in order, then the total.
-    let mut outcome = if failed_accounts > 0 {
-        Outcome::Failure
-    } else {
-        Outcome::Success
-    };
+    Ok(applied)
+}
+
+/// Prints each account's results in order, then (with several) the total.
+fn report_all(
+    applied: &[Applied],
+    mut failed: usize,
+    accounts: &Accounts,
+    args: &ApplyArgs,
+    ui: Ui,
+) -> Result<Outcome, Error> {
+    let human = args.format == ApplyFormat::Human;
+    let mut outcome = failure_if(failed > 0);
     let mut total = Totals::default();
-    for a in &applied {
+    for a in applied {
         match &a.result {
             Ok(report) => {
                 if human {
                     print!("{}", results_text(report, &a.state_name, ui.color_stdout));
                 } else {
-                    print_json(report, &a.endpoint, &a.state_name, many)?;
+                    accounts.print_json(&json_report(report, &a.endpoint, &a.state_name))?;
                 }
                 let t = Totals::of(report);
                 let paused_fails = t.paused > 0 && args.require_active;
                 if t.failed + t.unknown + t.not_sent > 0 || paused_fails {
                     outcome = Outcome::Failure;
-                    failed_accounts += 1;
+                    failed += 1;
                 }
                 total.add(&t);
             }
             Err(e) => {
-                eprintln!("{}: {}", a.state_name, crate::app::render_error(e, ui));
+                accounts.print_error(&a.state_name, e);
                 outcome = Outcome::Failure;
-                failed_accounts += 1;
+                failed += 1;
             }
         }
     }
-    if many && human {
+    if human {
         let t = total;
-        println!(
-            "\nTotal over {} accounts ({failed_accounts} with failures): {} created ({} paused), {} failed, {} unknown, {} not sent.",
-            files.len(),
-            t.created,
-            t.paused,
-            t.failed,
-            t.unknown,
-            t.not_sent
-        );
+        accounts.print_total(|n| {
+            format!(
+                "\nTotal over {n} accounts ({failed} with failures): {} created ({} paused), {} failed, {} unknown, {} not sent.",
+                t.created, t.paused, t.failed, t.unknown, t.not_sent
+            )
+        });
     }
     Ok(outcome)
 }
 
 /// Loads, checks and plans one account, printing its plan. `None`: nothing to create.
-fn prepare(file: &Path, args: &ApplyArgs, ui: Ui) -> Result<Option<Prepared>, Error> {
+fn prepare(
+    file: &Path,
+    args: &ApplyArgs,
+    ui: Ui,
+    accounts: &Accounts,
+) -> Result<Option<Prepared>, Error> {
     let lock_timeout = Duration::from_secs(args.lock.lock_timeout);
-    let mut inputs = load_inputs(file, &args.state, ui, Some(lock_timeout))?;
+    let mut opened = Account::open(file, &args.state, ui)?.read_state(Some(lock_timeout))?;
     // Everything that can refuse the run is checked before anything is sent.
-    let (endpoint, key) = if args.sandbox {
-        (
-            SANDBOX_ENDPOINT.to_string(),
-            Secret::new(SANDBOX_API_KEY.into()),
-        )
+    let target = if args.sandbox {
+        Target::Sandbox
     } else {
-        (
-            endpoint_of(&args.api),
-            account_key(inputs.config.api_key_env.as_deref(), file, &args.api)?,
-        )
+        Target::Api(&args.api)
     };
-    let state_name = inputs.state_path.display().to_string();
-    check_endpoint(&inputs.state, &state_name, &endpoint)?;
+    let endpoint = target.endpoint();
+    let key = opened.account.key(&target)?;
+    let state_name = opened.state_name();
+    opened.check_endpoint(&endpoint)?;
     let saved = match &args.plan {
         Some(path) => Some(read_saved(path)?),
         None => None,
     };
-    let human = args.format == ApplyFormat::Human;
     if let Some(saved) = &saved {
         if saved.creates.is_empty() {
             println!("The saved plan has nothing to create: no request was sent.");
             return Ok(None);
         }
-        saved.check(
-            &inputs.config,
-            &inputs.state,
-            inputs.state_exists,
-            &state_name,
-        )?;
-        // A plan made before any state existed chose the lineage the state starts with.
-        if !inputs.state_exists {
-            inputs.state.lineage = saved.state.lineage.clone();
-        }
+        check_saved(saved, &mut opened)?;
     }
-    let plan = plan(&inputs.config, &inputs.state);
+    let plan = plan(&opened.account.config, &opened.state);
     if let Some(saved) = &saved {
         let now: Vec<&str> = plan.creates().map(|e| e.name.as_str()).collect();
         if now != saved.creates.iter().map(String::as_str).collect::<Vec<_>>() {
@@ -222,42 +219,70 @@ fn prepare(file: &Path, args: &ApplyArgs, ui: Ui) -> Result<Option<Prepared>, Er
             });
         }
     }
-    if human {
-        let ctx = Context {
-            config: inputs.file.name(),
-            state: &state_name,
-            state_exists: inputs.state_exists,
-        };
-        let options = render::human::Options {
-            color: ui.color_stdout,
-            verbose: false,
-        };
-        print!("{}", render::human::render(&plan, &ctx, options));
-    }
+    show_plan(&plan, &opened, &endpoint, accounts, args, ui)?;
     if plan.summary.create == 0 {
-        if human {
-            println!("\nNothing to create: no request was sent.");
-        } else {
-            let empty = Report {
-                results: Vec::new(),
-                unauthorized: None,
-            };
-            print_json(
-                &empty,
-                &endpoint,
-                &state_name,
-                args.config.configs.len() > 1,
-            )?;
-        }
         return Ok(None);
     }
     Ok(Some(Prepared {
-        inputs,
+        opened,
         plan,
         endpoint,
         key,
         state_name,
     }))
+}
+
+/// Refuses a saved plan made against another state or config. A plan made before any state
+/// existed chose the lineage the state starts with.
+fn check_saved(saved: &SavedPlan, opened: &mut Opened) -> Result<(), Error> {
+    let state_name = opened.state_name();
+    saved.check(
+        &opened.account.config,
+        &opened.state,
+        opened.state_exists,
+        &state_name,
+    )?;
+    if !opened.state_exists {
+        opened.state.lineage = saved.state.lineage.clone();
+    }
+    Ok(())
+}
+
+/// Prints one account's plan (human), or, with nothing to create, its empty results.
+fn show_plan(
+    plan: &Plan,
+    opened: &Opened,
+    endpoint: &str,
+    accounts: &Accounts,
+    args: &ApplyArgs,
+    ui: Ui,
+) -> Result<(), Error> {
+    let human = args.format == ApplyFormat::Human;
+    let state_name = opened.state_name();
+    if human {
+        let ctx = Context {
+            config: opened.account.file.name(),
+            state: &state_name,
+            state_exists: opened.state_exists,
+        };
+        let options = render::human::Options {
+            color: ui.color_stdout,
+            verbose: false,
+        };
+        print!("{}", render::human::render(plan, &ctx, options));
+    }
+    if plan.summary.create > 0 {
+        return Ok(());
+    }
+    if human {
+        println!("\nNothing to create: no request was sent.");
+        return Ok(());
+    }
+    let empty = Report {
+        results: Vec::new(),
+        unauthorized: None,
+    };
+    accounts.print_json(&json_report(&empty, endpoint, &state_name))
 }
 
 /// Applies one prepared account. Its errors are its own: other accounts go on.
@@ -269,7 +294,7 @@ async fn execute(
     progress: &crate::progress::Reporter,
 ) -> Applied {
     let Prepared {
-        inputs,
+        opened,
         plan,
         endpoint,
         key,
@@ -278,7 +303,7 @@ async fn execute(
     let result = async {
         let api = Api::new(base, key, Duration::from_secs(args.api.timeout.max(1)))?
             .with_max_rps(args.max_rps);
-        let mut state = inputs.state;
+        let mut state = opened.state;
         let options = apply::Options {
             parallelism: args.parallelism.max(1),
             global: Some(global),
@@ -289,8 +314,9 @@ async fn execute(
             options,
             progress,
         };
-        let report =
-            apply::apply(&inputs.config, &plan, &mut state, &inputs.state_path, run).await?;
+        let config = &opened.account.config;
+        let store = crate::store::LocalStore::open(opened.account.state_file.path())?;
+        let report = apply::apply(config, &plan, &mut state, &store, run).await?;
         Ok(report)
     }
     .await;
@@ -337,66 +363,14 @@ impl Totals {
     }
 }
 
-/// The key of one account: from its config's `apiKeyEnv` variable when it names one, else
-/// from --api-key-file or SALESHANDY_API_KEY.
-pub fn account_key(var: Option<&str>, config: &Path, api: &ApiArgs) -> Result<Secret, Error> {
-    match var {
-        Some(var) => match std::env::var(var) {
-            Ok(k) if !k.trim().is_empty() => Ok(Secret::new(k.trim().to_string())),
-            _ => Err(Error::MissingAccountKey {
-                var: var.to_string(),
-                config: config.display().to_string(),
-            }),
-        },
-        None => api_key(api),
-    }
-}
-
 /// Reads a plan saved by `plan --out`.
-fn read_saved(path: &std::path::Path) -> Result<crate::saved_plan::SavedPlan, Error> {
+fn read_saved(path: &Path) -> Result<SavedPlan, Error> {
     let read = |reason: String| Error::ReadPlan {
         path: path.to_path_buf(),
         reason,
     };
     let text = std::fs::read_to_string(path).map_err(|e| read(e.to_string()))?;
-    crate::saved_plan::SavedPlan::parse(&text).map_err(read)
-}
-
-/// How a state names an API: its base URL without a trailing slash.
-pub fn endpoint_of(api: &ApiArgs) -> String {
-    api.api_url.trim_end_matches('/').to_string()
-}
-
-/// Refuses a state that belongs to another endpoint (the sandbox versus the real API).
-pub fn check_endpoint(
-    state: &crate::state::State,
-    state_name: &str,
-    endpoint: &str,
-) -> Result<(), Error> {
-    match &state.endpoint {
-        Some(recorded) if recorded != endpoint => Err(Error::EndpointMismatch {
-            state: state_name.to_string(),
-            recorded: recorded.clone(),
-            current: endpoint.to_string(),
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// The API key: from --api-key-file, or SALESHANDY_API_KEY. Never from the command line.
-pub fn api_key(args: &ApiArgs) -> Result<Secret, Error> {
-    let key = match &args.api_key_file {
-        Some(path) => std::fs::read_to_string(path).map_err(|source| Error::ApiKeyFile {
-            path: path.clone(),
-            source,
-        })?,
-        None => std::env::var("SALESHANDY_API_KEY").unwrap_or_default(),
-    };
-    let key = key.trim();
-    if key.is_empty() {
-        return Err(Error::MissingApiKey);
-    }
-    Ok(Secret::new(key.to_string()))
+    SavedPlan::parse(&text).map_err(read)
 }
 
 /// Asks on the terminal; without one, refuses.
@@ -417,14 +391,14 @@ fn approved(creates: usize, endpoint: &str) -> Result<bool, Error> {
 }
 
 /// One line per planned create, then a summary.
-pub fn results_text(report: &Report, state: &str, color: bool) -> String {
+fn results_text(report: &Report, state: &str, color: bool) -> String {
     let painter = Painter(color);
     let paint = |style: &str, s: &str| painter.paint(style, s);
     let mut out = String::from("\n");
     let (mut created, mut paused, mut failed, mut unknown, mut not_sent) = (0, 0, 0, 0, 0);
     for (name, done) in &report.results {
         let line = match done {
-            Done::Created { id, status } if status == "paused" => {
+            Done::Created { id, status } if status.is_paused() => {
                 paused += 1;
                 created += 1;
                 format!(
@@ -489,9 +463,9 @@ struct JsonResult<'a> {
     reason: Option<&'a str>,
 }
 
-/// Prints one account's results as JSON: pretty, or one compact line per account (`lines`).
-fn print_json(report: &Report, endpoint: &str, state: &str, lines: bool) -> Result<(), Error> {
-    let doc = JsonReport {
+/// One account's results as `--format json` shows them.
+fn json_report<'a>(report: &'a Report, endpoint: &'a str, state: &'a str) -> JsonReport<'a> {
+    JsonReport {
         format_version: 1,
         endpoint,
         state,
@@ -500,7 +474,7 @@ fn print_json(report: &Report, endpoint: &str, state: &str, lines: bool) -> Resu
             .iter()
             .map(|(name, d)| {
                 let (result, id, reason) = match d {
-                    Done::Created { id, status } if status == "paused" => {
+                    Done::Created { id, status } if status.is_paused() => {
                         ("paused", Some(id.as_str()), None)
                     }
                     Done::Created { id, .. } => ("created", Some(id.as_str()), None),
@@ -520,16 +494,5 @@ fn print_json(report: &Report, endpoint: &str, state: &str, lines: bool) -> Resu
             .unauthorized
             .as_ref()
             .map(|(s, m)| format!("HTTP {s}: {m}")),
-    };
-    let mut text = if lines {
-        serde_json::to_string(&doc)
-    } else {
-        serde_json::to_string_pretty(&doc)
     }
-    .unwrap_or_default();
-    text.push('\n');
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(Error::Stdout)
 }

@@ -5,8 +5,8 @@ use std::io::Write;
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs};
-use crate::commands::Outcome;
 use crate::error::Error;
+use crate::outcome::Outcome;
 
 /// The name the scripts complete: the installed binary's.
 const BIN_NAME: &str = "saleshandy-webhooks";

@@ -3,29 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::cli::{ConfigArgs, ListArgs, ListFormat, ShowArgs, StateArgs};
-use crate::commands::{load_state, Outcome};
+use crate::account::StateFile;
+use crate::cli::{ListArgs, ListFormat, ShowArgs};
 use crate::error::Error;
-use crate::state::{LastFailure, LiveCheck, Recorded, Sent, State, Unknown};
-
-fn state_path(config: &ConfigArgs, state: &StateArgs) -> PathBuf {
-    state
-        .state
-        .clone()
-        .unwrap_or_else(|| crate::state::default_path(&config.config))
-}
-
-fn print(text: &str) -> Result<(), Error> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(Error::Stdout)
-}
+use crate::outcome::Outcome;
+use crate::state::{Field, LastFailure, LiveCheck, Recorded, Sent, State, Unknown};
+use crate::ui::print;
 
 /// The live check recorded for `name`, if it is about the webhook recorded now.
 fn check_of<'s>(state: &'s State, name: &str, recorded: &Recorded) -> Option<&'s LiveCheck> {
@@ -46,7 +32,7 @@ struct Row<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     checked_at: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    drift: Option<&'a [String]>,
+    drift: Option<&'a [Field]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     since: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,7 +45,7 @@ fn rows(state: &State) -> Vec<Row<'_>> {
         Row {
             name,
             id: Some(&r.id),
-            status: &r.status,
+            status: r.status.as_str(),
             created_at: Some(&r.created_at),
             checked_at: check.map(|c| c.checked_at.as_str()),
             drift: check.map(|c| c.drift.as_slice()).filter(|d| !d.is_empty()),
@@ -81,8 +67,9 @@ fn rows(state: &State) -> Vec<Row<'_>> {
 }
 
 pub fn list(args: &ListArgs) -> Result<Outcome, Error> {
-    let path = state_path(&args.config, &args.state);
-    let (state, exists, _) = load_state(&path, None)?;
+    let state_file = StateFile::of(&args.config.config, &args.state);
+    let path = state_file.path();
+    let (state, exists, _) = state_file.read(None)?;
     let rows = rows(&state);
     if args.format == ListFormat::Json {
         let mut text = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into());
@@ -122,7 +109,7 @@ pub fn list(args: &ListArgs) -> Result<Outcome, Error> {
         .map(|r| {
             let mut status = r.status.to_string();
             if let Some(d) = r.drift {
-                let _ = write!(status, " (drifted: {})", d.join(", "));
+                let _ = write!(status, " (drifted: {})", joined(d));
             }
             if let (Some(since), Some(reason)) = (r.since, r.reason) {
                 let _ = write!(status, " since {since}: {reason}");
@@ -151,6 +138,15 @@ pub fn list(args: &ListArgs) -> Result<Outcome, Error> {
     }
     print(&out)?;
     Ok(Outcome::Success)
+}
+
+/// Drifted fields as a list: `url, events`.
+fn joined(fields: &[Field]) -> String {
+    fields
+        .iter()
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A request's content as it may be shown: secrets as `(secret)`.
@@ -191,7 +187,7 @@ enum Shows<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         last_failure: Option<&'a LastFailure>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        drift: Option<&'a [String]>,
+        drift: Option<&'a [Field]>,
     },
     Unknown {
         name: &'a str,
@@ -202,15 +198,16 @@ enum Shows<'a> {
 }
 
 pub fn show(args: &ShowArgs) -> Result<Outcome, Error> {
-    let path = state_path(&args.config, &args.state);
-    let (state, exists, _) = load_state(&path, None)?;
+    let state_file = StateFile::of(&args.config.config, &args.state);
+    let path = state_file.path();
+    let (state, exists, _) = state_file.read(None)?;
     let name = args.name.as_str();
     let shows = if let Some(r) = state.webhooks.get(name) {
         let check = check_of(&state, name, r);
         Shows::Recorded {
             name,
             id: &r.id,
-            status: &r.status,
+            status: r.status.as_str(),
             test_delivery: r.test_delivery.as_deref(),
             created_at: &r.created_at,
             sent: shown(&r.sent),
@@ -227,7 +224,7 @@ pub fn show(args: &ShowArgs) -> Result<Outcome, Error> {
             sent: shown(&u.sent),
         }
     } else {
-        return Err(no_such(&state, exists, name, &path));
+        return Err(no_such(&state, exists, name, path));
     };
     let text = match args.format {
         ListFormat::Json => {
@@ -308,14 +305,11 @@ fn human_recorded(name: &str, r: &Recorded, check: Option<&LiveCheck>) -> String
                 if c.failed { "failed" } else { "not failed" }
             );
             if let Some(f) = &c.last_failure {
-                let code = match f.status_code {
-                    Some(c) if c > 0 => format!("HTTP {c}"),
-                    _ => "no HTTP answer".into(),
-                };
                 let _ = writeln!(
                     out,
-                    "  last failure:   {}: {code}, {}",
+                    "  last failure:   {}: {}, {}",
                     f.failed_at,
+                    f.answer(),
                     f.message.split_whitespace().collect::<Vec<_>>().join(" ")
                 );
             }
@@ -323,7 +317,7 @@ fn human_recorded(name: &str, r: &Recorded, check: Option<&LiveCheck>) -> String
                 let _ = writeln!(
                     out,
                     "  drift:          {} (edited in Saleshandy; `saleshandy-webhooks status` shows how)",
-                    c.drift.join(", ")
+                    joined(&c.drift)
                 );
             }
         }

@@ -2,42 +2,30 @@
 //! `--probe` is given.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
+use crate::account::{Account, Opened};
+use crate::accounts::{Accounts, Doc};
 use crate::cli::{PlanArgs, PlanFormat};
-use crate::commands::{for_each_account, load_inputs, Outcome, Ui};
 use crate::error::Error;
-use crate::plan::{plan, Summary};
+use crate::outcome::Outcome;
+use crate::plan::{plan, Plan, Summary};
 use crate::render::{self, markdown, Context};
 use crate::saved_plan::SavedPlan;
+use crate::ui::Ui;
 
 pub fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
-    let files = args.config.files()?;
-    let many = files.len() > 1;
-    if many && args.out.is_some() {
-        return Err(Error::ManyConfigs { what: "--out" });
-    }
-    if many && args.state.state.is_some() {
-        return Err(Error::ManyConfigs { what: "--state" });
-    }
+    let single_only = [("--out", args.out.is_some())];
+    let accounts = Accounts::with_states(&args.config, &args.state, &single_only, ui)?;
     let mut total = Summary::default();
-    let share = markdown::LIMIT / files.len().max(1);
-    let outcome = for_each_account(&files, ui, |path| {
+    let share = markdown::LIMIT / accounts.len().max(1);
+    let outcome = accounts.each(|path| {
         let (text, summary) = plan_one(path, args, ui, share)?;
-        let text = match (many, args.format) {
-            // Several accounts in JSON: one compact document per line (JSON Lines).
-            (true, PlanFormat::Json) => {
-                let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-                format!("{doc}\n")
-            }
-            (true, PlanFormat::Human | PlanFormat::Markdown) => format!("{text}\n"),
-            _ => text,
-        };
-        std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .map_err(Error::Stdout)?;
+        accounts.print(match args.format {
+            PlanFormat::Json => Doc::Json(text),
+            PlanFormat::Human | PlanFormat::Markdown => Doc::Text(text),
+            PlanFormat::Github => Doc::Plain(text),
+        })?;
         total.add(&summary);
         Ok(if args.detailed_exitcode && summary.create > 0 {
             Outcome::Changes
@@ -45,17 +33,13 @@ pub fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
             Outcome::Success
         })
     })?;
-    if many && matches!(args.format, PlanFormat::Human | PlanFormat::Markdown) {
-        let t = total;
-        println!(
-            "Total over {} accounts: {} to create, {} unchanged, {} changed, {} orphaned, {} unknown.",
-            files.len(),
-            t.create,
-            t.unchanged,
-            t.changed,
-            t.orphaned,
-            t.unknown
-        );
+    if matches!(args.format, PlanFormat::Human | PlanFormat::Markdown) {
+        accounts.print_total(|n| {
+            format!(
+                "Total over {n} accounts: {} to create, {} unchanged, {} changed, {} orphaned, {} unknown.",
+                total.create, total.unchanged, total.changed, total.orphaned, total.unknown
+            )
+        });
     }
     Ok(outcome)
 }
@@ -67,75 +51,94 @@ fn plan_one(
     ui: Ui,
     share: usize,
 ) -> Result<(String, Summary), Error> {
-    let inputs = load_inputs(path, &args.state, ui, None)?;
-    let plan = plan(&inputs.config, &inputs.state);
-    let state_name = inputs.state_path.display().to_string();
+    let opened = Account::open(path, &args.state, ui)?.read_state(None)?;
+    let plan = plan(&opened.account.config, &opened.state);
+    let text = render_plan(&plan, &opened, args, ui, share);
+    if args.probe {
+        probe(&plan, &opened);
+    }
+    if let Some(out) = &args.out {
+        save(&plan, &opened, out)?;
+    }
+    Ok((text, plan.summary))
+}
+
+/// The plan of one account in the format asked for.
+fn render_plan(plan: &Plan, opened: &Opened, args: &PlanArgs, ui: Ui, share: usize) -> String {
+    let account = &opened.account;
+    let state_name = opened.state_name();
     let ctx = Context {
-        config: inputs.file.name(),
+        config: account.file.name(),
         state: &state_name,
-        state_exists: inputs.state_exists,
+        state_exists: opened.state_exists,
     };
-    let text = match args.format {
+    match args.format {
         PlanFormat::Human => {
             let options = render::human::Options {
                 color: ui.color_stdout,
                 verbose: args.verbose,
             };
-            render::human::render(&plan, &ctx, options)
+            render::human::render(plan, &ctx, options)
         }
-        PlanFormat::Json => render::json::render(&plan, &ctx),
-        PlanFormat::Markdown => markdown::render_within(&plan, &ctx, share),
+        PlanFormat::Json => render::json::render(plan, &ctx),
+        PlanFormat::Markdown => markdown::render_within(plan, &ctx, share),
         PlanFormat::Github => {
-            let lines: HashMap<String, usize> = inputs
+            let lines: HashMap<String, usize> = account
                 .config
                 .webhooks
                 .iter()
-                .map(|w| (w.name.clone(), inputs.file.location(w.span.start).0))
+                .map(|w| (w.name.clone(), account.file.location(w.span.start).0))
                 .collect();
-            render::github::render(&plan, inputs.file.name(), &lines)
-        }
-    };
-    if args.probe {
-        let targets: Vec<(String, String)> = plan
-            .creates()
-            .filter_map(|e| inputs.config.webhooks.iter().find(|w| w.name == e.name))
-            .map(|w| (w.name.clone(), w.url.expose().to_string()))
-            .collect();
-        let findings = crate::probe::probe_blocking(&targets);
-        let failing = findings.iter().filter(|f| !f.ok).count();
-        eprintln!(
-            "probe: {} of {} URL(s) to create answered.",
-            findings.len() - failing,
-            findings.len()
-        );
-        for finding in findings {
-            if !finding.ok {
-                eprintln!(
-                    "warning: `{}`: {}. Saleshandy's test delivery would likely fail, and the webhook be created paused.",
-                    finding.name, finding.detail
-                );
-            }
+            render::github::render(plan, account.file.name(), &lines)
         }
     }
-    if let Some(out) = &args.out {
-        let saved = SavedPlan::new(
-            inputs.file.name(),
-            &inputs.config,
-            &inputs.state,
-            inputs.state_exists,
-            &plan,
-        );
-        crate::state::atomic_write(out, saved.to_json().as_bytes()).map_err(|source| {
-            Error::WritePlan {
-                path: out.clone(),
-                source,
-            }
-        })?;
-        eprintln!(
-            "Saved the plan to {}; `saleshandy-webhooks apply {}` applies exactly it, once.",
-            out.display(),
-            out.display()
-        );
+}
+
+/// Checks the URL of every webhook to create, and warns on standard error about each that
+/// would likely fail Saleshandy's test delivery.
+fn probe(plan: &Plan, opened: &Opened) {
+    let webhooks = &opened.account.config.webhooks;
+    let targets: Vec<(String, String)> = plan
+        .creates()
+        .filter_map(|e| webhooks.iter().find(|w| w.name == e.name))
+        .map(|w| (w.name.clone(), w.url.expose().to_string()))
+        .collect();
+    let findings = crate::probe::probe_blocking(&targets);
+    let failing = findings.iter().filter(|f| !f.ok).count();
+    eprintln!(
+        "probe: {} of {} URL(s) to create answered.",
+        findings.len() - failing,
+        findings.len()
+    );
+    for finding in findings {
+        if !finding.ok {
+            eprintln!(
+                "warning: `{}`: {}. Saleshandy's test delivery would likely fail, and the webhook be created paused.",
+                finding.name, finding.detail
+            );
+        }
     }
-    Ok((text, plan.summary))
+}
+
+/// Saves the plan to `out`, for `apply PLAN` to apply exactly it, once.
+fn save(plan: &Plan, opened: &Opened, out: &Path) -> Result<(), Error> {
+    let saved = SavedPlan::new(
+        opened.account.file.name(),
+        &opened.account.config,
+        &opened.state,
+        opened.state_exists,
+        plan,
+    );
+    crate::state::atomic_write(out, saved.to_json().as_bytes()).map_err(|source| {
+        Error::WritePlan {
+            path: out.to_path_buf(),
+            source,
+        }
+    })?;
+    eprintln!(
+        "Saved the plan to {}; `saleshandy-webhooks apply {}` applies exactly it, once.",
+        out.display(),
+        out.display()
+    );
+    Ok(())
 }

@@ -1,8 +1,8 @@
 //! `sandbox`: serve the embedded API emulator on loopback until Ctrl-C.
 
 use crate::cli::SandboxArgs;
-use crate::commands::Outcome;
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::sandbox::{self, SandboxOptions, SANDBOX_API_KEY};
 
 pub fn run(args: &SandboxArgs) -> Result<Outcome, Error> {

@@ -2,79 +2,142 @@
 
 use std::time::Duration;
 
+use crate::account::{Account, Opened, StateFile, Target};
 use crate::api::{Api, GetOutcome, Live};
 use crate::cli::{ImportArgs, RmArgs};
-use crate::commands::apply::{account_key, check_endpoint, endpoint_of};
-use crate::commands::{load_inputs, load_state, Outcome, Ui};
 use crate::config::Webhook;
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::secret::{fingerprint, Secret};
-use crate::state::{Fingerprint, Recorded, Sent, Stored};
+use crate::state::{Fingerprint, Recorded, Sent, Stored, WebhookStatus};
+use crate::ui::Ui;
 
 pub fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
     let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
-    rt.block_on(async {
-        let endpoint = endpoint_of(&args.api);
-        let lock_timeout = Duration::from_secs(args.lock.lock_timeout);
-        let inputs = load_inputs(&args.config.config, &args.state, ui, Some(lock_timeout))?;
-        let key = account_key(inputs.config.api_key_env.as_deref(), &args.config.config, &args.api)?;
-        let state_name = inputs.state_path.display().to_string();
-        check_endpoint(&inputs.state, &state_name, &endpoint)?;
-        if let Some(r) = inputs.state.webhooks.get(&args.name) {
-            if r.id == args.id {
-                println!("`{}` is already recorded with id {}: nothing to do.", args.name, args.id);
-                return Ok(Outcome::Success);
-            }
-            return Err(Error::AlreadyRecorded { name: args.name.clone(), recorded: r.id.clone(), id: args.id.clone() });
+    rt.block_on(import_one(args, ui))
+}
+
+async fn import_one(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
+    let target = Target::Api(&args.api);
+    let endpoint = target.endpoint();
+    let lock_timeout = Duration::from_secs(args.lock.lock_timeout);
+    let mut opened =
+        Account::open(&args.config.config, &args.state, ui)?.read_state(Some(lock_timeout))?;
+    let key = opened.account.key(&target)?;
+    opened.check_endpoint(&endpoint)?;
+    if let Some(r) = opened.state.webhooks.get(&args.name) {
+        if r.id == args.id {
+            println!(
+                "`{}` is already recorded with id {}: nothing to do.",
+                args.name, args.id
+            );
+            return Ok(Outcome::Success);
         }
-        if !is_plausible_id(&args.id) {
-            return Err(Error::ImportFailed {
-                id: args.id.clone(),
-                reason: "an id is the letters and digits Saleshandy shows for the webhook (24 hex characters)".into(),
-            });
-        }
-        if let Some((other, _)) = inputs.state.webhooks.iter().find(|(_, r)| r.id == args.id) {
-            return Err(Error::IdTaken { id: args.id.clone(), name: other.clone() });
-        }
-        let api = Api::new(&args.api.api_url, key, Duration::from_secs(args.api.timeout.max(1)))?;
-        let live = match api.get(&args.id).await {
-            GetOutcome::Found(live) => live,
-            GetOutcome::NotFound => return Err(Error::ImportNotFound { id: args.id.clone() }),
-            GetOutcome::Unauthorized { status, message } => {
-                return Err(Error::ImportFailed {
-                    id: args.id.clone(),
-                    reason: format!("the API refused the key (HTTP {status}: {message}); check SALESHANDY_API_KEY"),
-                })
-            }
-            GetOutcome::Failed { reason } => return Err(Error::ImportFailed { id: args.id.clone(), reason }),
-        };
-        let mut state = inputs.state;
-        let desired = inputs.config.webhooks.iter().find(|w| w.name == args.name);
-        let sent = sent_from_live(&live, desired, &state.lineage);
-        let differences = desired.map(|d| sent.differences(&Sent::from_webhook(d, &state.lineage)));
-        let status = live.status.clone().unwrap_or_else(|| "active".into());
-        let was_unknown = state.unknown.remove(&args.name).is_some();
-        state.endpoint.get_or_insert(endpoint);
-        state.webhooks.insert(
-            args.name.clone(),
-            Recorded { id: live.id.clone(), sent, status: status.clone(), test_delivery: None, created_at: crate::apply::now() },
+        return Err(Error::AlreadyRecorded {
+            name: args.name.clone(),
+            recorded: r.id.clone(),
+            id: args.id.clone(),
+        });
+    }
+    if !is_plausible_id(&args.id) {
+        return Err(Error::ImportFailed {
+            id: args.id.clone(),
+            reason: "an id is the letters and digits Saleshandy shows for the webhook (24 hex characters)".into(),
+        });
+    }
+    if let Some((other, _)) = opened.state.webhooks.iter().find(|(_, r)| r.id == args.id) {
+        return Err(Error::IdTaken {
+            id: args.id.clone(),
+            name: other.clone(),
+        });
+    }
+    let api = Api::new(
+        &args.api.api_url,
+        key,
+        Duration::from_secs(args.api.timeout.max(1)),
+    )?;
+    let live = read_live(&api, &args.id).await?;
+    record_import(&mut opened, &live, endpoint, &args.name)?;
+    Ok(Outcome::Success)
+}
+
+/// The webhook `id` as the API holds it; any other answer is an error that changes nothing.
+async fn read_live(api: &Api, id: &str) -> Result<Live, Error> {
+    match api.get(id).await {
+        GetOutcome::Found(live) => Ok(*live),
+        GetOutcome::NotFound => Err(Error::ImportNotFound { id: id.to_string() }),
+        GetOutcome::Unauthorized { status, message } => Err(Error::ImportFailed {
+            id: id.to_string(),
+            reason: format!(
+                "the API refused the key (HTTP {status}: {message}); check SALESHANDY_API_KEY"
+            ),
+        }),
+        GetOutcome::Failed { reason } => Err(Error::ImportFailed {
+            id: id.to_string(),
+            reason,
+        }),
+    }
+}
+
+/// Records `live` under `name` (resolving an unknown entry), saves the state, and says how
+/// it compares with the config.
+fn record_import(
+    opened: &mut Opened,
+    live: &Live,
+    endpoint: String,
+    name: &str,
+) -> Result<(), Error> {
+    let state = &mut opened.state;
+    let desired = opened
+        .account
+        .config
+        .webhooks
+        .iter()
+        .find(|w| w.name == name);
+    let sent = sent_from_live(live, desired, &state.lineage);
+    let differences = desired.map(|d| sent.differences(&Sent::from_webhook(d, &state.lineage)));
+    let status = live.status.clone().unwrap_or(WebhookStatus::Active);
+    let was_unknown = state.unknown.remove(name).is_some();
+    state.endpoint.get_or_insert(endpoint);
+    state.webhooks.insert(
+        name.to_string(),
+        Recorded {
+            id: live.id.clone(),
+            sent,
+            status: status.clone(),
+            test_delivery: None,
+            created_at: crate::apply::now(),
+        },
+    );
+    state.save(opened.account.state_file.path())?;
+    let resolved = if was_unknown {
+        " (its unknown entry is resolved)"
+    } else {
+        ""
+    };
+    println!(
+        "Imported `{name}` (id {}, {status}) into {}{resolved}.",
+        live.id,
+        opened.account.state_file.name()
+    );
+    if live.name != name {
+        println!(
+            "Note: Saleshandy calls it `{}`; the state records it under `{name}`.",
+            live.name
         );
-        state.save(&inputs.state_path)?;
-        let resolved = if was_unknown { " (its unknown entry is resolved)" } else { "" };
-        println!("Imported `{}` (id {}, {status}) into {state_name}{resolved}.", args.name, live.id);
-        if live.name != args.name {
-            println!("Note: Saleshandy calls it `{}`; the state records it under `{}`.", live.name, args.name);
+    }
+    match differences {
+        None => println!("It is not in the config: `plan` shows it as orphaned."),
+        Some(d) if d.is_empty() => println!("It matches the config: `plan` shows it as unchanged."),
+        Some(d) => {
+            let fields: Vec<String> = d.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
+            println!(
+                "It differs from the config in {}: `plan` shows it as changed.",
+                fields.join(", ")
+            );
         }
-        match differences {
-            None => println!("It is not in the config: `plan` shows it as orphaned."),
-            Some(d) if d.is_empty() => println!("It matches the config: `plan` shows it as unchanged."),
-            Some(d) => {
-                let fields: Vec<String> = d.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
-                println!("It differs from the config in {}: `plan` shows it as changed.", fields.join(", "));
-            }
-        }
-        Ok(Outcome::Success)
-    })
+    }
+    Ok(())
 }
 
 /// Ids are opaque, but always letters and digits; anything else cannot be one.
@@ -119,14 +182,10 @@ fn sent_from_live(live: &Live, desired: Option<&Webhook>, lineage: &str) -> Sent
 }
 
 pub fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
-    let path = args
-        .state
-        .state
-        .clone()
-        .unwrap_or_else(|| crate::state::default_path(&args.config.config));
-    let state_name = path.display().to_string();
+    let state_file = StateFile::of(&args.config.config, &args.state);
+    let state_name = state_file.name();
     let (mut state, exists, _lock) =
-        load_state(&path, Some(Duration::from_secs(args.lock.lock_timeout)))?;
+        state_file.read(Some(Duration::from_secs(args.lock.lock_timeout)))?;
     let recorded = state.webhooks.remove(&args.name);
     let unknown = state.unknown.remove(&args.name);
     state.checks.remove(&args.name);
@@ -145,7 +204,7 @@ pub fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
             help,
         });
     }
-    state.save(&path)?;
+    state.save(state_file.path())?;
     match recorded {
         Some(r) => println!(
             "Forgot `{}` (id {}). The webhook itself still exists in Saleshandy unless you deleted it there; if it is in the config, the next apply creates it again.",

@@ -8,48 +8,68 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::account::{Account, Opened, Target};
+use crate::accounts::{Accounts, Doc};
 use crate::api::Api;
 use crate::cli::{StatusArgs, StatusFormat};
-use crate::commands::apply::{account_key, check_endpoint, endpoint_of};
-use crate::commands::{for_each_account, load_state, read_source, Outcome, Ui};
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::render::status::{self as render, Context};
 use crate::state::StateError;
 use crate::status::{check_all, record, Report};
+use crate::ui::Ui;
 
 pub fn run(args: &StatusArgs, ui: Ui) -> Result<Outcome, Error> {
-    let files = args.config.files()?;
-    if files.len() > 1 && args.state.state.is_some() {
-        return Err(Error::ManyConfigs { what: "--state" });
-    }
-    let many = files.len() > 1;
-    for_each_account(&files, ui, |config| run_one(config, args, ui, many))
+    let accounts = Accounts::with_states(&args.config, &args.state, &[], ui)?;
+    accounts.each(|config| {
+        let checked = check(config, args, ui)?;
+        let ctx = Context {
+            state: &checked.state_name,
+            endpoint: &checked.endpoint,
+            checked_at: &checked.checked_at,
+            state_updated: checked.state_updated,
+        };
+        let report = &checked.report;
+        accounts.print(match args.format {
+            StatusFormat::Human => Doc::Plain(render::human(report, &ctx, ui.color_stdout)),
+            StatusFormat::Json => Doc::Json(render::json(report, &ctx)),
+            StatusFormat::Markdown => Doc::Plain(render::markdown(report, &ctx)),
+        })?;
+        let s = &report.summary;
+        Ok(if s.unreadable > 0 {
+            // The report is incomplete: that is an error whatever the flags.
+            Outcome::Failure
+        } else if args.detailed_exitcode && s.needs_attention() {
+            Outcome::Changes
+        } else {
+            Outcome::Success
+        })
+    })
 }
 
-/// The `apiKeyEnv` of a config, when the file reads as a valid config.
-fn key_var(config: &Path) -> Option<String> {
-    let file = read_source(config).ok()?;
-    crate::config::load(file.text(), &crate::config::process_env)
-        .config?
-        .api_key_env
+/// One account's live check, and what it wrote.
+struct Checked {
+    report: Report,
+    state_name: String,
+    endpoint: String,
+    checked_at: String,
+    state_updated: bool,
 }
 
-/// Checks one account; with `many`, JSON is one compact line per account.
-fn run_one(config: &Path, args: &StatusArgs, ui: Ui, many: bool) -> Result<Outcome, Error> {
+/// Reads every webhook one account's state knows, recording what was found with
+/// `--update-state`.
+fn check(config: &Path, args: &StatusArgs, ui: Ui) -> Result<Checked, Error> {
     // Everything that can refuse the run is checked before anything is sent.
-    let endpoint = endpoint_of(&args.api);
-    let key = account_key(key_var(config).as_deref(), config, &args.api)?;
-    let path = args
-        .state
-        .state
-        .clone()
-        .unwrap_or_else(|| crate::state::default_path(config));
-    let state_name = path.display().to_string();
+    let target = Target::Api(&args.api);
+    let endpoint = target.endpoint();
+    let account = Account::open(config, &args.state, ui)?;
+    let key = account.key(&target)?;
     let lock_timeout = args
         .update_state
         .then(|| Duration::from_secs(args.lock.lock_timeout));
-    let (mut state, exists, _lock) = load_state(&path, lock_timeout)?;
-    if !exists {
+    let mut opened = account.read_state(lock_timeout)?;
+    let state_name = opened.state_name();
+    if !opened.state_exists {
         return Err(StateError::Read {
             path: state_name,
             source: std::io::Error::new(
@@ -59,64 +79,39 @@ fn run_one(config: &Path, args: &StatusArgs, ui: Ui, many: bool) -> Result<Outco
         }
         .into());
     }
-    check_endpoint(&state, &state_name, &endpoint)?;
+    opened.check_endpoint(&endpoint)?;
     let api = Api::new(
         &args.api.api_url,
         key,
         Duration::from_secs(args.api.timeout.max(1)),
     )?;
-
     let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
     let checks = rt
-        .block_on(check_all(Arc::new(api), &state, args.parallelism))
+        .block_on(check_all(Arc::new(api), &opened.state, args.parallelism))
         .map_err(|r| Error::StatusRefused {
             status: r.status,
             message: r.message,
         })?;
     let checked_at = crate::apply::now();
-    let report = Report::new(checks, &state);
-
-    let mut state_updated = false;
-    if args.update_state {
-        let before = state.clone();
-        record(&mut state, &report.checks, &checked_at);
-        if state != before {
-            state.save(&path)?;
-            state_updated = true;
-        }
-    }
-
-    let ctx = Context {
-        state: &state_name,
-        endpoint: &endpoint,
-        checked_at: &checked_at,
+    let report = Report::new(checks, &opened.state);
+    let state_updated = args.update_state && save_checks(&mut opened, &report, &checked_at)?;
+    Ok(Checked {
+        report,
+        state_name,
+        endpoint,
+        checked_at,
         state_updated,
-    };
-    let text = match args.format {
-        StatusFormat::Human => render::human(&report, &ctx, ui.color_stdout),
-        StatusFormat::Json if many => {
-            let doc: serde_json::Value =
-                serde_json::from_str(&render::json(&report, &ctx)).unwrap_or_default();
-            format!("{doc}\n")
-        }
-        StatusFormat::Json => render::json(&report, &ctx),
-        StatusFormat::Markdown => render::markdown(&report, &ctx),
-    };
-    {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(Error::Stdout)?;
-    }
-
-    let s = &report.summary;
-    Ok(if s.unreadable > 0 {
-        // The report is incomplete: that is an error whatever the flags.
-        Outcome::Failure
-    } else if args.detailed_exitcode && s.needs_attention() {
-        Outcome::Changes
-    } else {
-        Outcome::Success
     })
+}
+
+/// Records the live checks in the state; saves it only if that changed anything, and says
+/// whether it did.
+fn save_checks(opened: &mut Opened, report: &Report, checked_at: &str) -> Result<bool, Error> {
+    let before = opened.state.clone();
+    record(&mut opened.state, &report.checks, checked_at);
+    if opened.state == before {
+        return Ok(false);
+    }
+    opened.state.save(opened.account.state_file.path())?;
+    Ok(true)
 }

@@ -1,29 +1,26 @@
-//! `validate`: check a config file offline and report every problem.
+//! `validate`: check config files offline and report every problem.
 
-use std::io::Write;
-
+use crate::account::read_config;
+use crate::accounts::Accounts;
 use crate::cli::ValidateArgs;
-use crate::commands::{for_each_account, read_source, Outcome, Ui};
-use crate::config::{self, Loaded};
+use crate::config::Loaded;
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::report::{self, DiagnosticFormat, Record, SourceFile};
+use crate::ui::{self, Ui};
 
 pub fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
-    let files = args.config.files()?;
+    let accounts = Accounts::configs(&args.config, ui)?;
     // JSON is one list over every file; the other formats print file by file.
     let mut records = Vec::new();
-    let outcome = for_each_account(&files, ui, |path| {
-        let file = read_source(path)?;
-        let loaded = config::load(file.text(), &config::process_env);
+    let outcome = accounts.each(|path| {
+        let (file, loaded) = read_config(path)?;
         let failed = loaded.errors() > 0 || (args.strict && loaded.warnings() > 0);
         if args.format == DiagnosticFormat::Json {
             records.extend(loaded.problems.iter().map(|p| Record::new(p, &file)));
         } else {
             let out = render(&loaded, &file, args.format, ui);
-            std::io::stdout()
-                .lock()
-                .write_all(out.stdout.as_bytes())
-                .map_err(Error::Stdout)?;
+            ui::print(&out.stdout)?;
             eprint!("{}", out.stderr);
         }
         Ok(if failed {
@@ -33,10 +30,7 @@ pub fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
         })
     })?;
     if args.format == DiagnosticFormat::Json {
-        std::io::stdout()
-            .lock()
-            .write_all(report::json(&records).as_bytes())
-            .map_err(Error::Stdout)?;
+        ui::print(&report::json(&records))?;
     }
     Ok(outcome)
 }

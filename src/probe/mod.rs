@@ -23,8 +23,6 @@ use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 use tokio::time::{timeout_at, Instant};
 use url::{Host, Url};
 
@@ -128,45 +126,24 @@ pub fn probe_blocking_with(targets: &[(String, String)], options: &ProbeOptions)
 /// Probes each `(name, url)`: at most `options.parallelism` at once, each within
 /// `options.timeout`. Returns one finding per target, in order. Never panics.
 pub async fn probe(targets: &[(String, String)], options: &ProbeOptions) -> Vec<Finding> {
-    let pins = Pins::default();
-    let shared = Arc::new(Shared {
+    let shared = Shared {
         client: OnceLock::new(),
-        pins,
+        pins: Pins::default(),
         options: options.clone(),
-        semaphore: Semaphore::new(options.parallelism.clamp(1, Semaphore::MAX_PERMITS)),
-    });
-    let mut tasks = JoinSet::new();
-    for (index, (_, url)) in targets.iter().enumerate() {
-        let shared = Arc::clone(&shared);
-        let url = url.clone();
-        tasks.spawn(async move { (index, check(&url, &shared).await) });
-    }
-    let mut checks: Vec<Option<Check>> = vec![None; targets.len()];
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((index, check)) = joined {
-            if let Some(slot) = checks.get_mut(index) {
-                *slot = Some(check);
-            }
-        }
-    }
-    targets
-        .iter()
-        .zip(checks)
-        .map(|((name, _), check)| {
-            check
-                .unwrap_or_else(|| Check::setup("the probe of this URL failed unexpectedly".into()))
-                .finding(name)
-        })
-        .collect()
+    };
+    let shared = &shared;
+    crate::bounded::in_order(targets, options.parallelism, |(name, url)| async move {
+        check(url, shared).await.finding(name)
+    })
+    .await
 }
 
-/// What the tasks share.
+/// What the probes of one run share.
 struct Shared {
     /// Built on first use: a run whose URLs all fail offline loads no root certificate.
     client: OnceLock<Result<reqwest::Client, String>>,
     pins: Pins,
     options: ProbeOptions,
-    semaphore: Semaphore,
 }
 
 /// A finding without its name.
@@ -257,9 +234,6 @@ async fn check(raw: &str, shared: &Shared) -> Check {
     let target = match classify(raw, options.allow_loopback) {
         Ok(target) => target,
         Err(check) => return check,
-    };
-    let Ok(_permit) = shared.semaphore.acquire().await else {
-        return Check::setup("the probe was stopped".into());
     };
     let deadline = Instant::now() + options.timeout;
     let addrs = match resolve(&target, options.allow_loopback, deadline).await {

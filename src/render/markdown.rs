@@ -170,7 +170,7 @@ mod tests {
     use crate::event::Event;
     use crate::plan::plan;
     use crate::secret::Value;
-    use crate::state::{Recorded, Sent, State};
+    use crate::state::{Recorded, Sent, State, WebhookStatus};
 
     fn webhook(i: usize, suffix: &str) -> Webhook {
         Webhook {
@@ -194,7 +194,7 @@ mod tests {
                 Recorded {
                     id: format!("{i:024x}"),
                     sent: Sent::from_webhook(&webhook(i, "old"), &state.lineage),
-                    status: "active".into(),
+                    status: WebhookStatus::Active,
                     test_delivery: None,
                     created_at: "2026-11-27T00:00:00Z".into(),
                 },

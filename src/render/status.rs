@@ -6,7 +6,10 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::text::{escape_markdown, wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW};
-use crate::status::{next_steps, Check, Drift, Failure, Health, Kind, NotChecked, Report, Summary};
+use crate::state::{LastFailure, WebhookStatus};
+use crate::status::{
+    describe, next_steps, Check, Drift, Health, Kind, NotChecked, Report, Summary,
+};
 
 /// Version of the JSON shape; bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
@@ -59,10 +62,10 @@ fn headline(c: &Check) -> String {
         Health::Live { status, drift, .. } => {
             let mut parts = Vec::new();
             if !drift.is_empty() {
-                let fields: Vec<&str> = drift.iter().map(|d| d.field).collect();
+                let fields: Vec<&str> = drift.iter().map(|d| d.field.as_str()).collect();
                 parts.push(format!("drifted: {}", fields.join(", ")));
             }
-            parts.push(status.clone());
+            parts.push(status.to_string());
             if c.is_failing() {
                 parts.push("last delivery failed".into());
             }
@@ -88,58 +91,7 @@ pub fn human(report: &Report, ctx: &Context, color: bool) -> String {
         let _ = writeln!(out, "  The state records no webhook: nothing to check.\n");
     }
     for c in &report.checks {
-        let (s, style) = sign(c.kind());
-        let _ = writeln!(
-            out,
-            "  {} {}  {}",
-            p.paint(style, s),
-            p.paint(BOLD, &c.name),
-            p.paint(DIM, &format!("({})", headline(c)))
-        );
-        if let Health::Live {
-            last_failure,
-            failed,
-            drift,
-            ..
-        } = &c.health
-        {
-            for d in drift {
-                if d.headers.is_empty() {
-                    let _ = writeln!(
-                        out,
-                        "      {}: {} → {}",
-                        d.field,
-                        p.paint(RED, &d.recorded),
-                        p.paint(GREEN, &d.live)
-                    );
-                    continue;
-                }
-                let _ = writeln!(out, "      {}:", d.field);
-                for h in &d.headers {
-                    let _ = writeln!(
-                        out,
-                        "        {}: {} → {}",
-                        h.name,
-                        p.paint(RED, &h.recorded),
-                        p.paint(GREEN, &h.live)
-                    );
-                }
-            }
-            if let Some(f) = last_failure {
-                let note = if *failed {
-                    ""
-                } else {
-                    " (deliveries succeeded since)"
-                };
-                let _ = writeln!(out, "      last failure: {}{note}", f.describe());
-            }
-        }
-        for step in next_steps(c) {
-            for (i, line) in wrap(&step, 88).iter().enumerate() {
-                let lead = if i == 0 { "→ " } else { "  " };
-                let _ = writeln!(out, "      {}", p.paint(style, &format!("{lead}{line}")));
-            }
-        }
+        human_check(&mut out, c, &p);
     }
     for u in &report.unknown {
         let _ = writeln!(
@@ -169,6 +121,62 @@ pub fn human(report: &Report, ctx: &Context, color: bool) -> String {
     out
 }
 
+/// One webhook's lines: its sign and headline, any drift and last failure, the next steps.
+fn human_check(out: &mut String, c: &Check, p: &Painter) {
+    let (s, style) = sign(c.kind());
+    let _ = writeln!(
+        out,
+        "  {} {}  {}",
+        p.paint(style, s),
+        p.paint(BOLD, &c.name),
+        p.paint(DIM, &format!("({})", headline(c)))
+    );
+    if let Health::Live {
+        last_failure,
+        failed,
+        drift,
+        ..
+    } = &c.health
+    {
+        for d in drift {
+            if d.headers.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "      {}: {} → {}",
+                    d.field,
+                    p.paint(RED, &d.recorded),
+                    p.paint(GREEN, &d.live)
+                );
+                continue;
+            }
+            let _ = writeln!(out, "      {}:", d.field);
+            for h in &d.headers {
+                let _ = writeln!(
+                    out,
+                    "        {}: {} → {}",
+                    h.name,
+                    p.paint(RED, &h.recorded),
+                    p.paint(GREEN, &h.live)
+                );
+            }
+        }
+        if let Some(f) = last_failure {
+            let note = if *failed {
+                ""
+            } else {
+                " (deliveries succeeded since)"
+            };
+            let _ = writeln!(out, "      last failure: {}{note}", describe(f));
+        }
+    }
+    for step in next_steps(c) {
+        for (i, line) in wrap(&step, 88).iter().enumerate() {
+            let lead = if i == 0 { "→ " } else { "  " };
+            let _ = writeln!(out, "      {}", p.paint(style, &format!("{lead}{line}")));
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Document<'a> {
     format_version: u32,
@@ -190,13 +198,32 @@ struct Webhook<'a> {
     id: &'a str,
     health: Kind,
     /// The live status (`active`, `paused`), `null` when deleted or unreadable.
-    status: Option<&'a str>,
+    status: Option<&'a WebhookStatus>,
     failed: bool,
-    last_failure: Option<&'a Failure>,
+    last_failure: Option<FailureJson<'a>>,
     drift: &'a [Drift],
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
     next_steps: Vec<String>,
+}
+
+/// A last failure as the report's JSON has always shown it: `status_code` is `null` when
+/// unknown, where the state leaves it out.
+#[derive(Serialize)]
+struct FailureJson<'a> {
+    failed_at: &'a str,
+    status_code: Option<u16>,
+    message: &'a str,
+}
+
+impl<'a> From<&'a LastFailure> for FailureJson<'a> {
+    fn from(f: &'a LastFailure) -> Self {
+        FailureJson {
+            failed_at: &f.failed_at,
+            status_code: f.status_code,
+            message: &f.message,
+        }
+    }
 }
 
 /// The report as one JSON document (with a trailing newline).
@@ -213,9 +240,9 @@ pub fn json(report: &Report, ctx: &Context) -> String {
                         last_failure,
                         drift,
                     } => (
-                        Some(status.as_str()),
+                        Some(status),
                         *failed,
-                        last_failure.as_ref(),
+                        last_failure.as_ref().map(FailureJson::from),
                         drift,
                         None,
                     ),
@@ -281,42 +308,7 @@ pub fn markdown(report: &Report, ctx: &Context) -> String {
             "> [!WARNING]\n> Some webhooks need attention: the steps are below.\n"
         );
     }
-    let mut rows = Vec::new();
-    for c in &report.checks {
-        let (status, failure, drift) = match &c.health {
-            Health::Live {
-                status,
-                last_failure,
-                drift,
-                ..
-            } => (
-                status.clone(),
-                last_failure
-                    .as_ref()
-                    .map(Failure::describe)
-                    .unwrap_or_default(),
-                drift.iter().map(|d| d.field).collect::<Vec<_>>().join(", "),
-            ),
-            Health::Deleted => ("deleted (404)".into(), String::new(), String::new()),
-            Health::Error { .. } => ("unreadable".into(), String::new(), String::new()),
-        };
-        rows.push(format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
-            emoji(c.kind()),
-            escape_markdown(&c.name),
-            escape_markdown(&c.id),
-            escape_markdown(&status),
-            escape_markdown(&failure),
-            escape_markdown(&drift)
-        ));
-    }
-    for u in &report.unknown {
-        rows.push(format!(
-            "| ❔ | {} | | unknown create since {} (not checked) | | |\n",
-            escape_markdown(&u.name),
-            escape_markdown(&u.since)
-        ));
-    }
+    let rows = table_rows(report);
     let details: Vec<String> = report.checks.iter().filter_map(detail).collect();
     let budget = MARKDOWN_LIMIT - 500;
     if !rows.is_empty() {
@@ -358,6 +350,48 @@ pub fn markdown(report: &Report, ctx: &Context) -> String {
         );
     }
     out
+}
+
+/// One table row per webhook (unknown creates last), each ending in a newline.
+fn table_rows(report: &Report) -> Vec<String> {
+    let mut rows = Vec::new();
+    for c in &report.checks {
+        let (status, failure, drift) = match &c.health {
+            Health::Live {
+                status,
+                last_failure,
+                drift,
+                ..
+            } => (
+                status.to_string(),
+                last_failure.as_ref().map(describe).unwrap_or_default(),
+                drift
+                    .iter()
+                    .map(|d| d.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Health::Deleted => ("deleted (404)".into(), String::new(), String::new()),
+            Health::Error { .. } => ("unreadable".into(), String::new(), String::new()),
+        };
+        rows.push(format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            emoji(c.kind()),
+            escape_markdown(&c.name),
+            escape_markdown(&c.id),
+            escape_markdown(&status),
+            escape_markdown(&failure),
+            escape_markdown(&drift)
+        ));
+    }
+    for u in &report.unknown {
+        rows.push(format!(
+            "| ❔ | {} | | unknown create since {} (not checked) | | |\n",
+            escape_markdown(&u.name),
+            escape_markdown(&u.since)
+        ));
+    }
+    rows
 }
 
 /// The details of a webhook that needs attention.
@@ -412,7 +446,7 @@ fn detail(c: &Check) -> Option<String> {
                 let _ = writeln!(
                     out,
                     "Last failure: {}{note}\n",
-                    escape_markdown(&f.describe())
+                    escape_markdown(&describe(f))
                 );
             }
         }
@@ -437,7 +471,7 @@ fn quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::State;
+    use crate::state::{Field, State};
 
     fn report() -> Report {
         let checks = vec![
@@ -446,7 +480,7 @@ mod tests {
                 id: "a".into(),
                 url: "https://x".into(),
                 health: Health::Live {
-                    status: "active".into(),
+                    status: WebhookStatus::Active,
                     failed: false,
                     last_failure: None,
                     drift: vec![],
@@ -457,15 +491,15 @@ mod tests {
                 id: "b".into(),
                 url: "(secret)".into(),
                 health: Health::Live {
-                    status: "paused".into(),
+                    status: WebhookStatus::Paused,
                     failed: true,
-                    last_failure: Some(Failure {
+                    last_failure: Some(LastFailure {
                         failed_at: "2026-11-27T10:00:00Z".into(),
                         status_code: Some(502),
                         message: "Bad Gateway".into(),
                     }),
                     drift: vec![Drift {
-                        field: "url",
+                        field: Field::Url,
                         recorded: "(secret)".into(),
                         live: "(secret, changed)".into(),
                         headers: vec![],
@@ -530,5 +564,38 @@ mod tests {
         assert_eq!(v["webhooks"][1]["last_failure"]["status_code"], 502);
         assert_eq!(v["summary"]["paused"], 1);
         assert_eq!(v["needs_attention"], true);
+    }
+
+    /// An unknown status code is `null` in the report (the state leaves it out), and a status
+    /// this build does not know is shown as it came, as not active.
+    #[test]
+    fn json_keeps_its_shape_for_unknown_codes_and_statuses() {
+        let check = Check {
+            name: "Odd".into(),
+            id: "c".into(),
+            url: "https://x".into(),
+            health: Health::Live {
+                status: WebhookStatus::Other("Archived".into()),
+                failed: true,
+                last_failure: Some(LastFailure {
+                    failed_at: "t".into(),
+                    status_code: None,
+                    message: "m".into(),
+                }),
+                drift: vec![],
+            },
+        };
+        let report = Report::new(vec![check], &State::new());
+        let v: serde_json::Value = serde_json::from_str(&json(&report, &ctx())).unwrap();
+        let w = &v["webhooks"][0];
+        assert_eq!(
+            w["last_failure"],
+            serde_json::json!({"failed_at": "t", "status_code": null, "message": "m"})
+        );
+        assert_eq!(
+            (&w["status"], &w["health"]),
+            (&"Archived".into(), &"paused".into())
+        );
+        assert!(human(&report, &ctx(), false).contains("(Archived, id c)"));
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::conn::ConnHandle;
 use super::delivery::{Delivery, Outcome};
-use super::model::{Fault, LastFailure, StoredWebhook, ACTIVE, PAUSED};
+use super::model::{Fault, LastFailure, StoredWebhook, WebhookStatus};
 use super::server::{json_response, message, raw, status_or};
 use super::state::Shared;
 use super::validate::{self, CreateRequest};
@@ -64,7 +64,8 @@ async fn create(shared: &Shared, api_key: &str, request: CreateRequest) -> Store
             message,
         } => Some(LastFailure {
             failed_at: now.clone(),
-            status_code,
+            // The deliverer says 0 for no HTTP answer at all.
+            status_code: (status_code != 0).then_some(status_code),
             message,
         }),
     };
@@ -76,11 +77,10 @@ async fn create(shared: &Shared, api_key: &str, request: CreateRequest) -> Store
         events: request.events,
         headers: request.headers,
         status: if last_failure.is_some() {
-            PAUSED
+            WebhookStatus::Paused
         } else {
-            ACTIVE
-        }
-        .to_owned(),
+            WebhookStatus::Active
+        },
         failed: last_failure.is_some(),
         last_failure,
         created_at: now,

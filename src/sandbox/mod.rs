@@ -32,7 +32,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use create::ACTIVE_LIMIT;
-pub use model::{Fault, LastFailure, RecordedRequest, StoredWebhook, Target, ACTIVE, PAUSED};
+pub use model::{Fault, LastFailure, RecordedRequest, StoredWebhook, Target, WebhookStatus};
 
 use conn::{ConnHandle, KillableListener};
 use state::Shared;

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+pub use crate::reported::{LastFailure, WebhookStatus};
+
 /// A webhook as the sandbox stores it, one per successful create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredWebhook {
@@ -17,34 +19,21 @@ pub struct StoredWebhook {
     /// Event names, in the order they were sent.
     pub events: Vec<String>,
     pub headers: BTreeMap<String, String>,
-    /// `"active"` or `"paused"` (paused when the test delivery failed).
-    pub status: String,
+    /// Active, or paused when the test delivery failed.
+    pub status: WebhookStatus,
     /// Whether the last delivery (the test delivery on create) failed.
     pub failed: bool,
+    /// Why the last delivery failed: when (RFC 3339), the destination's HTTP status (`None`
+    /// when it gave no answer at all, sent as 0 on the wire) and a message.
     pub last_failure: Option<LastFailure>,
     /// When it was created, RFC 3339.
     pub created_at: String,
 }
 
-/// Why the last delivery to a webhook failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastFailure {
-    /// When it failed, RFC 3339.
-    pub failed_at: String,
-    /// The HTTP status the destination answered, or 0 when there was no answer at all.
-    pub status_code: u16,
-    pub message: String,
-}
-
-/// The status string of a webhook that delivers.
-pub const ACTIVE: &str = "active";
-/// The status string of a webhook whose test delivery failed.
-pub const PAUSED: &str = "paused";
-
 impl StoredWebhook {
     /// Whether it counts against the account's limit of active webhooks.
     pub fn is_active(&self) -> bool {
-        self.status == ACTIVE
+        self.status.is_active()
     }
 
     /// The fields that the create answer and the read answer share, as the API spells them.
@@ -63,9 +52,11 @@ impl StoredWebhook {
     pub(super) fn read_json(&self) -> Value {
         let mut map = self.common_json();
         map.insert("failed".into(), json!(self.failed));
-        let last = self.last_failure.as_ref().map(
-            |f| json!({"failedAt": f.failed_at, "statusCode": f.status_code, "message": f.message}),
-        );
+        let last = self.last_failure.as_ref().map(|f| {
+            // The API always sends a number: 0 when the destination did not answer.
+            let code = f.status_code.unwrap_or(0);
+            json!({"failedAt": f.failed_at, "statusCode": code, "message": f.message})
+        });
         map.insert("lastFailure".into(), last.unwrap_or(Value::Null));
         Value::Object(map)
     }

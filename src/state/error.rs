@@ -37,6 +37,83 @@ pub struct ParseError {
     pub(super) at: SourceSpan,
 }
 
+/// A state file that names one key twice in one object: serde would keep the last value and
+/// silently drop the other (for `webhooks`, a recorded id).
+#[derive(Debug, Error, Diagnostic)]
+#[error("the state file `{path}` has the key `{key}` twice in one object (line {line}, column {column}): one of its values would be silently lost")]
+#[diagnostic(
+    code(state::duplicate_key),
+    help("a state names each webhook, and each field of an entry, once: keep the entry whose id is the webhook's in Saleshandy (Settings → Integrations → Webhooks) and delete the other, or restore the file from version control; it has not been changed")
+)]
+pub struct DuplicateKey {
+    pub path: String,
+    pub key: String,
+    /// Where the repeated key starts, 1-based as editors count.
+    pub line: usize,
+    pub column: usize,
+    #[source_code]
+    pub(super) src: NamedSource<String>,
+    #[label("again here")]
+    pub(super) at: SourceSpan,
+}
+
+impl DuplicateKey {
+    /// The duplicate that `e` reports, if it is one: serde stops at the repeated key's closing
+    /// quote (`offset`), so the key is the JSON string that ends there.
+    pub(super) fn find(
+        e: &serde_json::Error,
+        text: &str,
+        offset: usize,
+        name: &str,
+    ) -> Option<DuplicateKey> {
+        let message = e.to_string();
+        if !(message.starts_with(super::unique_keys::DUPLICATE)
+            || message.starts_with("duplicate field `"))
+        {
+            return None;
+        }
+        // serde_json's column is that of the key's closing quote.
+        let bytes = text.as_bytes();
+        let after = offset + usize::from(bytes.get(offset) == Some(&b'"'));
+        let (start, end) = string_before(bytes, after)?;
+        let key: String = serde_json::from_str(&text[start..end]).ok()?;
+        let before = &text[..start];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Some(DuplicateKey {
+            path: name.to_string(),
+            key,
+            line,
+            column,
+            src: NamedSource::new(name, text.to_string()).with_language("json"),
+            at: (start, end - start).into(),
+        })
+    }
+}
+
+/// The byte range of the JSON string that ends at or just before `end` (skipping blanks and a
+/// colon), quotes included.
+fn string_before(text: &[u8], end: usize) -> Option<(usize, usize)> {
+    let mut close = end.min(text.len());
+    while close > 0 && (text[close - 1].is_ascii_whitespace() || text[close - 1] == b':') {
+        close -= 1;
+    }
+    if close == 0 || text[close - 1] != b'"' {
+        return None;
+    }
+    let mut i = close - 1;
+    while i > 0 {
+        i -= 1;
+        if text[i] == b'"' {
+            let backslashes = text[..i].iter().rev().take_while(|b| **b == b'\\').count();
+            if backslashes % 2 == 0 {
+                return Some((i, close));
+            }
+        }
+    }
+    None
+}
+
 /// Why a state file could not be used. The file is never overwritten in any of these cases.
 #[derive(Debug, Error, Diagnostic)]
 pub enum StateError {
@@ -72,6 +149,38 @@ pub enum StateError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Parse(Box<ParseError>),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    DuplicateKey(Box<DuplicateKey>),
+
+    #[error("the state file `{path}` is {kind}, not a regular file")]
+    #[diagnostic(
+        code(state::not_regular_file),
+        help("a state is a regular file (a symbolic link to one is followed): pass the path of one with `--state FILE`, or move this one out of the way; nothing was read from it or written to it")
+    )]
+    NotRegular { path: String, kind: &'static str },
+
+    #[error("the state file `{path}` has {links} hard links: each path to it would get its own lock and journal, so runs through different paths could each create every webhook")]
+    #[diagnostic(
+        code(state::hard_links),
+        help("keep one path to the file: find the others with `find / -xdev -samefile {path}`, then remove each or replace it with a symbolic link (`ln -sf`), which is followed to the one file; nothing was read or written")
+    )]
+    HardLinks { path: String, links: u64 },
+
+    #[error("the state file `{path}` changed since this run read it")]
+    #[diagnostic(
+        code(state::conflict),
+        help("something wrote it without holding its lock (another tool, or an edit by hand); nothing was written: run the command again, which starts from what the file holds now and replays any journal this run left")
+    )]
+    Conflict { path: String },
+
+    #[error("the state file `{path}` was about to be written without its lock")]
+    #[diagnostic(
+        code(state::not_locked),
+        help("this is a bug in saleshandy-webhooks: nothing was written; please report it with the command you ran")
+    )]
+    NotLocked { path: String },
 
     #[error("the state file `{path}` is not a valid state: {reason}")]
     #[diagnostic(

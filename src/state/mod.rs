@@ -4,19 +4,22 @@
 //! are stored only as keyed fingerprints ([`crate::secret::fingerprint`]).
 
 mod error;
-mod file;
+mod unique_keys;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use miette::NamedSource;
 use serde::{Deserialize, Serialize};
 
+/// Saved plans are written the way the local store writes a state.
+pub use crate::store::local::atomic_write;
 use error::offset_of;
-pub use error::{ParseError, StateError};
-pub use file::{atomic_write, default_path, remove_stale_temps, sibling};
+pub use error::{DuplicateKey, ParseError, StateError};
 
 use crate::config::Webhook;
+/// A webhook's status and its last failed delivery, as every layer names them.
+pub use crate::reported::{LastFailure, WebhookStatus};
 use crate::secret::{fingerprint, Value};
 
 /// The newest state format this build reads and writes.
@@ -36,13 +39,17 @@ pub struct State {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// Webhooks known to exist, by name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys::map")]
     pub webhooks: BTreeMap<String, Recorded>,
     /// Creates that were sent but whose outcome is unknown, by name: the webhook may exist.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys::map")]
     pub unknown: BTreeMap<String, Unknown>,
     /// What `status --update-state` last found for each recorded webhook, by name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "unique_keys::map"
+    )]
     pub checks: BTreeMap<String, LiveCheck>,
 }
 
@@ -52,8 +59,9 @@ pub struct State {
 pub struct Recorded {
     pub id: String,
     pub sent: Sent,
-    /// `active` or `paused`, as last reported by the API.
-    pub status: String,
+    /// `active` or `paused`, as last reported by the API (`deleted` after a 404 seen by
+    /// `status --update-state`).
+    pub status: WebhookStatus,
     /// The result of the test delivery made at creation (`succeeded` or `failed`), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_delivery: Option<String>,
@@ -76,22 +84,9 @@ pub struct LiveCheck {
     /// Its last failed delivery, if the API reported one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_failure: Option<LastFailure>,
-    /// The fields edited in Saleshandy since it was recorded (`name`, `url`, `events`,
-    /// `headers`); values are never stored here.
+    /// The fields edited in Saleshandy since it was recorded; values are never stored here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub drift: Vec<String>,
-}
-
-/// A failed delivery, as the API reported it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LastFailure {
-    /// When it failed, as the API wrote it.
-    pub failed_at: String,
-    /// The HTTP status the destination answered; absent (or 0) when it did not answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_code: Option<u16>,
-    pub message: String,
+    pub drift: Vec<Field>,
 }
 
 /// A create request whose answer was lost.
@@ -111,7 +106,7 @@ pub struct Unknown {
 pub struct Sent {
     pub url: Stored,
     pub events: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys::map")]
     pub headers: BTreeMap<String, Stored>,
 }
 
@@ -200,13 +195,33 @@ impl Sent {
     }
 }
 
-/// A part of a webhook that can differ between the config and the state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A part of a webhook that can differ: between the config and the state (`plan`: never
+/// `name`, which is the identity there), or between the state and the live webhook (`status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Field {
+    Name,
     Url,
     Events,
     Headers,
+}
+
+impl Field {
+    /// The name as written in the state and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::Url => "url",
+            Field::Events => "events",
+            Field::Headers => "headers",
+        }
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl State {
@@ -240,6 +255,9 @@ impl State {
         }
         let located = |e: serde_json::Error| {
             let offset = offset_of(text, e.line(), e.column());
+            if let Some(duplicate) = DuplicateKey::find(&e, text, offset, name) {
+                return StateError::DuplicateKey(Box::new(duplicate));
+            }
             StateError::Parse(Box::new(ParseError {
                 path: name.to_string(),
                 message: e.to_string(),
@@ -302,31 +320,15 @@ impl State {
         Ok(())
     }
 
-    /// Reads the state at `path`: `Ok(None)` when there is no file yet.
-    pub fn load(path: &Path) -> Result<Option<State>, StateError> {
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let name = path.display().to_string();
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| StateError::Encoding { path: name.clone() })?;
-                State::parse(&text, &name).map(Some)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(StateError::Read {
-                path: path.display().to_string(),
-                source,
-            }),
-        }
-    }
-
-    /// Writes the state atomically (temp file in the same directory, fsync, rename), with its
-    /// serial incremented. The file is created with mode 0600.
+    /// Saves the state at `path` through its store ([`crate::store::LocalStore`]), with its
+    /// serial incremented: under the state's lock, only if the file is still at the version
+    /// this state was read at, atomically, mode 0600.
     pub fn save(&mut self, path: &Path) -> Result<(), StateError> {
-        self.serial += 1;
-        atomic_write(path, self.to_json().as_bytes()).map_err(|source| StateError::Write {
-            path: path.display().to_string(),
-            source,
-        })
+        use crate::store::{Store, Version};
+        let seen = Version::of(self);
+        crate::store::LocalStore::open(path)?
+            .save(self, &seen)
+            .map(|_| ())
     }
 
     /// How many webhooks count against the account's limit of active webhooks after creating
@@ -334,7 +336,7 @@ impl State {
     pub fn active_after(&self, creates: usize) -> usize {
         self.webhooks
             .values()
-            .filter(|r| r.status != "paused" && r.status != "deleted")
+            .filter(|r| r.status.counts_as_active())
             .count()
             + self.unknown.len()
             + creates
@@ -345,6 +347,17 @@ impl Default for State {
     fn default() -> Self {
         State::new()
     }
+}
+
+/// The default state path: beside the config, `<config stem>.state.json`.
+pub fn default_path(config: &Path) -> PathBuf {
+    if config == Path::new("-") {
+        return PathBuf::from("webhooks.state.json");
+    }
+    let stem = config
+        .file_stem()
+        .map_or_else(|| "webhooks".into(), |s| s.to_string_lossy().into_owned());
+    config.with_file_name(format!("{stem}.state.json"))
 }
 
 #[cfg(test)]
@@ -392,7 +405,7 @@ mod tests {
             Recorded {
                 id: "0123456789abcdef01234567".into(),
                 sent: sent("https://a", &["email-sent"], &[("Z", "1"), ("A", "2")]),
-                status: "active".into(),
+                status: WebhookStatus::Active,
                 test_delivery: Some("succeeded".into()),
                 created_at: "2026-11-27T10:00:00Z".into(),
             },
@@ -410,6 +423,136 @@ mod tests {
         );
         assert!(text.find("\"A\"") < text.find("\"Z\""));
         assert_eq!(State::parse(&text, "s").unwrap(), s);
+    }
+
+    /// A state as this tool has always written it, with every status (an unrecognised one
+    /// too) and a live check with a last failure and drift: read and written again, it is the
+    /// same bytes.
+    const EVERY_STATUS: &str = r#"{
+  "checks": {
+    "a": {
+      "checked_at": "2026-11-28T00:00:00Z",
+      "drift": [
+        "name",
+        "url",
+        "events",
+        "headers"
+      ],
+      "failed": true,
+      "id": "0123456789abcdef01234567",
+      "last_failure": {
+        "failed_at": "2026-11-27T10:15:00Z",
+        "message": "Service Unavailable",
+        "status_code": 503
+      }
+    },
+    "p": {
+      "checked_at": "2026-11-28T00:00:00Z",
+      "failed": false,
+      "id": "0123456789abcdef01234568",
+      "last_failure": {
+        "failed_at": "",
+        "message": "no answer"
+      }
+    }
+  },
+  "endpoint": "https://open-api.saleshandy.com",
+  "lineage": "l",
+  "serial": 3,
+  "unknown": {},
+  "version": 1,
+  "webhooks": {
+    "a": {
+      "created_at": "2026-11-27T10:00:00Z",
+      "id": "0123456789abcdef01234567",
+      "sent": {
+        "events": [
+          "email-sent"
+        ],
+        "headers": {},
+        "url": "https://a"
+      },
+      "status": "active",
+      "test_delivery": "succeeded"
+    },
+    "d": {
+      "created_at": "2026-11-27T10:00:00Z",
+      "id": "0123456789abcdef01234569",
+      "sent": {
+        "events": [
+          "email-sent"
+        ],
+        "headers": {},
+        "url": "https://d"
+      },
+      "status": "deleted"
+    },
+    "o": {
+      "created_at": "2026-11-27T10:00:00Z",
+      "id": "0123456789abcdef0123456a",
+      "sent": {
+        "events": [
+          "email-sent"
+        ],
+        "headers": {},
+        "url": "https://o"
+      },
+      "status": "Archived "
+    },
+    "p": {
+      "created_at": "2026-11-27T10:00:00Z",
+      "id": "0123456789abcdef01234568",
+      "sent": {
+        "events": [
+          "email-sent"
+        ],
+        "headers": {},
+        "url": "https://p"
+      },
+      "status": "paused",
+      "test_delivery": "failed"
+    }
+  }
+}
+"#;
+
+    #[test]
+    fn every_status_is_read_as_its_type_and_written_back_byte_identical() {
+        let state = State::parse(EVERY_STATUS, "s").unwrap();
+        let status = |name: &str| state.webhooks[name].status.clone();
+        assert_eq!(status("a"), WebhookStatus::Active);
+        assert_eq!(status("p"), WebhookStatus::Paused);
+        assert_eq!(status("d"), WebhookStatus::Deleted);
+        assert_eq!(status("o"), WebhookStatus::Other("Archived ".into()));
+        let check = &state.checks["a"];
+        assert_eq!(
+            check.drift,
+            [Field::Name, Field::Url, Field::Events, Field::Headers]
+        );
+        assert_eq!(
+            check.last_failure.as_ref().and_then(|f| f.status_code),
+            Some(503)
+        );
+        assert_eq!(
+            state.checks["p"]
+                .last_failure
+                .as_ref()
+                .map(|f| f.status_code),
+            Some(None)
+        );
+        assert_eq!(state.to_json(), EVERY_STATUS);
+        // Only `active` and the unrecognised one count against the account's limit.
+        assert_eq!(state.active_after(0), 2);
+    }
+
+    #[test]
+    fn a_drifted_field_this_build_does_not_know_is_refused() {
+        let text = EVERY_STATUS.replace("\"headers\"\n      ],", "\"colour\"\n      ],");
+        assert_ne!(text, EVERY_STATUS);
+        assert!(matches!(
+            State::parse(&text, "s"),
+            Err(StateError::Parse(_))
+        ));
     }
 
     #[test]
@@ -460,25 +603,21 @@ mod tests {
     }
 
     #[test]
-    fn save_is_atomic_private_and_bumps_the_serial() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.state.json");
-        let mut s = State::new();
-        s.save(&path).unwrap();
-        s.save(&path).unwrap();
-        let back = State::load(&path).unwrap().unwrap();
-        assert_eq!(back.serial, 2);
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temp file left"
+    fn a_key_twice_is_refused_where_it_is_repeated() {
+        let check = r#"{"id": "x", "checked_at": "t"}"#;
+        let text = format!(
+            "{{\"version\": 1, \"lineage\": \"l\", \"serial\": 1,\n  \"unknown\": {{}},\n  \"checks\": {{\"a\": {check},\n    \"a\": {check}}}}}"
         );
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
+        let text = text.as_str();
+        let Err(StateError::DuplicateKey(d)) = State::parse(text, "s") else {
+            panic!("duplicate key")
+        };
+        assert_eq!((d.key.as_str(), d.line, d.column), ("a", 4, 5));
+        let field = "{\"version\": 1, \"lineage\": \"l\", \"lineage\": \"m\", \"serial\": 1}";
+        let Err(StateError::DuplicateKey(d)) = State::parse(field, "s") else {
+            panic!("duplicate field")
+        };
+        assert_eq!((d.key.as_str(), d.line, d.column), ("lineage", 1, 32));
     }
 
     #[test]

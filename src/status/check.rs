@@ -4,25 +4,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::drift::compare;
-use super::{Check, Failure, Health, ACTIVE};
+use super::{Check, Health};
 use crate::api::{Api, GetOutcome};
-use crate::state::{Recorded, State};
+use crate::state::{Recorded, State, WebhookStatus};
 
 /// What a live read of one webhook means, as a [`Health`].
 pub fn health(name: &str, recorded: &Recorded, outcome: GetOutcome, lineage: &str) -> Health {
     match outcome {
         GetOutcome::Found(live) => Health::Live {
+            // A blank status is no status: the API's default is active.
             status: live
                 .status
                 .clone()
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| ACTIVE.into()),
+                .filter(|s| !s.is_blank())
+                .unwrap_or(WebhookStatus::Active),
             failed: live.failed.unwrap_or(false),
-            last_failure: live.last_failure.as_ref().map(|f| Failure {
-                failed_at: f.failed_at.clone().unwrap_or_default(),
-                status_code: f.status_code,
-                message: f.message.clone().unwrap_or_default(),
-            }),
+            last_failure: live.last_failure.clone(),
             drift: compare(name, recorded, &live, lineage),
         },
         GetOutcome::NotFound => Health::Deleted,
@@ -47,53 +44,39 @@ pub async fn check_all(
     state: &State,
     parallelism: usize,
 ) -> Result<Vec<Check>, Refused> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
-    let refused = Arc::new(AtomicBool::new(false));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, recorded) in state.webhooks.values().enumerate() {
-        let (api, limit, refused, id) = (
-            api.clone(),
-            limit.clone(),
-            refused.clone(),
-            recorded.id.clone(),
-        );
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
+    let refused = AtomicBool::new(false);
+    let outcomes = crate::bounded::in_order(state.webhooks.values(), parallelism, |recorded| {
+        let (api, refused) = (&api, &refused);
+        async move {
+            // A read not yet sent when the key was refused is not sent at all.
             if refused.load(Ordering::SeqCst) {
-                return (i, None);
+                return None;
             }
-            let outcome = api.get(&id).await;
+            let outcome = api.get(&recorded.id).await;
             if matches!(outcome, GetOutcome::Unauthorized { .. }) {
                 refused.store(true, Ordering::SeqCst);
             }
-            (i, Some(outcome))
-        });
-    }
-    let mut outcomes: Vec<Option<GetOutcome>> = (0..state.webhooks.len()).map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((i, Some(outcome))) = joined {
-            if let GetOutcome::Unauthorized { status, message } = outcome {
-                return Err(Refused { status, message });
-            }
-            if let Some(slot) = outcomes.get_mut(i) {
-                *slot = Some(outcome);
-            }
+            Some(outcome)
         }
-    }
-    Ok(state
-        .webhooks
-        .iter()
-        .zip(outcomes)
-        .map(|((name, recorded), outcome)| Check {
+    })
+    .await;
+    let mut checks = Vec::with_capacity(outcomes.len());
+    for ((name, recorded), outcome) in state.webhooks.iter().zip(outcomes) {
+        let health = match outcome {
+            Some(GetOutcome::Unauthorized { status, message }) => {
+                return Err(Refused { status, message })
+            }
+            Some(o) => health(name, recorded, o, &state.lineage),
+            None => Health::Error {
+                reason: "the check did not finish".into(),
+            },
+        };
+        checks.push(Check {
             name: name.clone(),
             id: recorded.id.clone(),
             url: recorded.sent.url.shown().to_string(),
-            health: match outcome {
-                Some(o) => health(name, recorded, o, &state.lineage),
-                None => Health::Error {
-                    reason: "the check did not finish".into(),
-                },
-            },
-        })
-        .collect())
+            health,
+        });
+    }
+    Ok(checks)
 }

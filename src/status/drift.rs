@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 use super::{Drift, HeaderDrift};
 use crate::api::Live;
 use crate::secret::{fingerprint, Secret, REDACTED};
-use crate::state::{Recorded, Stored};
+use crate::state::{Field, Recorded, Stored};
 
 /// Compares a live webhook with what the state recorded as sent under `name`.
 pub fn compare(name: &str, recorded: &Recorded, live: &Live, lineage: &str) -> Vec<Drift> {
     let mut drift = Vec::new();
     if live.name != name {
         drift.push(Drift {
-            field: "name",
+            field: Field::Name,
             recorded: name.to_string(),
             live: live.name.clone(),
             headers: Vec::new(),
@@ -21,7 +21,7 @@ pub fn compare(name: &str, recorded: &Recorded, live: &Live, lineage: &str) -> V
     let sent = &recorded.sent;
     if !same(&sent.url, &live.webhook_url, lineage) {
         drift.push(Drift {
-            field: "url",
+            field: Field::Url,
             recorded: sent.url.shown().to_string(),
             live: shown_like(&sent.url, &live.webhook_url),
             headers: Vec::new(),
@@ -39,7 +39,7 @@ pub fn compare(name: &str, recorded: &Recorded, live: &Live, lineage: &str) -> V
             }
         };
         drift.push(Drift {
-            field: "events",
+            field: Field::Events,
             recorded: list(&sent.event_set()),
             live: list(&live_events),
             headers: Vec::new(),
@@ -106,7 +106,7 @@ fn header_drift(recorded: &Recorded, live: &Live, lineage: &str) -> Option<Drift
     }
     let (recorded, live) = (side(|h| &h.recorded), side(|h| &h.live));
     Some(Drift {
-        field: "headers",
+        field: Field::Headers,
         recorded,
         live,
         headers,

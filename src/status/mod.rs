@@ -14,24 +14,19 @@ mod drift;
 use serde::Serialize;
 
 use crate::secret::REDACTED;
-use crate::state::{LastFailure, LiveCheck, State};
+use crate::state::{Field, LastFailure, LiveCheck, State, WebhookStatus};
 
 pub use check::{check_all, health, Refused};
 pub use drift::compare;
-
-/// The status Saleshandy reports for a webhook that delivers.
-pub const ACTIVE: &str = "active";
-/// The status `--update-state` records for a webhook the API no longer knows (404).
-pub const DELETED: &str = "deleted";
 
 /// What was found for one recorded webhook.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Health {
     /// It exists; `drift` lists fields edited in Saleshandy since it was recorded.
     Live {
-        status: String,
+        status: WebhookStatus,
         failed: bool,
-        last_failure: Option<Failure>,
+        last_failure: Option<LastFailure>,
         drift: Vec<Drift>,
     },
     /// The API answered 404: deleted in Saleshandy.
@@ -40,41 +35,27 @@ pub enum Health {
     Error { reason: String },
 }
 
-/// The last failed delivery the API reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Failure {
-    pub failed_at: String,
-    /// The destination's HTTP status; `None` (or 0) when it did not answer.
-    pub status_code: Option<u16>,
-    pub message: String,
-}
-
-impl Failure {
-    /// `2026-11-27T10:00:00Z: HTTP 500, Internal Server Error` (or `no HTTP answer`).
-    pub fn describe(&self) -> String {
-        let code = match self.status_code {
-            Some(c) if c > 0 => format!("HTTP {c}"),
-            _ => "no HTTP answer".to_string(),
-        };
-        let at = if self.failed_at.is_empty() {
-            "at an unreported time"
-        } else {
-            &self.failed_at
-        };
-        let message = one_line(&self.message, 200);
-        if message.is_empty() {
-            format!("{at}: {code}")
-        } else {
-            format!("{at}: {code}, {message}")
-        }
+/// A last failed delivery for the report: `2026-11-27T10:00:00Z: HTTP 500, Internal Server
+/// Error` (or `no HTTP answer`), on one line.
+pub fn describe(failure: &LastFailure) -> String {
+    let code = failure.answer();
+    let at = if failure.failed_at.is_empty() {
+        "at an unreported time"
+    } else {
+        &failure.failed_at
+    };
+    let message = one_line(&failure.message, 200);
+    if message.is_empty() {
+        format!("{at}: {code}")
+    } else {
+        format!("{at}: {code}, {message}")
     }
 }
 
 /// A field that no longer matches what the state recorded. Secrets show as `(secret)`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Drift {
-    /// `name`, `url`, `events` or `headers`.
-    pub field: &'static str,
+    pub field: Field,
     pub recorded: String,
     pub live: String,
     /// For `headers`: each header that differs.
@@ -135,12 +116,12 @@ impl Kind {
 impl Check {
     /// Not active (paused or any other status than `active`).
     pub fn is_paused(&self) -> bool {
-        matches!(&self.health, Health::Live { status, .. } if status != ACTIVE)
+        matches!(&self.health, Health::Live { status, .. } if !status.is_active())
     }
 
     /// Active, but its last delivery failed.
     pub fn is_failing(&self) -> bool {
-        matches!(&self.health, Health::Live { status, failed: true, .. } if status == ACTIVE)
+        matches!(&self.health, Health::Live { status, failed: true, .. } if status.is_active())
     }
 
     pub fn is_drifted(&self) -> bool {
@@ -182,12 +163,12 @@ pub fn next_steps(c: &Check) -> Vec<String> {
             "It could not be read ({reason}). Run status again; if it persists, check --api-url and the network."
         )),
         Health::Live { drift, .. } => {
-            if drift.iter().any(|d| d.field == "name") {
+            if drift.iter().any(|d| d.field == Field::Name) {
                 steps.push(format!(
                     "It was renamed in Saleshandy. Rename it back to `{name}` there (the config's name is its identity for this tool)."
                 ));
             }
-            if drift.iter().any(|d| d.field != "name") {
+            if drift.iter().any(|d| d.field != Field::Name) {
                 steps.push(format!(
                     "It was edited in Saleshandy. Either undo the edit there, so that it matches the config again; or, to keep it, edit the config to match, then run `saleshandy-webhooks state rm \"{name}\"` and `saleshandy-webhooks state import \"{name}\" {id}` to record it as it is now."
                 ));
@@ -289,7 +270,7 @@ pub fn record(state: &mut State, checks: &[Check], now: &str) -> usize {
         let entry = match &c.health {
             Health::Error { .. } => continue,
             Health::Deleted => {
-                recorded.status = DELETED.into();
+                recorded.status = WebhookStatus::Deleted;
                 LiveCheck {
                     id: c.id.clone(),
                     checked_at: now.to_string(),
@@ -309,12 +290,8 @@ pub fn record(state: &mut State, checks: &[Check], now: &str) -> usize {
                     id: c.id.clone(),
                     checked_at: now.to_string(),
                     failed: *failed,
-                    last_failure: last_failure.as_ref().map(|f| LastFailure {
-                        failed_at: f.failed_at.clone(),
-                        status_code: f.status_code,
-                        message: f.message.clone(),
-                    }),
-                    drift: drift.iter().map(|d| d.field.to_string()).collect(),
+                    last_failure: last_failure.clone(),
+                    drift: drift.iter().map(|d| d.field).collect(),
                 }
             }
         };
@@ -367,7 +344,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             },
-            status: "active".into(),
+            status: WebhookStatus::Active,
             test_delivery: Some("succeeded".into()),
             created_at: "2026-11-27T10:00:00Z".into(),
         }
@@ -407,7 +384,10 @@ mod tests {
         .collect();
         let drift = compare("Sent", &recorded(), &l, LINEAGE);
         let fields: Vec<_> = drift.iter().map(|d| d.field).collect();
-        assert_eq!(fields, ["name", "url", "events", "headers"]);
+        assert_eq!(
+            fields,
+            [Field::Name, Field::Url, Field::Events, Field::Headers]
+        );
         assert_eq!(drift[1].live, "https://evil.example/x");
         assert_eq!(drift[2].recorded, "email-opened, email-sent");
         let h = &drift[3];
@@ -446,9 +426,9 @@ mod tests {
         }
     }
 
-    fn live_health(status: &str, failed: bool, drift: Vec<Drift>) -> Health {
+    fn live_health(status: WebhookStatus, failed: bool, drift: Vec<Drift>) -> Health {
         Health::Live {
-            status: status.into(),
+            status,
             failed,
             last_failure: None,
             drift,
@@ -457,22 +437,22 @@ mod tests {
 
     #[test]
     fn kinds_and_steps() {
-        let ok = check(live_health("active", false, vec![]));
+        let ok = check(live_health(WebhookStatus::Active, false, vec![]));
         assert_eq!(ok.kind(), Kind::Active);
         assert!(next_steps(&ok).is_empty());
-        let paused = check(live_health("paused", true, vec![]));
+        let paused = check(live_health(WebhookStatus::Paused, true, vec![]));
         assert_eq!(paused.kind(), Kind::Paused);
         assert!(!paused.is_failing());
         assert!(next_steps(&paused)[0].contains("resume it in Saleshandy"));
-        let failing = check(live_health("active", true, vec![]));
+        let failing = check(live_health(WebhookStatus::Active, true, vec![]));
         assert_eq!(failing.kind(), Kind::Failing);
         let d = Drift {
-            field: "url",
+            field: Field::Url,
             recorded: "a".into(),
             live: "b".into(),
             headers: vec![],
         };
-        let drifted = check(live_health("paused", false, vec![d]));
+        let drifted = check(live_health(WebhookStatus::Paused, false, vec![d]));
         assert_eq!(drifted.kind(), Kind::Drifted);
         assert_eq!(next_steps(&drifted).len(), 2);
         assert!(next_steps(&drifted)[0].contains("state import \"Sent\" 69fb3ac1eda582171eb74826"));
@@ -482,21 +462,21 @@ mod tests {
 
     #[test]
     fn failures_describe_themselves() {
-        let f = Failure {
+        let f = LastFailure {
             failed_at: "2026-11-27T10:00:00Z".into(),
             status_code: Some(500),
             message: "Internal\nServer Error".into(),
         };
         assert_eq!(
-            f.describe(),
+            describe(&f),
             "2026-11-27T10:00:00Z: HTTP 500, Internal Server Error"
         );
-        let none = Failure {
+        let none = LastFailure {
             failed_at: String::new(),
             status_code: Some(0),
             message: String::new(),
         };
-        assert_eq!(none.describe(), "at an unreported time: no HTTP answer");
+        assert_eq!(describe(&none), "at an unreported time: no HTTP answer");
     }
 
     #[test]
@@ -520,15 +500,15 @@ mod tests {
         gone.name = "Gone".into();
         gone.id = "69fb3ac1eda582171eb74827".into();
         let paused = check(Health::Live {
-            status: "paused".into(),
+            status: WebhookStatus::Paused,
             failed: true,
-            last_failure: Some(Failure {
+            last_failure: Some(LastFailure {
                 failed_at: "2026-11-27T10:00:00Z".into(),
                 status_code: Some(503),
                 message: "down".into(),
             }),
             drift: vec![Drift {
-                field: "events",
+                field: Field::Events,
                 recorded: "a".into(),
                 live: "b".into(),
                 headers: vec![],
@@ -538,10 +518,10 @@ mod tests {
             record(&mut state, &[paused, gone], "2026-11-28T00:00:00Z"),
             2
         );
-        assert_eq!(state.webhooks["Sent"].status, "paused");
-        assert_eq!(state.webhooks["Gone"].status, "deleted");
+        assert_eq!(state.webhooks["Sent"].status, WebhookStatus::Paused);
+        assert_eq!(state.webhooks["Gone"].status, WebhookStatus::Deleted);
         let c = &state.checks["Sent"];
-        assert_eq!(c.drift, ["events"]);
+        assert_eq!(c.drift, [Field::Events]);
         assert_eq!(
             c.last_failure.as_ref().map(|f| f.status_code),
             Some(Some(503))
@@ -555,16 +535,16 @@ mod tests {
     fn summary_counts_overlapping_conditions() {
         let state = State::new();
         let d = Drift {
-            field: "url",
+            field: Field::Url,
             recorded: "a".into(),
             live: "b".into(),
             headers: vec![],
         };
         let report = Report::new(
             vec![
-                check(live_health("active", false, vec![])),
-                check(live_health("paused", true, vec![d])),
-                check(live_health("active", true, vec![])),
+                check(live_health(WebhookStatus::Active, false, vec![])),
+                check(live_health(WebhookStatus::Paused, true, vec![d])),
+                check(live_health(WebhookStatus::Active, true, vec![])),
                 check(Health::Deleted),
                 check(Health::Error { reason: "x".into() }),
             ],

@@ -6,9 +6,10 @@
 //! state; the state file itself is written once, at the end of the run. So:
 //!
 //! - `journal`: with the library, for states of 10 … 100,000 entries, the time of one
-//!   create's persistence exactly as `apply` does it (`Journal::append` + `journal::fold` of an
-//!   intent and of its `created` answer), median and p90 over 200 creates — this must be flat;
-//!   and, for contrast, one whole-state `State::save` (serialise, write a temp file, fsync,
+//!   create's persistence as a lone worker of `apply` does it (`JournalWriter::append` +
+//!   `journal::fold` of an intent and of its `created` answer, each its own durable write),
+//!   median and p90 over 200 creates — this must be flat; and, for contrast, one whole-state
+//!   save through the store (check the file's version, serialise, write a temp file, fsync,
 //!   rename, fsync the directory), which is what each create would cost if it rewrote the
 //!   state, and what the end of a run costs once.
 //! - `e2e`: the release binary applying 10 and 50 creates (sandbox without latency,
@@ -22,8 +23,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{apply_once, config_of, median, ms, quantile, size, us, webhooks_yaml};
-use saleshandy_webhooks::journal::{self, Journal, Record};
 use saleshandy_webhooks::state::{Recorded, Sent, State, Stored};
+use saleshandy_webhooks::store::journal::{self, Record};
+use saleshandy_webhooks::store::{JournalWriter, LocalStore, Store, Version};
 
 fn sent(i: usize) -> Sent {
     Sent {
@@ -54,9 +56,9 @@ fn state_of(n: usize) -> State {
     state
 }
 
-/// Persists the create of webhook `i` as `apply` does: intent, then answer, each appended
-/// (fsynced) and folded into the state.
-fn persist_create(journal: &mut Journal, state: &mut State, i: usize) {
+/// Persists the create of webhook `i` as a lone worker of `apply` does: intent, then answer,
+/// each appended (fsynced) and folded into the state.
+fn persist_create(journal: &mut dyn JournalWriter, state: &mut State, i: usize) {
     let name = format!("New {i}");
     for record in [
         Record::Intent {
@@ -72,7 +74,9 @@ fn persist_create(journal: &mut Journal, state: &mut State, i: usize) {
             created_at: "2026-11-27T10:00:00Z".into(),
         },
     ] {
-        journal.append(&record).expect("append");
+        journal
+            .append(std::slice::from_ref(&record))
+            .expect("append");
         journal::fold(state, record);
     }
 }
@@ -92,22 +96,35 @@ struct Costs {
 
 fn costs(dir: &Path, entries: usize, creates: usize, saves: usize) -> Costs {
     let path = dir.join(format!("s{entries}.state.json"));
+    let store = LocalStore::open(&path).expect("store");
+    let _lock = store.lock(Duration::ZERO).expect("lock");
     let base = state_of(entries);
     let mut state = base.clone();
-    state.save(&path).expect("save");
+    store.save(&mut state, &Version::Absent).expect("save");
     let file = std::fs::metadata(&path).expect("state file").len() as usize;
-    let mut journal = Journal::begin(&path, &state, "bench").expect("journal");
+    let begin = Record::Begin {
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+        endpoint: "bench".into(),
+    };
+    let mut journal = store.begin_journal(&begin).expect("journal");
     for i in 0..10 {
-        persist_create(&mut journal, &mut state, i);
+        persist_create(&mut *journal, &mut state, i);
     }
     let mut appends: Vec<Duration> = (10..10 + creates)
-        .map(|i| time(|| persist_create(&mut journal, &mut state, i)))
+        .map(|i| time(|| persist_create(&mut *journal, &mut state, i)))
         .collect();
     drop(journal);
-    // The same state as before the creates (same lineage, so the journal still replays).
-    let mut state = base;
+    // The same state as saved before the creates (so the journal still replays onto it), each
+    // save conditional on the version the previous one wrote.
+    let mut state = State { serial: 1, ..base };
     let mut writes: Vec<Duration> = (0..saves)
-        .map(|_| time(|| state.save(&path).expect("save")))
+        .map(|_| {
+            let seen = Version::of(&state);
+            time(|| {
+                store.save(&mut state, &seen).expect("save");
+            })
+        })
         .collect();
     appends.sort();
     writes.sort();
@@ -194,11 +211,13 @@ fn smoke() {
     let c = costs(dir.path(), 10, 3, 1);
     assert!(c.file > 0);
     let path = dir.path().join("s10.state.json");
-    let (state, found) =
-        journal::recover(&path, State::load(&path).expect("load")).expect("replay");
-    assert!(found);
+    let loaded = LocalStore::open(&path)
+        .expect("store")
+        .load()
+        .expect("load and replay");
+    assert!(loaded.replayed);
     assert_eq!(
-        state.webhooks.len(),
+        loaded.state.webhooks.len(),
         10 + 10 + 3,
         "every journaled create replays"
     );

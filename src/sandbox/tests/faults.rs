@@ -198,7 +198,7 @@ async fn at_most_fifty_active_webhooks_per_account() {
     assert_eq!(other.status(), StatusCode::CREATED);
 
     let first = sb.webhooks()[0].id.clone();
-    sb.update(&first, |w| w.status = PAUSED.into());
+    sb.update(&first, |w| w.status = WebhookStatus::Paused);
     assert_eq!(
         create(&sb, &body("fits again")).await.0,
         StatusCode::CREATED

@@ -316,7 +316,7 @@ async fn changes_behind_the_tools_back_show_in_get() {
     let (_, created) = create(&sb, &body("a")).await;
     let id = created["payload"]["id"].as_str().unwrap();
     assert!(sb.update(id, |w| {
-        w.status = PAUSED.into();
+        w.status = WebhookStatus::Paused;
         w.webhook_url = "https://elsewhere.example.org/".into();
     }));
     let (_, answer) = get(&sb, SANDBOX_API_KEY, id).await;

@@ -1,0 +1,152 @@
+//! One account: a config file and everything that belongs to it — the validated config, where
+//! its state lives, the key it is reached with, the endpoint its state is bound to, and the
+//! state's lock. Every command that works on an account opens it here.
+
+mod location;
+mod source;
+
+pub(crate) use location::StateFile;
+pub(crate) use source::read_config;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::{ApiArgs, StateArgs};
+use crate::config::Config;
+use crate::error::Error;
+use crate::lock::Lock;
+use crate::report::{self, SourceFile};
+use crate::sandbox::SANDBOX_API_KEY;
+use crate::secret::Secret;
+use crate::state::State;
+use crate::ui::Ui;
+
+/// How a state names the sandbox, whatever port it ran on.
+pub const SANDBOX_ENDPOINT: &str = "sandbox";
+
+/// A config that validated, with the location of its state.
+pub(crate) struct Account {
+    /// The config's path as given (`-` for standard input).
+    pub(crate) config_path: PathBuf,
+    pub(crate) file: SourceFile,
+    pub(crate) config: Config,
+    pub(crate) state_file: StateFile,
+}
+
+impl Account {
+    /// Reads and validates the config at `config_path`, printing each of its problems once on
+    /// standard error. A config with errors is refused: nothing about the account is guessed.
+    pub(crate) fn open(config_path: &Path, state: &StateArgs, ui: Ui) -> Result<Account, Error> {
+        let (file, loaded) = read_config(config_path)?;
+        for p in &loaded.problems {
+            eprintln!("{}", report::human(p, &file, ui.color_stderr));
+        }
+        let errors = loaded.errors();
+        let config = loaded.config.ok_or_else(|| Error::ConfigInvalid {
+            file: file.name().to_string(),
+            errors,
+        })?;
+        Ok(Account {
+            config_path: config_path.to_path_buf(),
+            file,
+            config,
+            state_file: StateFile::of(config_path, state),
+        })
+    }
+
+    /// The key this account is reached with at `target`: the sandbox's own key; else the
+    /// variable the config's `apiKeyEnv` names, or, without one, `--api-key-file` or
+    /// `SALESHANDY_API_KEY`. Never from the command line.
+    pub(crate) fn key(&self, target: &Target) -> Result<Secret, Error> {
+        let api = match target {
+            Target::Sandbox => return Ok(Secret::new(SANDBOX_API_KEY.into())),
+            Target::Api(api) => api,
+        };
+        match &self.config.api_key_env {
+            Some(var) => match std::env::var(var) {
+                Ok(k) if !k.trim().is_empty() => Ok(Secret::new(k.trim().to_string())),
+                _ => Err(Error::MissingAccountKey {
+                    var: var.clone(),
+                    config: self.config_path.display().to_string(),
+                }),
+            },
+            None => shared_key(api),
+        }
+    }
+
+    /// Reads the account's state; with a `lock_timeout` it is locked first (waiting up to
+    /// that long), and stays locked while the [`Opened`] lives.
+    pub(crate) fn read_state(self, lock_timeout: Option<Duration>) -> Result<Opened, Error> {
+        let (state, state_exists, lock) = self.state_file.read(lock_timeout)?;
+        Ok(Opened {
+            account: self,
+            state,
+            state_exists,
+            _lock: lock,
+        })
+    }
+}
+
+/// An account with its state read: what plan, apply and status work on.
+pub(crate) struct Opened {
+    pub(crate) account: Account,
+    pub(crate) state: State,
+    /// Whether the state file existed (a first run has none).
+    pub(crate) state_exists: bool,
+    /// The state's lock, for commands that write it: held while this lives.
+    _lock: Option<Lock>,
+}
+
+impl Opened {
+    /// The state's path as messages show it.
+    pub(crate) fn state_name(&self) -> String {
+        self.account.state_file.name()
+    }
+
+    /// Refuses a state that belongs to another endpoint (the sandbox versus the real API).
+    pub(crate) fn check_endpoint(&self, endpoint: &str) -> Result<(), Error> {
+        match &self.state.endpoint {
+            Some(recorded) if recorded != endpoint => Err(Error::EndpointMismatch {
+                state: self.state_name(),
+                recorded: recorded.clone(),
+                current: endpoint.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The API a run talks to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target<'a> {
+    /// The embedded sandbox, started for the run.
+    Sandbox,
+    /// The API at `--api-url` (or `SALESHANDY_API_URL`).
+    Api(&'a ApiArgs),
+}
+
+impl Target<'_> {
+    /// How a state names this API: `sandbox`, or the base URL without a trailing slash.
+    pub(crate) fn endpoint(&self) -> String {
+        match self {
+            Target::Sandbox => SANDBOX_ENDPOINT.to_string(),
+            Target::Api(api) => api.api_url.trim_end_matches('/').to_string(),
+        }
+    }
+}
+
+/// The key of accounts that name no variable: from `--api-key-file`, or `SALESHANDY_API_KEY`.
+fn shared_key(args: &ApiArgs) -> Result<Secret, Error> {
+    let key = match &args.api_key_file {
+        Some(path) => std::fs::read_to_string(path).map_err(|source| Error::ApiKeyFile {
+            path: path.clone(),
+            source,
+        })?,
+        None => std::env::var("SALESHANDY_API_KEY").unwrap_or_default(),
+    };
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(Error::MissingApiKey);
+    }
+    Ok(Secret::new(key.to_string()))
+}

@@ -1,0 +1,172 @@
+//! Where a state, its lock and its journal are kept: every read and write of them goes
+//! through a [`Store`]. Today the only one is [`LocalStore`] (files beside the state); the
+//! interface speaks in the terms of an object store without append, rename or OS locks, which
+//! offers only a read with a version tag (ETag), create-if-absent (`If-None-Match: *`) and
+//! compare-and-swap (`If-Match: <etag>`), so that a remote state plugs in here.
+//!
+//! What each call guarantees, and how a remote store would meet it:
+//!
+//! - [`Store::lock`]: at most one holder per state, named for other runs. Local: an exclusive
+//!   kernel lock on `<state>.lock`, released by the kernel when the holder dies, so never
+//!   stale and never renewed. Remote: a lock object created with `If-None-Match: *` that
+//!   holds the holder and an expiry, renewed by compare-and-swap, deleted on release; a lock
+//!   past its expiry may be taken over by compare-and-swap.
+//! - [`Store::load`]: the state (with an interrupted run's journal replayed onto it) and the
+//!   [`Version`] it was read at. Local: the file's lineage and serial. Remote: a get returning
+//!   the object and its ETag, then the journal's objects.
+//! - [`Store::save`]: replaces the state only if it is still at the version the writer saw,
+//!   and never leaves a mix of old and new. Local: under this process's kernel lock, compare
+//!   the file's version, then temp file, fsync, rename. Remote: a put with `If-Match: <etag>`
+//!   (`If-None-Match: *` for [`Version::Absent`]).
+//! - [`Store::begin_journal`] and [`JournalWriter::append`]: a record is durable when the
+//!   call returns, and records are replayed in the order they were appended. Intents are
+//!   appended before their create is sent, answers after it comes. Local: an append-only file,
+//!   one `write` and one `fdatasync` per call. Remote: one object per call,
+//!   `<state>.journal/<run>/<sequence>`, created with `If-None-Match: *` and read back in
+//!   sequence until the first that is missing.
+//! - [`Store::end_journal`]: removes the journal once its records are in a saved state.
+//!
+//! [`group::GroupCommit`] makes many workers' records durable with one `append` per group.
+//! Callers today take the version a save is conditional on from the state itself
+//! ([`Version::of`]): right for the local store, whose versions are the state's own lineage
+//! and serial (every save increments the serial). A remote store would either do the same
+//! comparison itself before its conditional put, or have callers pass [`Loaded::version`].
+
+pub mod group;
+pub mod journal;
+pub mod local;
+pub mod lock;
+
+use std::path::Path;
+use std::time::Duration;
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+pub use journal::{JournalError, Record};
+pub use local::LocalStore;
+pub use lock::{Lock, LockError};
+
+use crate::state::{State, StateError};
+
+/// The version of a stored state, as the store tags it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Version {
+    /// No state is stored yet: a save must create it.
+    Absent,
+    /// The stored state with this tag (local: `<lineage>#<serial>`; remote: an ETag).
+    Tag(String),
+}
+
+impl Version {
+    /// The version of a state as the local store tags it: its lineage and serial. A state at
+    /// serial 0 was never saved (the tool's first save writes serial 1), so it is absent.
+    pub fn of(state: &State) -> Version {
+        match state.serial {
+            0 => Version::Absent,
+            serial => Version::Tag(format!("{}#{serial}", state.lineage)),
+        }
+    }
+}
+
+/// What [`Store::load`] found.
+pub struct Loaded {
+    /// The state, with any interrupted journal replayed onto it (a new one if none was stored).
+    pub state: State,
+    /// The version of the stored state, before any replay.
+    pub version: Version,
+    /// Whether a state or a journal was stored (a first run has neither).
+    pub exists: bool,
+    /// Whether an interrupted run's journal was found and replayed.
+    pub replayed: bool,
+}
+
+/// The one way to a state, its lock and its journal; see the module doc for what each call
+/// guarantees.
+pub trait Store: Send + Sync {
+    /// The state's name in messages (local: its path as given).
+    fn name(&self) -> &str;
+    /// Takes the state's lock, waiting up to `timeout` (zero: fail at once).
+    fn lock(&self, timeout: Duration) -> Result<Lock, LockError>;
+    /// Reads the state and replays any journal onto it. Changes nothing stored.
+    fn load(&self) -> Result<Loaded, StoreError>;
+    /// Saves `state` with its serial incremented, if the stored state is still at `seen`;
+    /// returns the new version. Requires the lock.
+    fn save(&self, state: &mut State, seen: &Version) -> Result<Version, StateError>;
+    /// Starts this run's journal with `begin` durable in it.
+    fn begin_journal(&self, begin: &Record) -> Result<Box<dyn JournalWriter>, JournalError>;
+    /// Removes the journal, once what it recorded is saved in the state.
+    fn end_journal(&self) -> Result<(), JournalError>;
+}
+
+/// A running apply's journal.
+pub trait JournalWriter: Send {
+    /// Appends `records` after every earlier one; they are durable when it returns `Ok`.
+    fn append(&mut self, records: &[Record]) -> std::io::Result<()>;
+    /// Where the journal is, for messages.
+    fn path(&self) -> &Path;
+    /// How many durable writes (local: `fdatasync` calls) it has made.
+    fn durable_writes(&self) -> u64;
+}
+
+/// Why a state could not be opened, locked or read.
+#[derive(Debug, Error, Diagnostic)]
+pub enum StoreError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    State(Box<StateError>),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Journal(Box<JournalError>),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Lock(#[from] LockError),
+}
+
+impl From<StateError> for StoreError {
+    fn from(e: StateError) -> Self {
+        StoreError::State(Box::new(e))
+    }
+}
+
+impl From<JournalError> for StoreError {
+    fn from(e: JournalError) -> Self {
+        StoreError::Journal(Box::new(e))
+    }
+}
+
+/// A state ready for a command: read, replayed, and locked if asked.
+pub struct Opened {
+    pub state: State,
+    /// Whether a state or a journal was stored.
+    pub exists: bool,
+    /// Whether an interrupted run's journal was replayed (and, when locked, folded into the
+    /// saved state and removed).
+    pub replayed: bool,
+    pub lock: Option<Lock>,
+}
+
+/// Opens the local state at `path`: with a `lock_timeout`, locks it first (waiting up to that
+/// long), and folds a replayed journal into the saved state; without, only reads it.
+pub fn open(path: &Path, lock_timeout: Option<Duration>) -> Result<Opened, StoreError> {
+    let store = LocalStore::open(path)?;
+    let lock = lock_timeout.map(|t| store.lock(t)).transpose()?;
+    let Loaded {
+        mut state,
+        version,
+        exists,
+        replayed,
+    } = store.load()?;
+    if replayed && lock.is_some() {
+        store.save(&mut state, &version)?;
+        store.end_journal()?;
+    }
+    Ok(Opened {
+        state,
+        exists,
+        replayed,
+        lock,
+    })
+}
