@@ -1,7 +1,55 @@
 //! saleshandy-webhooks: Saleshandy webhooks as code.
 //!
-//! The flow is one direction (see DESIGN.md): the config is loaded and validated
-//! ([`config`]), compared with the state, and rendered; only the applier talks to the network.
+//! A YAML file declares the webhooks an account should have; `plan` compares it with a state
+//! file and shows what is missing; `apply` creates the missing ones through Saleshandy's
+//! create endpoint and records every id it gets back. The API can create and read but never
+//! update, list or delete, and a create is not idempotent: every design choice below follows
+//! from that.
+//!
+//! # The flow of data
+//!
+//! ```text
+//! config file ──config──► Config ─┐
+//!                                  ├─► plan::plan() ──► Plan ──render──► terminal / JSON / Markdown
+//! state ──────store───► State  ───┘                      │
+//!                                                        ▼
+//!                       apply::apply(Plan) ──► api::Api::create ──► store (intent before, answer after)
+//! ```
+//!
+//! # The modules
+//!
+//! - Input: [`config`] (the YAML model: a spanned tree from [`yaml`], `${VAR}` interpolation,
+//!   every rule with a located diagnostic), [`event`] (the 19 event names), [`secret`] (values
+//!   that cannot be printed or stored in clear by accident).
+//! - The state: [`state`] (the versioned file model, fingerprints of secrets), [`store`] (the
+//!   one seam for every read and write of a state, its lock and its journal; [`store::local`]
+//!   keeps them in files beside the state), [`saved_plan`] (`plan --out` / `apply PLAN`).
+//! - Pure logic, no I/O: [`plan`] (config + state → plan), [`render`] (human, JSON, Markdown and
+//!   GitHub output of plans and status reports), [`report`] (config diagnostics),
+//!   `reported` (a webhook's status and last failure as the API reports them).
+//! - The network: [`api`] (the Saleshandy client: requests, classification of every answer),
+//!   [`apply`] (executes a plan's creates, several at once, each intent durable before its
+//!   request), [`status`] (reads recorded webhooks back: live status and drift), [`probe`]
+//!   (`plan --probe`: can Saleshandy reach each URL), [`sandbox`] (the embedded emulator of the
+//!   API that the quickstart and the tests run against, on loopback only).
+//! - The commands: [`cli`] (clap definitions), [`app`] (runs a command line, maps the outcome
+//!   to an exit code), [`commands`] (one short function per command), `account` (one config
+//!   and everything that belongs to it: state location, key, endpoint, lock) and `accounts`
+//!   (runs over several configs), [`diagnostic`] (the one miette handler), [`ui`], [`outcome`],
+//!   [`progress`], [`clock`] (the tool's own waits, shortened in test builds only).
+//!
+//! # What must stay true
+//!
+//! - No create is sent before its intent is durable in the store, and every answer is recorded
+//!   after it: a run killed at any moment leaves an id or an `unknown` entry, never a webhook
+//!   the state forgot. An `unknown` is never sent again on its own.
+//! - Requests to Saleshandy go only through [`api::Api`] (used by `apply`, `status` and
+//!   `state import`); the only other traffic is `plan --probe` and the sandbox's test
+//!   deliveries (loopback only). `plan` and the renderers are pure.
+//! - A state that cannot be read is never overwritten; every save is conditional on the
+//!   version the writer read, under the state's lock.
+//! - A secret (the API key, every `${VAR}` value) is never printed, logged or stored in clear.
+//! - Nothing a user, a file or a server controls can make the tool panic.
 
 mod account;
 mod accounts;

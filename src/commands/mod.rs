@@ -1,5 +1,5 @@
 //! One module per command. Each is a short function over the account layer: parse its
-//! arguments, open its accounts ([`crate::accounts`], [`crate::account`]), call the domain
+//! arguments, open its accounts (`crate::accounts`, `crate::account`), call the domain
 //! (plan, apply, status, …), and render. No command module uses another.
 
 pub mod apply;
