@@ -1,6 +1,6 @@
 //! The config file: its model, and loading it with every problem located in the source.
 //!
-//! The format is in DESIGN.md. Loading never stops at the first problem: [`load`] returns the
+//! The format is in the README's "The config file" section. Loading never stops at the first problem: [`load`] returns the
 //! config (when there is no error) together with every error and warning, in file order.
 
 mod interpolate;

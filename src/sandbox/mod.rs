@@ -1,8 +1,8 @@
 //! The embedded sandbox: a faithful emulator of the Saleshandy webhook API on loopback.
 //!
-//! It serves `POST /v1/webhook/create` and `GET /v1/webhook/{id}` as the contract in
-//! `api/saleshandy-webhook-api.md` describes them (validation, `x-api-key` auth, 201 payloads,
-//! paused-on-failed-test-delivery, the 50-active-webhooks limit), so that `apply --sandbox`
+//! It serves `POST /v1/webhook/create` and `GET /v1/webhook/{id}` as Saleshandy's API reference
+//! describes them (validation, `x-api-key` auth, 201 payloads, paused-on-failed-test-delivery,
+//! the 50-active-webhooks limit), so that `apply --sandbox`
 //! works with no Saleshandy account and the integration tests have a server to talk to.
 //! Tests can inspect what it stored and received, add latency and inject faults.
 //!

@@ -132,8 +132,9 @@ async fn a_loopback_url_that_never_answers_times_out_and_is_paused() {
     let (_, answer) = create(&sb, &body_for(&format!("http://127.0.0.1:{port}/"))).await;
     assert_eq!(answer["payload"]["status"], "paused");
     let took = started.elapsed();
+    // A lower bound only: the sandbox's own wait; how much longer it took is the machine's.
     assert!(
-        took >= Duration::from_millis(200) && took < Duration::from_secs(2),
+        took >= Duration::from_millis(200),
         "waited the timeout it was given: {took:?}"
     );
     let failure = sb.webhooks()[0].last_failure.clone().unwrap();
@@ -165,21 +166,24 @@ async fn a_private_host_is_paused_without_any_traffic() {
         "https://printer.local/hook",
         "https://[fd00::1]/hook",
     ] {
-        let started = Instant::now();
         let (status, answer) = create(&sb, &body_for(url)).await;
         assert_eq!(status, StatusCode::CREATED);
         assert_eq!(answer["payload"]["status"], "paused", "{url}");
-        assert!(
-            started.elapsed() < Duration::from_millis(500),
-            "no connection attempt"
-        );
     }
-    for webhook in sb.webhooks() {
-        let failure = webhook.last_failure.unwrap();
+    // The reason is the address rule, decided before any connection (a connection attempt
+    // would end in a timeout or a refusal, with another message).
+    let reasons: Vec<String> = sb
+        .webhooks()
+        .into_iter()
+        .map(|w| w.last_failure.map(|f| f.message).unwrap_or_default())
+        .collect();
+    for (reason, host) in reasons
+        .iter()
+        .zip(["10.255.255.1", "printer.local", "[fd00::1]"])
+    {
         assert!(
-            failure.message.contains("could not connect"),
-            "{}",
-            failure.message
+            reason.starts_with(&format!("could not connect to {host}: ")),
+            "{reason}"
         );
     }
 }

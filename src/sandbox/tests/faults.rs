@@ -222,12 +222,11 @@ async fn latency_applies_and_concurrent_creates_are_counted() {
     for task in tasks {
         assert_eq!(task.await.unwrap(), StatusCode::CREATED);
     }
-    let elapsed = started.elapsed();
-    assert!(elapsed >= Duration::from_millis(300));
     assert!(
-        elapsed < Duration::from_millis(1200),
-        "handled concurrently: {elapsed:?}"
+        started.elapsed() >= Duration::from_millis(300),
+        "the latency applied"
     );
+    // Handled concurrently: all five were in the sandbox at once, as it counted them.
     assert_eq!(sb.create_requests(), 5);
     assert_eq!(sb.max_in_flight_creates(), 5);
     assert_eq!(sb.in_flight_creates(), 0);
