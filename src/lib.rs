@@ -27,6 +27,7 @@ pub mod secret;
 pub mod state;
 pub mod status;
 pub mod store;
+mod suggest;
 pub mod ui;
 pub mod yaml;
 

@@ -190,12 +190,12 @@ pub fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
     let unknown = state.unknown.remove(&args.name);
     state.checks.remove(&args.name);
     if recorded.is_none() && unknown.is_none() {
-        let mut names: Vec<&String> = state.webhooks.keys().chain(state.unknown.keys()).collect();
-        names.sort_by(|a, b| {
-            strsim::jaro_winkler(b, &args.name).total_cmp(&strsim::jaro_winkler(a, &args.name))
-        });
-        let help = match names.first() {
+        let names = state.webhooks.keys().chain(state.unknown.keys());
+        let help = match crate::suggest::closest(&args.name, names.map(String::as_str)) {
             Some(n) if exists => format!("names are exact; the closest in the state is `{n}`"),
+            _ if exists && !(state.webhooks.is_empty() && state.unknown.is_empty()) => {
+                "names are exact, and none in the state is close; `saleshandy-webhooks state list` lists them".to_string()
+            }
             _ => "the state has no webhooks; `plan` shows what it holds".to_string(),
         };
         return Err(Error::NoSuchWebhook {
