@@ -15,6 +15,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod event;
+mod host;
 pub mod outcome;
 pub mod plan;
 pub mod probe;

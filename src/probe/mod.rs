@@ -28,7 +28,7 @@ use tokio::task::JoinSet;
 use tokio::time::{timeout_at, Instant};
 use url::{Host, Url};
 
-use crate::config::rules::unreachable_reason;
+use crate::host::{address_reason, is_loopback, is_loopback_ip, unreachable_reason};
 use verdict::{chain, dns_detail, judge_error, judge_status, tcp_detail, timed_out};
 
 mod verdict;
@@ -324,27 +324,16 @@ async fn resolve(
     let usable: Vec<SocketAddr> = found
         .iter()
         .copied()
-        .filter(|a| {
-            unreachable_reason(&ip_host(a.ip())).is_none()
-                || (allow_loopback && is_loopback(&ip_host(a.ip())))
-        })
+        .filter(|a| address_reason(a.ip()).is_none() || (allow_loopback && is_loopback_ip(a.ip())))
         .collect();
     if usable.is_empty() {
-        let reason =
-            unreachable_reason(&ip_host(first.ip())).unwrap_or("it is not a public address");
+        let reason = address_reason(first.ip()).unwrap_or("it is not a public address");
         return Err(Check::fail(
             Stage::Dns,
             format!("the name resolves only to addresses Saleshandy cannot reach ({reason})"),
         ));
     }
     Ok(usable)
-}
-
-fn ip_host(ip: IpAddr) -> Host<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => Host::Ipv4(v4),
-        IpAddr::V6(v6) => Host::Ipv6(v6),
-    }
 }
 
 /// Opens (and closes, without sending anything) a TCP connection to the first address that
@@ -420,20 +409,6 @@ impl Resolve for Pins {
             None => Err("a name the probe did not resolve".into()),
         };
         Box::pin(std::future::ready(result))
-    }
-}
-
-/// Whether a host is this machine: `localhost` and its subdomains, 127.0.0.0/8, `::1`.
-fn is_loopback(host: &Host<&str>) -> bool {
-    match host {
-        Host::Domain(d) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        Host::Ipv4(ip) => ip.is_loopback(),
-        Host::Ipv6(ip) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The test delivery Saleshandy sends to a new webhook, emulated without leaving the machine.
 //!
-//! - A loopback destination (`localhost`, `*.localhost`, 127.0.0.0/8, `::1`) really gets a small
+//! - A loopback destination ([`crate::host::is_loopback`]: `localhost`, `*.localhost`,
+//!   127.0.0.0/8, `::1`, `::ffff:127.0.0.1`) really gets a small
 //!   JSON POST, with the webhook's headers, a timeout (2 s by default) and no redirects: 2xx
 //!   succeeds.
 //! - A destination Saleshandy could not reach (private, link-local, `.local`, …) fails at once,
@@ -15,9 +16,10 @@ use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::json;
-use url::{Host, Url};
+use url::Url;
 
-use crate::config::rules::{unreachable_reason, FORBIDDEN_HEADERS};
+use crate::config::rules::FORBIDDEN_HEADERS;
+use crate::host::{is_loopback, is_loopback_name, unreachable_reason};
 
 /// How long a test delivery may take, unless [`super::SandboxOptions`] says otherwise.
 pub(super) const DELIVERY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -143,23 +145,6 @@ fn destination(url: &Url) -> Destination {
         Some(reason) => Destination::Unreachable(format!("could not connect to {host}: {reason}")),
         None => Destination::Public,
     }
-}
-
-/// Whether a host is this machine.
-fn is_loopback(host: &Host<&str>) -> bool {
-    match host {
-        Host::Domain(d) => is_loopback_name(d),
-        Host::Ipv4(ip) => ip.is_loopback(),
-        Host::Ipv6(ip) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-    }
-}
-
-/// `localhost` and its subdomains (RFC 6761), in any case, with or without the final dot.
-fn is_loopback_name(name: &str) -> bool {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name == "localhost" || name.ends_with(".localhost")
 }
 
 /// Resolves the loopback names to the loopback addresses, and nothing else.
