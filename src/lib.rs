@@ -29,6 +29,7 @@ pub mod state;
 pub mod status;
 pub mod store;
 mod suggest;
+mod terminal_text;
 pub mod ui;
 pub mod yaml;
 

@@ -21,6 +21,7 @@ use crate::render::{self, Context};
 use crate::sandbox::{self, SandboxOptions};
 use crate::saved_plan::SavedPlan;
 use crate::secret::Secret;
+use crate::terminal_text::printable_line;
 use crate::ui::Ui;
 
 pub fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
@@ -412,13 +413,14 @@ fn results_text(report: &Report, state: &str, color: bool) -> String {
             }
             Done::Failed { reason } => {
                 failed += 1;
-                format!("  {} {name}  failed: {reason}\n      Nothing was created; fix the cause and apply again.\n", paint(RED, "✗"))
+                format!("  {} {name}  failed: {}\n      Nothing was created; fix the cause and apply again.\n", paint(RED, "✗"), printable_line(reason))
             }
             Done::Unknown { reason } => {
                 unknown += 1;
                 format!(
-                    "  {} {name}  unknown: {reason}\n      The webhook may exist. It was recorded as unknown and will not be sent again on its own:\n      `saleshandy-webhooks plan` says how to resolve it (state import / state rm).\n",
-                    paint(MAGENTA, "?")
+                    "  {} {name}  unknown: {}\n      The webhook may exist. It was recorded as unknown and will not be sent again on its own:\n      `saleshandy-webhooks plan` says how to resolve it (state import / state rm).\n",
+                    paint(MAGENTA, "?"),
+                    printable_line(reason)
                 )
             }
             Done::NotSent => {
@@ -431,8 +433,9 @@ fn results_text(report: &Report, state: &str, color: bool) -> String {
     if let Some((status, message)) = &report.unauthorized {
         let _ = writeln!(
             out,
-            "\n{} the API refused the key (HTTP {status}: {message}). Check SALESHANDY_API_KEY (or --api-key-file); no further request was sent.",
-            paint(RED, "Stopped:")
+            "\n{} the API refused the key (HTTP {status}: {}). Check SALESHANDY_API_KEY (or --api-key-file); no further request was sent.",
+            paint(RED, "Stopped:"),
+            printable_line(message)
         );
     }
     let _ = writeln!(

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::secret::{fingerprint, Secret};
 use crate::state::{Fingerprint, Recorded, Sent, Stored};
+use crate::terminal_text::printable_line;
 use crate::ui::Ui;
 
 pub fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
@@ -115,15 +116,17 @@ fn record_import(
     } else {
         ""
     };
+    // The id, status and name are the server's words: shown printable.
     println!(
-        "Imported `{name}` (id {}, {status}) into {}{resolved}.",
-        live.id,
+        "Imported `{name}` (id {}, {}) into {}{resolved}.",
+        printable_line(&live.id),
+        printable_line(&status),
         opened.account.state_file.name()
     );
     if live.name != name {
         println!(
             "Note: Saleshandy calls it `{}`; the state records it under `{name}`.",
-            live.name
+            printable_line(&live.name)
         );
     }
     match differences {
