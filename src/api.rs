@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::config::Webhook;
+use crate::error_chain::root_cause;
 use crate::secret::Secret;
 
 /// The real API.
@@ -443,14 +444,6 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String>
         }
     }
     Ok(body)
-}
-
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur: &(dyn std::error::Error + 'static) = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string()
 }
 
 /// Whether the URL's host is this machine: the one case where plain http is allowed.

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+mod error_chain;
 pub mod event;
 mod host;
 pub mod outcome;

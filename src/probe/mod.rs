@@ -29,7 +29,7 @@ use tokio::time::{timeout_at, Instant};
 use url::{Host, Url};
 
 use crate::host::{address_reason, is_loopback, is_loopback_ip, unreachable_reason};
-use verdict::{chain, dns_detail, judge_error, judge_status, tcp_detail, timed_out};
+use verdict::{dns_detail, judge_error, judge_status, tcp_detail, timed_out};
 
 mod verdict;
 
@@ -377,7 +377,7 @@ fn build_client(options: &ProbeOptions, pins: Pins) -> Result<reqwest::Client, S
         .map_err(|e| {
             format!(
                 "the probe could not start its HTTP client ({})",
-                chain(&e).0.trim().replace('\n', ": ")
+                crate::error_chain::one_line(&e).to_ascii_lowercase().trim()
             )
         })
 }

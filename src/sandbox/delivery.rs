@@ -19,6 +19,7 @@ use serde_json::json;
 use url::Url;
 
 use crate::config::rules::FORBIDDEN_HEADERS;
+use crate::error_chain::one_line;
 use crate::host::{is_loopback, is_loopback_name, unreachable_reason};
 
 /// How long a test delivery may take, unless [`super::SandboxOptions`] says otherwise.
@@ -109,7 +110,7 @@ impl Deliverer {
                 0,
                 format!("the test delivery timed out after {:?}", self.timeout),
             ),
-            Err(e) => failed(0, format!("could not connect: {}", error_chain(&e))),
+            Err(e) => failed(0, format!("could not connect: {}", one_line(&e))),
         }
     }
 }
@@ -166,16 +167,4 @@ impl Resolve for LoopbackResolver {
         };
         Box::pin(std::future::ready(result))
     }
-}
-
-/// An error and its causes, on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
