@@ -61,7 +61,7 @@ impl Reporter {
 impl Progress for Reporter {
     fn finished(&self, name: &str, done: &Done) {
         let word = match done {
-            Done::Created { status, .. } if status == "paused" => "created (paused)",
+            Done::Created { .. } if done.is_paused() => "created (paused)",
             Done::Created { .. } => "created",
             Done::Failed { .. } => "failed",
             Done::Unknown { .. } => "unknown",

@@ -10,7 +10,7 @@ use crate::cli::{PlanArgs, PlanFormat};
 use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::plan::{plan, Plan, Summary};
-use crate::render::{self, markdown, Context};
+use crate::render::{self, budget, markdown, Context};
 use crate::saved_plan::SavedPlan;
 use crate::ui::Ui;
 
@@ -18,7 +18,7 @@ pub fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     let single_only = [("--out", args.out.is_some())];
     let accounts = Accounts::with_states(&args.config, &args.state, &single_only, ui)?;
     let mut total = Summary::default();
-    let share = markdown::LIMIT / accounts.len().max(1);
+    let share = budget::LIMIT / accounts.len().max(1);
     let outcome = accounts.each(|path| {
         let (text, summary) = plan_one(path, args, ui, share)?;
         accounts.print(match args.format {
