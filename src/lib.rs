@@ -23,6 +23,7 @@ pub mod probe;
 pub mod progress;
 pub mod render;
 pub mod report;
+mod runtime;
 pub mod sandbox;
 pub mod saved_plan;
 pub mod secret;

@@ -27,8 +27,7 @@ use crate::ui::Ui;
 pub fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let single_only = [("a saved plan", args.plan.is_some())];
     let accounts = Accounts::with_states(&args.config, &args.state, &single_only, ui)?;
-    let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
-    rt.block_on(run_accounts(&accounts, args, ui))
+    crate::runtime::block_on(run_accounts(&accounts, args, ui))?
 }
 
 /// One account, checked and planned, with its state locked, ready to apply.

@@ -14,8 +14,7 @@ use crate::terminal_text::printable_line;
 use crate::ui::Ui;
 
 pub fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
-    let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
-    rt.block_on(import_one(args, ui))
+    crate::runtime::block_on(import_one(args, ui))?
 }
 
 async fn import_one(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {

@@ -88,13 +88,12 @@ fn check(config: &Path, args: &StatusArgs, ui: Ui) -> Result<Checked, Error> {
         key,
         Duration::from_secs(args.api.timeout.max(1)),
     )?;
-    let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
-    let checks = rt
-        .block_on(check_all(Arc::new(api), &opened.state, args.parallelism))
-        .map_err(|r| Error::StatusRefused {
-            status: r.status,
-            message: r.message,
-        })?;
+    let checks =
+        crate::runtime::block_on(check_all(Arc::new(api), &opened.state, args.parallelism))?
+            .map_err(|r| Error::StatusRefused {
+                status: r.status,
+                message: r.message,
+            })?;
     let checked_at = crate::apply::now();
     let report = Report::new(checks, &opened.state);
     let state_updated = args.update_state && save_checks(&mut opened, &report, &checked_at)?;

@@ -51,7 +51,7 @@ pub struct Finding {
 /// The stages of a probe, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// The probe itself could not run (no runtime, no HTTP client).
+    /// The probe itself could not run (no HTTP client, or a check ended unexpectedly).
     Setup,
     /// The URL does not parse, or is not `http`/`https`.
     Url,
@@ -83,45 +83,6 @@ impl Default for ProbeOptions {
             timeout: Duration::from_secs(5),
             parallelism: 8,
         }
-    }
-}
-
-/// Probes each `(name, url)` with the default options and returns one finding per target, in
-/// order.
-pub fn probe_blocking(targets: &[(String, String)]) -> Vec<Finding> {
-    probe_blocking_with(targets, &ProbeOptions::default())
-}
-
-/// [`probe`] on a runtime of its own, on a thread of its own (so that it works from inside
-/// another runtime too).
-pub fn probe_blocking_with(targets: &[(String, String)], options: &ProbeOptions) -> Vec<Finding> {
-    let run = || -> Result<Vec<Finding>, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("the probe could not start its runtime ({e})"))?;
-        let findings = runtime.block_on(probe(targets, options));
-        // A DNS lookup that timed out may still hold a blocking thread: do not wait for it.
-        runtime.shutdown_background();
-        Ok(findings)
-    };
-    let result = std::thread::scope(|scope| {
-        match std::thread::Builder::new()
-            .name("probe".into())
-            .spawn_scoped(scope, run)
-        {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|_| Err("the probe failed unexpectedly".into())),
-            Err(e) => Err(format!("the probe could not start a thread ({e})")),
-        }
-    });
-    match result {
-        Ok(findings) => findings,
-        Err(detail) => targets
-            .iter()
-            .map(|(name, _)| Check::setup(detail.clone()).finding(name))
-            .collect(),
     }
 }
 
