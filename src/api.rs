@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::config::Webhook;
+use crate::error_chain::root_cause;
 use crate::reported::{LastFailure, WebhookStatus};
 use crate::secret::Secret;
 
@@ -454,21 +455,10 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String>
     Ok(body)
 }
 
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur: &(dyn std::error::Error + 'static) = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string()
-}
-
+/// Whether the URL's host is this machine: the one case where plain http is allowed.
 fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+    url.host()
+        .is_some_and(|host| crate::host::is_loopback(&host))
 }
 
 #[cfg(test)]
@@ -606,10 +596,22 @@ mod tests {
         let t = Duration::from_secs(5);
         assert!(Api::new("http://127.0.0.1:9", key(), t).is_ok());
         assert!(Api::new("http://localhost:9", key(), t).is_ok());
-        assert!(matches!(
-            Api::new("http://api.example.org", key(), t),
-            Err(ApiError::Insecure { .. })
-        ));
+        // The one loopback rule (crate::host): `*.localhost` and IPv4-mapped loopback too.
+        assert!(Api::new("http://api.localhost:9", key(), t).is_ok());
+        assert!(Api::new("http://LOCALHOST.:9", key(), t).is_ok());
+        assert!(Api::new("http://[::ffff:127.0.0.1]:9", key(), t).is_ok());
+        assert!(Api::new("http://[::1]:9", key(), t).is_ok());
+        for insecure in [
+            "http://api.example.org",
+            "http://localhost.example.org",
+            "http://10.0.0.1",
+            "http://[::ffff:10.0.0.1]",
+        ] {
+            assert!(
+                matches!(Api::new(insecure, key(), t), Err(ApiError::Insecure { .. })),
+                "{insecure}"
+            );
+        }
         assert!(Api::new("https://open-api.saleshandy.com", key(), t).is_ok());
         assert!(matches!(
             Api::new("ftp://x", key(), t),

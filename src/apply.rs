@@ -19,6 +19,9 @@ use crate::store::group::GroupCommit;
 use crate::store::journal::{fold, JournalError, Record};
 use crate::store::{Store, Version};
 
+mod tally;
+pub use tally::Tally;
+
 /// Attempts per webhook while the API answers 429 or cannot be reached.
 const MAX_ATTEMPTS: u32 = 5;
 /// The longest wait honoured from a `Retry-After`.
@@ -42,8 +45,21 @@ pub enum Done {
 }
 
 impl Done {
+    /// Created, but paused: Saleshandy's test delivery failed.
     pub fn is_paused(&self) -> bool {
         matches!(self, Done::Created { status, .. } if status.is_paused())
+    }
+
+    /// The result's name in `apply --format json`: `created`, `paused`, `failed`, `unknown`
+    /// or `not_sent`.
+    pub fn result(&self) -> &'static str {
+        match self {
+            Done::Created { .. } if self.is_paused() => "paused",
+            Done::Created { .. } => "created",
+            Done::Failed { .. } => "failed",
+            Done::Unknown { .. } => "unknown",
+            Done::NotSent => "not_sent",
+        }
     }
 }
 
@@ -54,6 +70,13 @@ pub struct Report {
     pub results: Vec<(String, Done)>,
     /// Set when the API refused the key; no further request was sent.
     pub unauthorized: Option<(u16, String)>,
+}
+
+impl Report {
+    /// How many creates came to each result.
+    pub fn tally(&self) -> Tally {
+        Tally::of(self.results.iter().map(|(_, done)| done))
+    }
 }
 
 /// How an apply runs.

@@ -4,6 +4,7 @@
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
 use crate::error::Error;
+use crate::terminal_text::{printable, Printable};
 use crate::ui::Ui;
 
 /// Draws `d` with its code, help, labels and any source snippet; `color` picks the themed or
@@ -21,7 +22,33 @@ pub(crate) fn draw(d: &dyn Diagnostic, color: bool) -> Result<String, std::fmt::
     Ok(out)
 }
 
-/// An error that ends a command, as standard error shows it.
+/// An error that ends a command, as standard error shows it. Its message, help and labels may
+/// quote a server or a file, so they are drawn [`printable`](crate::terminal_text::printable).
 pub fn render_error(e: &Error, ui: Ui) -> String {
-    draw(e, ui.color_stderr).unwrap_or_else(|_| format!("error: {e}\n"))
+    draw(&Printable::new(e), ui.color_stderr)
+        .unwrap_or_else(|_| format!("error: {}\n", printable(&e.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_quoting_a_server_is_drawn_without_its_control_characters() {
+        let e = Error::ImportFailed {
+            id: "abc".into(),
+            reason: "HTTP 500: \u{1b}]0;owned\u{7}gone".into(),
+        };
+        let ui = Ui {
+            color_stderr: false,
+            color_stdout: false,
+        };
+        let drawn = render_error(&e, ui);
+        assert!(
+            !drawn.contains('\u{1b}') && !drawn.contains('\u{7}'),
+            "{drawn}"
+        );
+        assert!(drawn.contains("HTTP 500: ?]0;owned?gone"), "{drawn}");
+        assert!(drawn.contains("state::import_failed"), "{drawn}");
+    }
 }

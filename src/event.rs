@@ -54,15 +54,8 @@ impl Event {
             .trim()
             .to_ascii_lowercase()
             .replace(['_', ' ', '.'], "-");
-        if let Some(e) = Event::parse(&normalised) {
-            return Some(e);
-        }
-        Event::ALL
-            .iter()
-            .map(|e| (strsim::jaro_winkler(&normalised, e.as_str()), *e))
-            .filter(|(score, _)| *score >= 0.85)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, e)| e)
+        let name = crate::suggest::closest(&normalised, Event::ALL.iter().map(|e| e.as_str()))?;
+        Event::parse(name)
     }
 }
 
@@ -100,6 +93,33 @@ mod tests {
             Event::suggest("inbox-analyzer-test-completed"),
             Some(Event::InboxAnalyserTestCompleted)
         );
+        assert_eq!(Event::suggest("email-snet"), Some(Event::EmailSent));
+        assert_eq!(Event::suggest("opened"), Some(Event::EmailOpened));
         assert_eq!(Event::suggest("deploy"), None);
+        assert_eq!(Event::suggest("deployment-finished"), None);
+        assert_eq!(Event::suggest("email\u{1b}[5m"), None);
+    }
+
+    /// Every event misspelt by one edit (a letter left out, doubled, or two swapped) gets
+    /// itself back, never a neighbour such as `task-updated` for `bulk-task-updated`.
+    #[test]
+    fn one_edit_from_an_event_suggests_that_event() {
+        for e in Event::ALL {
+            let name: Vec<char> = e.as_str().chars().collect();
+            for i in 0..name.len() {
+                let mut dropped = name.clone();
+                dropped.remove(i);
+                let mut doubled = name.clone();
+                doubled.insert(i, name[i]);
+                let mut swapped = name.clone();
+                if i + 1 < name.len() {
+                    swapped.swap(i, i + 1);
+                }
+                for wrong in [dropped, doubled, swapped] {
+                    let wrong: String = wrong.into_iter().collect();
+                    assert_eq!(Event::suggest(&wrong), Some(*e), "{wrong}");
+                }
+            }
+        }
     }
 }

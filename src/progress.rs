@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::apply::{Done, Progress};
+use crate::terminal_text::printable_line;
 
 /// Reports each finished item of `total`.
 pub struct Reporter {
@@ -50,7 +51,7 @@ impl Reporter {
         match &self.bar {
             Some(bar) => bar.inc(1),
             None if self.total > 0 => {
-                eprintln!("[{n}/{}] {result}: {}", self.total, printable(name))
+                eprintln!("[{n}/{}] {result}: {}", self.total, printable_line(name))
             }
             None => {}
         }
@@ -60,7 +61,7 @@ impl Reporter {
 impl Progress for Reporter {
     fn finished(&self, name: &str, done: &Done) {
         let word = match done {
-            Done::Created { status, .. } if status.is_paused() => "created (paused)",
+            Done::Created { .. } if done.is_paused() => "created (paused)",
             Done::Created { .. } => "created",
             Done::Failed { .. } => "failed",
             Done::Unknown { .. } => "unknown",
@@ -68,11 +69,4 @@ impl Progress for Reporter {
         };
         self.item(name, word);
     }
-}
-
-/// A name with control characters replaced, so that it cannot drive a terminal.
-pub fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }

@@ -3,10 +3,10 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use miette::{
-    Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
-};
+use miette::{Diagnostic, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use serde::Serialize;
+
+use crate::terminal_text::{needs_cleaning, printable, printable_same_length, Printable};
 
 /// A file's text with its display name and a line index, for locating byte offsets.
 #[derive(Debug, Clone)]
@@ -19,42 +19,13 @@ pub struct SourceFile {
     shown: Option<Arc<str>>,
 }
 
-/// Text with control characters (but tab and line ends) shown as `?`, so that text from a file
-/// cannot drive the terminal it is printed on.
-pub fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() && !matches!(c, '\t' | '\n' | '\r') {
-                '?'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-/// Like [`printable`], with each replacement as long in UTF-8 as what it replaces.
-fn same_length_printable(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\t' | '\n' | '\r' => c,
-            c if c.is_control() && c.len_utf8() == 1 => '?',
-            c if c.is_control() => '¿',
-            c => c,
-        })
-        .collect()
-}
-
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        let needs_cleaning = text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
-        let shown = needs_cleaning.then(|| Arc::from(same_length_printable(&text)));
+        let shown = needs_cleaning(&text).then(|| Arc::from(printable_same_length(&text)));
         SourceFile {
             name: name.into(),
             text,
@@ -82,18 +53,6 @@ impl SourceFile {
             .map_or(offset - start, |s| s.chars().count())
             + 1;
         (line, col)
-    }
-}
-
-/// A diagnostic joined to the file it is about, so that miette can show the snippet.
-pub struct InFile<'a, D> {
-    pub problem: &'a D,
-    file: &'a SourceFile,
-}
-
-impl<'a, D> InFile<'a, D> {
-    pub fn new(problem: &'a D, file: &'a SourceFile) -> Self {
-        InFile { problem, file }
     }
 }
 
@@ -132,47 +91,6 @@ impl SourceCode for SourceFile {
             // miette counts the lines from the start of its input to the end of the context.
             inner.line_count() + first,
         )))
-    }
-}
-
-impl<D: Diagnostic> std::fmt::Debug for InFile<'_, D> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self.problem, f)
-    }
-}
-
-impl<D: Diagnostic> std::fmt::Display for InFile<'_, D> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&printable(&self.problem.to_string()))
-    }
-}
-
-impl<D: Diagnostic> std::error::Error for InFile<'_, D> {}
-
-impl<D: Diagnostic> Diagnostic for InFile<'_, D> {
-    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        self.problem.code()
-    }
-    fn severity(&self) -> Option<miette::Severity> {
-        self.problem.severity()
-    }
-    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        let help = self.problem.help()?;
-        Some(Box::new(printable(&help.to_string())))
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let labels = self.problem.labels()?;
-        Some(Box::new(labels.map(|l| {
-            let text = l.label().map(printable);
-            if l.primary() {
-                LabeledSpan::new_primary_with_span(text, *l.inner())
-            } else {
-                LabeledSpan::new_with_span(text, *l.inner())
-            }
-        })))
-    }
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(self.file)
     }
 }
 
@@ -229,7 +147,8 @@ fn severity_word<D: Diagnostic>(d: &D) -> &'static str {
 /// Renders one diagnostic with its snippet. `color` selects the themed or plain output.
 pub fn human<D: Diagnostic>(d: &D, file: &SourceFile, color: bool) -> String {
     // Drawing only fails on a formatter error; fall back to the bare message.
-    crate::diagnostic::draw(&InFile::new(d, file), color).unwrap_or_else(|_| d.to_string())
+    let shown = Printable::new(d).with_source(file);
+    crate::diagnostic::draw(&shown, color).unwrap_or_else(|_| printable(&d.to_string()))
 }
 
 /// A JSON list of records, pretty-printed, with a trailing newline.

@@ -285,6 +285,51 @@ fn a_huge_error_body_is_reported_as_a_short_excerpt() {
     );
 }
 
+/// A server's message is the server's text: its control characters never reach the terminal,
+/// and JSON keeps it exact (escaped).
+#[test]
+fn a_message_with_control_characters_is_shown_printable() {
+    let w = world(ONE);
+    let message = "bad \u{1b}[2Jurl\u{7}\nnext line";
+    w.sandbox.inject(
+        Target::Any,
+        Fault::Reject {
+            status: 400,
+            message: message.into(),
+        },
+    );
+    w.apply()
+        .status(1)
+        .stdout(format!(
+            "{PLAN_ONE}  ✗ Only  failed: HTTP 400: bad ?[2Jurl??next line
+      Nothing was created; fix the cause and apply again.
+
+Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: webhooks.state.json
+"
+        ))
+        .stderr("[1/1] failed: Only\n")
+        .run();
+
+    w.sandbox.inject(
+        Target::Any,
+        Fault::Reject {
+            status: 400,
+            message: message.into(),
+        },
+    );
+    let o = w
+        .apply()
+        .args(["--format", "json"])
+        .status(1)
+        .stdout_unchecked()
+        .run();
+    let v: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(
+        v["webhooks"][0]["reason"],
+        json!(format!("HTTP 400: {message}"))
+    );
+}
+
 #[test]
 fn a_refused_connection_is_retried_then_fails_with_nothing_unknown() {
     let w = world(ONE);

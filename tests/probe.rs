@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::support::{output_text, World};
-use saleshandy_webhooks::probe::{probe, probe_blocking_with, Finding, ProbeOptions, Stage};
+use saleshandy_webhooks::probe::{probe, Finding, ProbeOptions, Stage};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -522,29 +522,6 @@ async fn loopback_is_not_probed_unless_allowed() {
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(server.log(|l| l.connections), 0);
-}
-
-/// The blocking wrapper `plan` uses runs its own runtime, even when called from inside one.
-#[test]
-fn blocking_wrapper_works_outside_and_inside_a_runtime() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let targets = vec![("hook".to_string(), format!("http://127.0.0.1:{port}/"))];
-    let options = local(2);
-    let outside = probe_blocking_with(&targets, &options);
-    let inside = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(async { probe_blocking_with(&targets, &options) });
-    for findings in [outside, inside] {
-        assert_eq!(findings.len(), 1);
-        assert_eq!(
-            (findings[0].stage, findings[0].detail.as_str()),
-            (Stage::Tcp, "connection refused")
-        );
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -307,6 +307,13 @@ fn removing_a_name_not_in_the_state_fails_and_suggests_the_closest() {
         .stderr_snapshot("state-rm-unknown-name")
         .run();
     assert_eq!(w.state_bytes(), before);
+
+    // A name far from every recorded one gets no guess.
+    w.state(["rm", "Zebra"])
+        .status(1)
+        .stderr_snapshot("state-rm-far-name")
+        .run();
+    assert_eq!(w.state_bytes(), before);
 }
 
 // --- the lock ----------------------------------------------------------------------------

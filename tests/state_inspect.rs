@@ -297,6 +297,13 @@ fn show_an_unknown_name_names_the_closest() {
                 .stderr_snapshot("state-show-no-such-name"),
         );
     }
+    // A name far from every recorded one gets no guess.
+    inspect(
+        &w,
+        w.state(["show", "Zebra"])
+            .status(1)
+            .stderr_snapshot("state-show-far-name"),
+    );
     let w = world(None);
     inspect(
         &w,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::account::{Account, Opened, Target};
 use crate::accounts::Accounts;
 use crate::api::Api;
-use crate::apply::{self, Done, Report};
+use crate::apply::{self, Done, Report, Tally};
 use crate::cli::{ApplyArgs, ApplyFormat};
 use crate::error::Error;
 use crate::outcome::Outcome;
@@ -21,13 +21,13 @@ use crate::render::{self, Context};
 use crate::sandbox::{self, SandboxOptions};
 use crate::saved_plan::SavedPlan;
 use crate::secret::Secret;
+use crate::terminal_text::printable_line;
 use crate::ui::Ui;
 
 pub fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let single_only = [("a saved plan", args.plan.is_some())];
     let accounts = Accounts::with_states(&args.config, &args.state, &single_only, ui)?;
-    let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
-    rt.block_on(run_accounts(&accounts, args, ui))
+    crate::runtime::block_on(run_accounts(&accounts, args, ui))?
 }
 
 /// One account, checked and planned, with its state locked, ready to apply.
@@ -138,7 +138,7 @@ fn report_all(
 ) -> Result<Outcome, Error> {
     let human = args.format == ApplyFormat::Human;
     let mut outcome = failure_if(failed > 0);
-    let mut total = Totals::default();
+    let mut total = Tally::default();
     for a in applied {
         match &a.result {
             Ok(report) => {
@@ -147,9 +147,9 @@ fn report_all(
                 } else {
                     accounts.print_json(&json_report(report, &a.endpoint, &a.state_name))?;
                 }
-                let t = Totals::of(report);
+                let t = report.tally();
                 let paused_fails = t.paused > 0 && args.require_active;
-                if t.failed + t.unknown + t.not_sent > 0 || paused_fails {
+                if t.fell_short() || paused_fails {
                     outcome = Outcome::Failure;
                     failed += 1;
                 }
@@ -163,12 +163,8 @@ fn report_all(
         }
     }
     if human {
-        let t = total;
         accounts.print_total(|n| {
-            format!(
-                "\nTotal over {n} accounts ({failed} with failures): {} created ({} paused), {} failed, {} unknown, {} not sent.",
-                t.created, t.paused, t.failed, t.unknown, t.not_sent
-            )
+            format!("\nTotal over {n} accounts ({failed} with failures): {total}.")
         });
     }
     Ok(outcome)
@@ -327,42 +323,6 @@ async fn execute(
     }
 }
 
-/// Counts over the results of a run.
-#[derive(Default, Clone, Copy)]
-struct Totals {
-    created: usize,
-    paused: usize,
-    failed: usize,
-    unknown: usize,
-    not_sent: usize,
-}
-
-impl Totals {
-    fn of(report: &Report) -> Totals {
-        let mut t = Totals::default();
-        for (_, d) in &report.results {
-            match d {
-                Done::Created { .. } => {
-                    t.created += 1;
-                    t.paused += usize::from(d.is_paused());
-                }
-                Done::Failed { .. } => t.failed += 1,
-                Done::Unknown { .. } => t.unknown += 1,
-                Done::NotSent => t.not_sent += 1,
-            }
-        }
-        t
-    }
-
-    fn add(&mut self, o: &Totals) {
-        self.created += o.created;
-        self.paused += o.paused;
-        self.failed += o.failed;
-        self.unknown += o.unknown;
-        self.not_sent += o.not_sent;
-    }
-}
-
 /// Reads a plan saved by `plan --out`.
 fn read_saved(path: &Path) -> Result<SavedPlan, Error> {
     let read = |reason: String| Error::ReadPlan {
@@ -395,50 +355,40 @@ fn results_text(report: &Report, state: &str, color: bool) -> String {
     let painter = Painter(color);
     let paint = |style: &str, s: &str| painter.paint(style, s);
     let mut out = String::from("\n");
-    let (mut created, mut paused, mut failed, mut unknown, mut not_sent) = (0, 0, 0, 0, 0);
     for (name, done) in &report.results {
         let line = match done {
-            Done::Created { id, status } if status.is_paused() => {
-                paused += 1;
-                created += 1;
+            Done::Created { id, .. } if done.is_paused() => {
                 format!(
                     "  {} {name}  created but PAUSED, id {id}\n      Saleshandy's test delivery to its URL failed: the webhook exists but delivers nothing\n      until the URL answers and the webhook is resumed in Saleshandy.\n",
                     paint(YELLOW, "!")
                 )
             }
             Done::Created { id, .. } => {
-                created += 1;
                 format!("  {} {name}  created, id {id}\n", paint(GREEN, "✓"))
             }
             Done::Failed { reason } => {
-                failed += 1;
-                format!("  {} {name}  failed: {reason}\n      Nothing was created; fix the cause and apply again.\n", paint(RED, "✗"))
+                format!("  {} {name}  failed: {}\n      Nothing was created; fix the cause and apply again.\n", paint(RED, "✗"), printable_line(reason))
             }
             Done::Unknown { reason } => {
-                unknown += 1;
                 format!(
-                    "  {} {name}  unknown: {reason}\n      The webhook may exist. It was recorded as unknown and will not be sent again on its own:\n      `saleshandy-webhooks plan` says how to resolve it (state import / state rm).\n",
-                    paint(MAGENTA, "?")
+                    "  {} {name}  unknown: {}\n      The webhook may exist. It was recorded as unknown and will not be sent again on its own:\n      `saleshandy-webhooks plan` says how to resolve it (state import / state rm).\n",
+                    paint(MAGENTA, "?"),
+                    printable_line(reason)
                 )
             }
-            Done::NotSent => {
-                not_sent += 1;
-                format!("  - {name}  not sent (the run stopped)\n")
-            }
+            Done::NotSent => format!("  - {name}  not sent (the run stopped)\n"),
         };
         out.push_str(&line);
     }
     if let Some((status, message)) = &report.unauthorized {
         let _ = writeln!(
             out,
-            "\n{} the API refused the key (HTTP {status}: {message}). Check SALESHANDY_API_KEY (or --api-key-file); no further request was sent.",
-            paint(RED, "Stopped:")
+            "\n{} the API refused the key (HTTP {status}: {}). Check SALESHANDY_API_KEY (or --api-key-file); no further request was sent.",
+            paint(RED, "Stopped:"),
+            printable_line(message)
         );
     }
-    let _ = writeln!(
-        out,
-        "\nApply: {created} created ({paused} paused), {failed} failed, {unknown} unknown, {not_sent} not sent. State: {state}"
-    );
+    let _ = writeln!(out, "\nApply: {}. State: {state}", report.tally());
     out
 }
 
@@ -473,18 +423,16 @@ fn json_report<'a>(report: &'a Report, endpoint: &'a str, state: &'a str) -> Jso
             .results
             .iter()
             .map(|(name, d)| {
-                let (result, id, reason) = match d {
-                    Done::Created { id, status } if status.is_paused() => {
-                        ("paused", Some(id.as_str()), None)
+                let (id, reason) = match d {
+                    Done::Created { id, .. } => (Some(id.as_str()), None),
+                    Done::Failed { reason } | Done::Unknown { reason } => {
+                        (None, Some(reason.as_str()))
                     }
-                    Done::Created { id, .. } => ("created", Some(id.as_str()), None),
-                    Done::Failed { reason } => ("failed", None, Some(reason.as_str())),
-                    Done::Unknown { reason } => ("unknown", None, Some(reason.as_str())),
-                    Done::NotSent => ("not_sent", None, None),
+                    Done::NotSent => (None, None),
                 };
                 JsonResult {
                     name,
-                    result,
+                    result: d.result(),
                     id,
                     reason,
                 }

@@ -244,16 +244,13 @@ pub fn show(args: &ShowArgs) -> Result<Outcome, Error> {
 
 /// The error for a name the state does not hold, naming the closest one.
 fn no_such(state: &State, exists: bool, name: &str, path: &std::path::Path) -> Error {
-    let mut names: Vec<&String> = state.webhooks.keys().chain(state.unknown.keys()).collect();
-    names.sort_by(|a, b| {
-        strsim::jaro_winkler(&b.to_lowercase(), &name.to_lowercase()).total_cmp(
-            &strsim::jaro_winkler(&a.to_lowercase(), &name.to_lowercase()),
-        )
-    });
-    let help = match names.first() {
+    let names = state.webhooks.keys().chain(state.unknown.keys());
+    let empty = state.webhooks.is_empty() && state.unknown.is_empty();
+    let help = match crate::suggest::closest(name, names.map(String::as_str)) {
         Some(n) if exists => format!(
             "names are exact; the closest in the state is `{n}` (`saleshandy-webhooks state list` lists them all)"
         ),
+        _ if exists && !empty => "names are exact, and none in the state is close (`saleshandy-webhooks state list` lists them all)".to_string(),
         _ if exists => "the state records no webhook yet".to_string(),
         _ => "there is no state file here yet (apply writes it); pass another with --state FILE"
             .to_string(),

@@ -10,7 +10,8 @@ use crate::cli::{PlanArgs, PlanFormat};
 use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::plan::{plan, Plan, Summary};
-use crate::render::{self, markdown, Context};
+use crate::probe::ProbeOptions;
+use crate::render::{self, budget, markdown, Context};
 use crate::saved_plan::SavedPlan;
 use crate::ui::Ui;
 
@@ -18,7 +19,7 @@ pub fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     let single_only = [("--out", args.out.is_some())];
     let accounts = Accounts::with_states(&args.config, &args.state, &single_only, ui)?;
     let mut total = Summary::default();
-    let share = markdown::LIMIT / accounts.len().max(1);
+    let share = budget::LIMIT / accounts.len().max(1);
     let outcome = accounts.each(|path| {
         let (text, summary) = plan_one(path, args, ui, share)?;
         accounts.print(match args.format {
@@ -103,7 +104,15 @@ fn probe(plan: &Plan, opened: &Opened) {
         .filter_map(|e| webhooks.iter().find(|w| w.name == e.name))
         .map(|w| (w.name.clone(), w.url.expose().to_string()))
         .collect();
-    let findings = crate::probe::probe_blocking(&targets);
+    let probed = crate::runtime::block_on(crate::probe::probe(&targets, &ProbeOptions::default()));
+    let findings = match probed {
+        Ok(findings) => findings,
+        Err(e) => {
+            // The probe only warns: it never fails the plan, even when it cannot run at all.
+            eprintln!("warning: the probe could not run ({e}); no URL was checked.");
+            return;
+        }
+    };
     let failing = findings.iter().filter(|f| !f.ok).count();
     eprintln!(
         "probe: {} of {} URL(s) to create answered.",

@@ -6,14 +6,18 @@ use crate::outcome::Outcome;
 use crate::sandbox::{self, SandboxOptions, SANDBOX_API_KEY};
 
 pub fn run(args: &SandboxArgs) -> Result<Outcome, Error> {
-    let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
-    rt.block_on(async {
-        let sb = sandbox::start(SandboxOptions { port: args.port, ..Default::default() }).await.map_err(Error::Runtime)?;
+    crate::runtime::block_on(async {
+        let sb = sandbox::start(SandboxOptions {
+            port: args.port,
+            ..Default::default()
+        })
+        .await
+        .map_err(Error::Runtime)?;
         println!("Saleshandy sandbox listening on {}", sb.url());
         println!("Use it with: SALESHANDY_API_KEY={SANDBOX_API_KEY} saleshandy-webhooks apply --api-url {}", sb.url());
         println!("Press Ctrl-C to stop. Nothing is kept after it stops.");
         let _ = tokio::signal::ctrl_c().await;
         sb.shutdown().await;
         Ok(Outcome::Success)
-    })
+    })?
 }

@@ -10,11 +10,11 @@ use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::secret::{fingerprint, Secret};
 use crate::state::{Fingerprint, Recorded, Sent, Stored, WebhookStatus};
+use crate::terminal_text::printable_line;
 use crate::ui::Ui;
 
 pub fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
-    let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
-    rt.block_on(import_one(args, ui))
+    crate::runtime::block_on(import_one(args, ui))?
 }
 
 async fn import_one(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
@@ -115,15 +115,17 @@ fn record_import(
     } else {
         ""
     };
+    // The id, status and name are the server's words: shown printable.
     println!(
-        "Imported `{name}` (id {}, {status}) into {}{resolved}.",
-        live.id,
+        "Imported `{name}` (id {}, {}) into {}{resolved}.",
+        printable_line(&live.id),
+        printable_line(status.as_str()),
         opened.account.state_file.name()
     );
     if live.name != name {
         println!(
             "Note: Saleshandy calls it `{}`; the state records it under `{name}`.",
-            live.name
+            printable_line(&live.name)
         );
     }
     match differences {
@@ -190,12 +192,12 @@ pub fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
     let unknown = state.unknown.remove(&args.name);
     state.checks.remove(&args.name);
     if recorded.is_none() && unknown.is_none() {
-        let mut names: Vec<&String> = state.webhooks.keys().chain(state.unknown.keys()).collect();
-        names.sort_by(|a, b| {
-            strsim::jaro_winkler(b, &args.name).total_cmp(&strsim::jaro_winkler(a, &args.name))
-        });
-        let help = match names.first() {
+        let names = state.webhooks.keys().chain(state.unknown.keys());
+        let help = match crate::suggest::closest(&args.name, names.map(String::as_str)) {
             Some(n) if exists => format!("names are exact; the closest in the state is `{n}`"),
+            _ if exists && !(state.webhooks.is_empty() && state.unknown.is_empty()) => {
+                "names are exact, and none in the state is close; `saleshandy-webhooks state list` lists them".to_string()
+            }
             _ => "the state has no webhooks; `plan` shows what it holds".to_string(),
         };
         return Err(Error::NoSuchWebhook {

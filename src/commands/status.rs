@@ -14,6 +14,7 @@ use crate::api::Api;
 use crate::cli::{StatusArgs, StatusFormat};
 use crate::error::Error;
 use crate::outcome::Outcome;
+use crate::render::budget::LIMIT;
 use crate::render::status::{self as render, Context};
 use crate::state::StateError;
 use crate::status::{check_all, record, Report};
@@ -21,6 +22,8 @@ use crate::ui::Ui;
 
 pub fn run(args: &StatusArgs, ui: Ui) -> Result<Outcome, Error> {
     let accounts = Accounts::with_states(&args.config, &args.state, &[], ui)?;
+    // Each account's share of one comment, as for `plan --format markdown`.
+    let share = LIMIT / accounts.len().max(1);
     accounts.each(|config| {
         let checked = check(config, args, ui)?;
         let ctx = Context {
@@ -33,7 +36,7 @@ pub fn run(args: &StatusArgs, ui: Ui) -> Result<Outcome, Error> {
         accounts.print(match args.format {
             StatusFormat::Human => Doc::Plain(render::human(report, &ctx, ui.color_stdout)),
             StatusFormat::Json => Doc::Json(render::json(report, &ctx)),
-            StatusFormat::Markdown => Doc::Plain(render::markdown(report, &ctx)),
+            StatusFormat::Markdown => Doc::Plain(render::markdown_within(report, &ctx, share)),
         })?;
         let s = &report.summary;
         Ok(if s.unreadable > 0 {
@@ -85,13 +88,12 @@ fn check(config: &Path, args: &StatusArgs, ui: Ui) -> Result<Checked, Error> {
         key,
         Duration::from_secs(args.api.timeout.max(1)),
     )?;
-    let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
-    let checks = rt
-        .block_on(check_all(Arc::new(api), &opened.state, args.parallelism))
-        .map_err(|r| Error::StatusRefused {
-            status: r.status,
-            message: r.message,
-        })?;
+    let checks =
+        crate::runtime::block_on(check_all(Arc::new(api), &opened.state, args.parallelism))?
+            .map_err(|r| Error::StatusRefused {
+                status: r.status,
+                message: r.message,
+            })?;
     let checked_at = crate::apply::now();
     let report = Report::new(checks, &opened.state);
     let state_updated = args.update_state && save_checks(&mut opened, &report, &checked_at)?;

@@ -505,13 +505,8 @@ impl Walker<'_> {
                     .map(|a| format!("`{a}`"))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let close = allowed
-                    .iter()
-                    .map(|a| (strsim::jaro_winkler(&key.to_ascii_lowercase(), a), a))
-                    .filter(|(s, _)| *s > 0.8)
-                    .max_by(|a, b| a.0.total_cmp(&b.0));
-                let help = match close {
-                    Some((_, a)) => {
+                let help = match crate::suggest::closest(key, allowed.iter().copied()) {
+                    Some(a) => {
                         format!("did you mean `{a}`? The keys allowed in {owner} are {list}")
                     }
                     None => format!("the keys allowed in {owner} are {list}"),

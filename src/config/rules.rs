@@ -1,8 +1,8 @@
 //! The per-value rules for webhook URLs and headers, free of YAML and spans.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use url::Url;
 
-use url::{Host, Url};
+use crate::host::unreachable_reason;
 
 /// Something about a URL that is wrong (or, for the last two, worth a warning).
 #[derive(Debug, PartialEq, Eq)]
@@ -63,70 +63,6 @@ pub fn check_url(raw: &str) -> Vec<UrlIssue> {
         }
     }
     issues
-}
-
-/// Why Saleshandy's servers could not reach this host, if they could not.
-pub fn unreachable_reason(host: &Host<&str>) -> Option<&'static str> {
-    match host {
-        Host::Ipv4(ip) => ipv4_reason(ip),
-        Host::Ipv6(ip) => ipv6_reason(ip),
-        Host::Domain(d) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            if d == "localhost" || d.ends_with(".localhost") {
-                Some("it is this machine (localhost)")
-            } else if d.ends_with(".local") {
-                Some("`.local` names resolve only on the local network (mDNS)")
-            } else if d.ends_with(".internal") || d.ends_with(".lan") || d.ends_with(".home.arpa") {
-                Some("the domain is reserved for private networks")
-            } else if !d.contains('.') {
-                Some("a name without a dot resolves only inside a private network")
-            } else {
-                None
-            }
-        }
-    }
-}
-
-fn ipv4_reason(ip: &Ipv4Addr) -> Option<&'static str> {
-    if ip.is_loopback() {
-        Some("it is a loopback address")
-    } else if ip.is_private() {
-        Some("it is a private address")
-    } else if ip.is_link_local() {
-        Some("it is a link-local address")
-    } else if ip.is_unspecified() || ip.is_broadcast() {
-        Some("it is not a host address")
-    } else if ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64 {
-        Some("it is a carrier-grade NAT address")
-    } else {
-        None
-    }
-}
-
-fn ipv6_reason(ip: &Ipv6Addr) -> Option<&'static str> {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return ipv4_reason(&v4);
-    }
-    let first = ip.segments()[0];
-    if ip.is_loopback() {
-        Some("it is a loopback address")
-    } else if ip.is_unspecified() {
-        Some("it is not a host address")
-    } else if first & 0xfe00 == 0xfc00 {
-        Some("it is a unique local (private) address")
-    } else if first & 0xffc0 == 0xfe80 {
-        Some("it is a link-local address")
-    } else {
-        None
-    }
-}
-
-/// Whether an address is one Saleshandy could reach, for callers that resolved a name.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => ipv4_reason(&v4).is_none(),
-        IpAddr::V6(v6) => ipv6_reason(&v6).is_none(),
-    }
 }
 
 /// Headers Saleshandy sets on each delivery itself; a webhook may not set them.

@@ -26,8 +26,8 @@ use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 use url::{Host, Url};
 
-use crate::config::rules::unreachable_reason;
-use verdict::{chain, dns_detail, judge_error, judge_status, tcp_detail, timed_out};
+use crate::host::{address_reason, is_loopback, is_loopback_ip, unreachable_reason};
+use verdict::{dns_detail, judge_error, judge_status, tcp_detail, timed_out};
 
 mod verdict;
 
@@ -49,7 +49,7 @@ pub struct Finding {
 /// The stages of a probe, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// The probe itself could not run (no runtime, no HTTP client).
+    /// The probe itself could not run (no HTTP client, or a check ended unexpectedly).
     Setup,
     /// The URL does not parse, or is not `http`/`https`.
     Url,
@@ -81,45 +81,6 @@ impl Default for ProbeOptions {
             timeout: Duration::from_secs(5),
             parallelism: 8,
         }
-    }
-}
-
-/// Probes each `(name, url)` with the default options and returns one finding per target, in
-/// order.
-pub fn probe_blocking(targets: &[(String, String)]) -> Vec<Finding> {
-    probe_blocking_with(targets, &ProbeOptions::default())
-}
-
-/// [`probe`] on a runtime of its own, on a thread of its own (so that it works from inside
-/// another runtime too).
-pub fn probe_blocking_with(targets: &[(String, String)], options: &ProbeOptions) -> Vec<Finding> {
-    let run = || -> Result<Vec<Finding>, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("the probe could not start its runtime ({e})"))?;
-        let findings = runtime.block_on(probe(targets, options));
-        // A DNS lookup that timed out may still hold a blocking thread: do not wait for it.
-        runtime.shutdown_background();
-        Ok(findings)
-    };
-    let result = std::thread::scope(|scope| {
-        match std::thread::Builder::new()
-            .name("probe".into())
-            .spawn_scoped(scope, run)
-        {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|_| Err("the probe failed unexpectedly".into())),
-            Err(e) => Err(format!("the probe could not start a thread ({e})")),
-        }
-    });
-    match result {
-        Ok(findings) => findings,
-        Err(detail) => targets
-            .iter()
-            .map(|(name, _)| Check::setup(detail.clone()).finding(name))
-            .collect(),
     }
 }
 
@@ -298,27 +259,16 @@ async fn resolve(
     let usable: Vec<SocketAddr> = found
         .iter()
         .copied()
-        .filter(|a| {
-            unreachable_reason(&ip_host(a.ip())).is_none()
-                || (allow_loopback && is_loopback(&ip_host(a.ip())))
-        })
+        .filter(|a| address_reason(a.ip()).is_none() || (allow_loopback && is_loopback_ip(a.ip())))
         .collect();
     if usable.is_empty() {
-        let reason =
-            unreachable_reason(&ip_host(first.ip())).unwrap_or("it is not a public address");
+        let reason = address_reason(first.ip()).unwrap_or("it is not a public address");
         return Err(Check::fail(
             Stage::Dns,
             format!("the name resolves only to addresses Saleshandy cannot reach ({reason})"),
         ));
     }
     Ok(usable)
-}
-
-fn ip_host(ip: IpAddr) -> Host<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => Host::Ipv4(v4),
-        IpAddr::V6(v6) => Host::Ipv6(v6),
-    }
 }
 
 /// Opens (and closes, without sending anything) a TCP connection to the first address that
@@ -362,7 +312,7 @@ fn build_client(options: &ProbeOptions, pins: Pins) -> Result<reqwest::Client, S
         .map_err(|e| {
             format!(
                 "the probe could not start its HTTP client ({})",
-                chain(&e).0.trim().replace('\n', ": ")
+                crate::error_chain::one_line(&e).to_ascii_lowercase().trim()
             )
         })
 }
@@ -394,20 +344,6 @@ impl Resolve for Pins {
             None => Err("a name the probe did not resolve".into()),
         };
         Box::pin(std::future::ready(result))
-    }
-}
-
-/// Whether a host is this machine: `localhost` and its subdomains, 127.0.0.0/8, `::1`.
-fn is_loopback(host: &Host<&str>) -> bool {
-    match host {
-        Host::Domain(d) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        Host::Ipv4(ip) => ip.is_loopback(),
-        Host::Ipv6(ip) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
     }
 }
 

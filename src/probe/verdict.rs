@@ -4,6 +4,7 @@ use std::io;
 use std::time::Duration;
 
 use super::{Check, Stage};
+use crate::error_chain::{io_kind, one_line};
 
 pub(super) fn timed_out(https: bool, timeout: Duration) -> String {
     let timeout = humantime::format_duration(timeout);
@@ -67,7 +68,9 @@ pub(super) fn judge_status(code: u16) -> Check {
 
 /// An error of the TLS + HEAD stage, as a kind. The error's own text is only searched.
 pub(super) fn judge_error(error: &reqwest::Error, https: bool) -> Check {
-    let (text, kind) = chain(error);
+    // Searched only, never shown: the text may quote the host.
+    let text = one_line(error).to_ascii_lowercase();
+    let kind = io_kind(error);
     if error.is_connect() {
         match kind {
             Some(io::ErrorKind::ConnectionRefused) => {
@@ -137,21 +140,4 @@ pub(super) fn tls_detail(text: &str, kind: Option<io::ErrorKind>) -> &'static st
     } else {
         "TLS handshake failed"
     }
-}
-
-/// An error's text with its causes, lower case (to search, never to show), and the kind of the
-/// first I/O error among them.
-pub(super) fn chain(error: &(dyn std::error::Error + 'static)) -> (String, Option<io::ErrorKind>) {
-    let mut text = String::new();
-    let mut kind = None;
-    let mut next = Some(error);
-    while let Some(e) = next {
-        text.push_str(&e.to_string().to_ascii_lowercase());
-        text.push('\n');
-        if kind.is_none() {
-            kind = e.downcast_ref::<io::Error>().map(io::Error::kind);
-        }
-        next = e.source();
-    }
-    (text, kind)
 }

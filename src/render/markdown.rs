@@ -3,16 +3,13 @@
 
 use std::fmt::Write as _;
 
+use super::budget::{Comment, LIMIT};
 use super::text::{escape_markdown, fence_for};
 use super::{diff, manual_step, spec_text, summary_line, warnings, Context};
 use crate::plan::{Action, Entry, Plan};
 
-/// The most characters a rendering may have (a GitHub comment takes 65,536).
-pub const LIMIT: usize = 65_000;
 /// Past this size, each webhook's details are folded into a `<details>` block.
 const FOLD_AT: usize = 20_000;
-/// Room kept for the closing notes.
-const RESERVE: usize = 1_000;
 
 /// Renders the plan as Markdown of at most [`LIMIT`] characters.
 pub fn render(plan: &Plan, ctx: &Context) -> String {
@@ -21,10 +18,10 @@ pub fn render(plan: &Plan, ctx: &Context) -> String {
 
 /// Renders the plan in at most `limit` characters (one account's share of a comment).
 pub fn render_within(plan: &Plan, ctx: &Context, limit: usize) -> String {
-    let mut head = String::new();
-    let _ = writeln!(head, "### Saleshandy webhooks plan\n");
+    let mut out = Comment::new(limit);
+    let _ = writeln!(out, "### Saleshandy webhooks plan\n");
     let _ = writeln!(
-        head,
+        out,
         "`{}` against `{}`{}\n",
         ctx.config,
         ctx.state,
@@ -34,12 +31,12 @@ pub fn render_within(plan: &Plan, ctx: &Context, limit: usize) -> String {
             " (no state yet)"
         }
     );
-    let _ = writeln!(head, "**{}**\n", summary_line(plan));
+    let _ = writeln!(out, "**{}**\n", summary_line(plan));
     if plan.summary.needs_person() {
-        let _ = writeln!(head, "> [!IMPORTANT]\n> Some webhooks need a person: the API can neither update nor delete webhooks. The steps are below.\n");
+        let _ = writeln!(out, "> [!IMPORTANT]\n> Some webhooks need a person: the API can neither update nor delete webhooks. The steps are below.\n");
     }
     for w in warnings(plan) {
-        let _ = writeln!(head, "> [!WARNING]\n> {w}\n");
+        let _ = writeln!(out, "> [!WARNING]\n> {w}\n");
     }
 
     let listed: Vec<&Entry> = plan
@@ -50,18 +47,13 @@ pub fn render_within(plan: &Plan, ctx: &Context, limit: usize) -> String {
     let rows: Vec<String> = listed.iter().map(|e| row(e)).collect();
     let details: Vec<String> = listed.iter().filter_map(|e| detail(e)).collect();
 
-    let mut out = head;
-    let mut budget = limit.saturating_sub(RESERVE.min(limit / 4));
     if !rows.is_empty() {
-        out.push_str("| | Webhook | Action | Id |\n|---|---|---|---|\n");
-        let shown = take_within(&rows, budget.saturating_sub(out.chars().count()));
-        for r in &rows[..shown] {
-            out.push_str(r);
-        }
+        out.push("| | Webhook | Action | Id |\n|---|---|---|---|\n");
+        let shown = out.push_fitting(&rows);
         if shown < rows.len() {
             let _ = writeln!(out, "\n_{} more webhooks left out of this table to stay under GitHub's comment size; run `saleshandy-webhooks plan` to see them all._", rows.len() - shown);
         }
-        out.push('\n');
+        out.push("\n");
     }
     if plan.summary.unchanged > 0 {
         let _ = writeln!(
@@ -72,36 +64,22 @@ pub fn render_within(plan: &Plan, ctx: &Context, limit: usize) -> String {
     }
 
     let full: usize = details.iter().map(|d| d.chars().count()).sum();
-    let fold = out.chars().count() + full > FOLD_AT;
-    let details: Vec<String> = if fold {
+    let details: Vec<String> = if out.chars() + full > FOLD_AT {
         details.iter().map(|d| folded(d)).collect()
     } else {
         details
     };
-    budget = budget.saturating_sub(out.chars().count());
-    let shown = take_within(&details, budget);
+    let shown = out.fitting(&details);
     if shown > 0 {
-        out.push_str("#### Details\n\n");
+        out.push("#### Details\n\n");
         for d in &details[..shown] {
-            out.push_str(d);
+            out.push(d);
         }
     }
     if shown < details.len() {
         let _ = writeln!(out, "_Details of {} webhook(s) left out to stay under GitHub's comment size; run `saleshandy-webhooks plan` to see them._", details.len() - shown);
     }
-    out
-}
-
-/// How many leading items fit in `budget` characters.
-fn take_within(items: &[String], budget: usize) -> usize {
-    let mut used = 0;
-    items
-        .iter()
-        .take_while(|s| {
-            used += s.chars().count();
-            used <= budget
-        })
-        .count()
+    out.into_text()
 }
 
 fn emoji(a: Action) -> &'static str {

@@ -1,6 +1,7 @@
 //! Renderers of a plan: human (terminal), JSON, Markdown. One [`Plan`], several views; the
 //! texts they share (what to do by hand, the diff of a changed webhook) are built here once.
 
+pub mod budget;
 pub mod github;
 pub mod human;
 pub mod json;

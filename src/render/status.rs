@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::budget::{Comment, LIMIT};
 use super::text::{escape_markdown, wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW};
 use crate::state::{LastFailure, WebhookStatus};
 use crate::status::{
@@ -13,8 +14,6 @@ use crate::status::{
 
 /// Version of the JSON shape; bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
-/// The most characters the Markdown rendering may have (a GitHub comment takes 65,536).
-pub const MARKDOWN_LIMIT: usize = super::markdown::LIMIT;
 
 /// Where the report comes from, for headings.
 #[derive(Debug, Clone)]
@@ -290,9 +289,14 @@ fn emoji(k: Kind) -> &'static str {
 }
 
 /// The report as a pull-request or issue comment: a table of every webhook, then the details
-/// of those that need attention. Always under [`MARKDOWN_LIMIT`] characters.
+/// of those that need attention. Always under [`LIMIT`] characters.
 pub fn markdown(report: &Report, ctx: &Context) -> String {
-    let mut out = String::new();
+    markdown_within(report, ctx, LIMIT)
+}
+
+/// [`markdown`] in at most `limit` characters (one account's share of a comment).
+pub fn markdown_within(report: &Report, ctx: &Context, limit: usize) -> String {
+    let mut out = Comment::new(limit);
     let _ = writeln!(out, "### Saleshandy webhooks: live status\n");
     let _ = writeln!(
         out,
@@ -310,34 +314,17 @@ pub fn markdown(report: &Report, ctx: &Context) -> String {
     }
     let rows = table_rows(report);
     let details: Vec<String> = report.checks.iter().filter_map(detail).collect();
-    let budget = MARKDOWN_LIMIT - 500;
     if !rows.is_empty() {
-        out.push_str(
-            "| | Webhook | Id | Status | Last failure | Drift |\n|---|---|---|---|---|---|\n",
-        );
-        let mut left = 0;
-        for r in &rows {
-            if out.chars().count() + r.chars().count() > budget {
-                left += 1;
-                continue;
-            }
-            out.push_str(r);
-        }
+        out.push("| | Webhook | Id | Status | Last failure | Drift |\n|---|---|---|---|---|---|\n");
+        let left = rows.len() - out.push_fitting(&rows);
         if left > 0 {
             let _ = writeln!(out, "\n_{left} more webhooks left out to stay under GitHub's comment size; run `saleshandy-webhooks status` to see them all._");
         }
-        out.push('\n');
+        out.push("\n");
     }
     if !details.is_empty() {
-        out.push_str("#### Details\n\n");
-        let mut left = 0;
-        for d in &details {
-            if left > 0 || out.chars().count() + d.chars().count() > budget {
-                left += 1;
-                continue;
-            }
-            out.push_str(d);
-        }
+        out.push("#### Details\n\n");
+        let left = details.len() - out.push_fitting(&details);
         if left > 0 {
             let _ = writeln!(out, "_Details of {left} webhook(s) left out to stay under GitHub's comment size; run `saleshandy-webhooks status` to see them._");
         }
@@ -349,7 +336,7 @@ pub fn markdown(report: &Report, ctx: &Context) -> String {
             escape_markdown(ctx.state)
         );
     }
-    out
+    out.into_text()
 }
 
 /// One table row per webhook (unknown creates last), each ending in a newline.

@@ -1,6 +1,7 @@
 //! The test delivery Saleshandy sends to a new webhook, emulated without leaving the machine.
 //!
-//! - A loopback destination (`localhost`, `*.localhost`, 127.0.0.0/8, `::1`) really gets a small
+//! - A loopback destination ([`crate::host::is_loopback`]: `localhost`, `*.localhost`,
+//!   127.0.0.0/8, `::1`, `::ffff:127.0.0.1`) really gets a small
 //!   JSON POST, with the webhook's headers, a timeout (2 s by default) and no redirects: 2xx
 //!   succeeds.
 //! - A destination Saleshandy could not reach (private, link-local, `.local`, …) fails at once,
@@ -15,9 +16,11 @@ use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::json;
-use url::{Host, Url};
+use url::Url;
 
-use crate::config::rules::{unreachable_reason, FORBIDDEN_HEADERS};
+use crate::config::rules::FORBIDDEN_HEADERS;
+use crate::error_chain::one_line;
+use crate::host::{is_loopback, is_loopback_name, unreachable_reason};
 
 /// How long a test delivery may take, unless [`super::SandboxOptions`] says otherwise.
 pub(super) const DELIVERY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -107,7 +110,7 @@ impl Deliverer {
                 0,
                 format!("the test delivery timed out after {:?}", self.timeout),
             ),
-            Err(e) => failed(0, format!("could not connect: {}", error_chain(&e))),
+            Err(e) => failed(0, format!("could not connect: {}", one_line(&e))),
         }
     }
 }
@@ -145,23 +148,6 @@ fn destination(url: &Url) -> Destination {
     }
 }
 
-/// Whether a host is this machine.
-fn is_loopback(host: &Host<&str>) -> bool {
-    match host {
-        Host::Domain(d) => is_loopback_name(d),
-        Host::Ipv4(ip) => ip.is_loopback(),
-        Host::Ipv6(ip) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-    }
-}
-
-/// `localhost` and its subdomains (RFC 6761), in any case, with or without the final dot.
-fn is_loopback_name(name: &str) -> bool {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name == "localhost" || name.ends_with(".localhost")
-}
-
 /// Resolves the loopback names to the loopback addresses, and nothing else.
 pub(super) struct LoopbackResolver;
 
@@ -181,16 +167,4 @@ impl Resolve for LoopbackResolver {
         };
         Box::pin(std::future::ready(result))
     }
-}
-
-/// An error and its causes, on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
