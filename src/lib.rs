@@ -37,6 +37,10 @@
 //!   and everything that belongs to it: state location, key, endpoint, lock) and `accounts`
 //!   (runs over several configs), [`diagnostic`] (the one miette handler), [`ui`], [`outcome`],
 //!   [`progress`], [`clock`] (the tool's own waits, shortened in test builds only).
+//! - One of each helper, used everywhere: `suggest` (the closest name, for did-you-mean),
+//!   `host` (what is loopback, private or unreachable from the internet), `terminal_text`
+//!   (server and config text made safe to print), `error_chain` (an error's causes in one
+//!   line), `bounded` (ordered, bounded concurrency), `runtime` (the one async runtime).
 //!
 //! # What must stay true
 //!
