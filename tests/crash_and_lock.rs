@@ -134,21 +134,6 @@ impl World {
         assert_eq!(self.sandbox.in_flight_creates(), 0, "the sandbox settles");
     }
 
-    /// Waits until a create request of a running apply reached the sandbox.
-    fn wait_for_a_create_in_flight(&self, child: &mut Child) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.sandbox.in_flight_creates() == 0 {
-            if let Some(status) = child.try_wait().expect("try_wait") {
-                panic!("the apply ended ({status}) before any create reached the sandbox");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no create reached the sandbox within 20 s"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
     /// Files the tool left in the directory besides the config, state, journal and lock
     /// (e.g. the temp file of an interrupted atomic write).
     fn stray_files(&self) -> Vec<String> {

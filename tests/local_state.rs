@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::{flat, report, snapshot, World, STATE_FILE};
 
@@ -44,21 +44,6 @@ fn spawn_apply(w: &World, state: &str, extra: &[&str]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary starts")
-}
-
-/// Waits until a create of a running apply reached the sandbox, so that it holds the lock.
-fn wait_for_a_create_in_flight(w: &World, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while w.sandbox.in_flight_creates() == 0 {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            panic!("the apply ended ({status}) before any create reached the sandbox");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no create reached the sandbox within 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// Runs `cmd` to completion, or kills it and fails after 10 s. The only timing this file
@@ -132,7 +117,7 @@ fn two_applies_through_a_symlink_share_one_lock_and_one_file() {
     // One run through the real path holds the lock (one create at a time, so that its
     // progress reads the same every time); one through the link waits for it.
     let mut real = spawn_apply(&w, STATE_FILE, &["--parallelism", "1"]);
-    wait_for_a_create_in_flight(&w, &mut real);
+    w.wait_for_a_create_in_flight(&mut real);
     // 3000 s on the test clock (a hundredth): 30 s of real time.
     let link = spawn_apply(&w, "link.state.json", &["--lock-timeout", "3000"]);
     let real = real.wait_with_output().expect("wait");

@@ -318,6 +318,22 @@ impl World {
         lock
     }
 
+    /// Waits until a create of the running apply `child` reached the sandbox (so that it
+    /// holds the state's lock); fails if the apply ends first or nothing arrives in 20 s.
+    pub fn wait_for_a_create_in_flight(&self, child: &mut std::process::Child) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while self.sandbox.in_flight_creates() == 0 {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                panic!("the apply ended ({status}) before any create reached the sandbox");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no create reached the sandbox within 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// `apply --auto-approve` in this world, on its default config and state.
     pub fn apply(&self) -> Test {
         self.test(["apply", "--auto-approve"])
