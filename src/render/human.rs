@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::text::{wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW};
 use super::{diff, manual_step, spec_text, summary_line, warnings, Context};
-use crate::plan::{Action, Plan};
+use crate::planner::{Action, Plan};
 
 /// Options for the human rendering.
 #[derive(Debug, Clone, Copy, Default)]
