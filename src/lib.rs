@@ -30,7 +30,7 @@
 //! - The network: [`api`] (the Saleshandy client: requests, classification of every answer),
 //!   [`execute`] (executes a plan's creates, several at once, each intent durable before its
 //!   request), [`live`] (reads recorded webhooks back: live status and drift), [`probe`]
-//!   (`plan --probe`: can Saleshandy reach each URL), [`sandbox`] (the embedded emulator of the
+//!   (`plan --probe`: can Saleshandy reach each URL), [`emulator`] (the embedded emulator of the
 //!   API that the quickstart and the tests run against, on loopback only).
 //! - The commands: [`cli`] (clap definitions), [`app`] (runs a command line, maps the outcome
 //!   to an exit code), [`commands`] (one short function per command), `account` (one config
@@ -65,6 +65,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod diagnostic;
+pub mod emulator;
 pub mod error;
 mod error_chain;
 pub mod event;
@@ -79,7 +80,6 @@ pub mod render;
 pub mod report;
 mod reported;
 mod runtime;
-pub mod sandbox;
 pub mod saved_plan;
 pub mod secret;
 pub mod state;

@@ -12,13 +12,13 @@ use crate::account::{Account, Opened, Target};
 use crate::accounts::Accounts;
 use crate::api::Api;
 use crate::cli::{ApplyArgs, ApplyFormat};
+use crate::emulator::{self, SandboxOptions};
 use crate::error::Error;
 use crate::execute::{self, Done, Report, Tally};
 use crate::outcome::Outcome;
 use crate::planner::{plan, Plan};
 use crate::render::text::{Painter, GREEN, MAGENTA, RED, YELLOW};
 use crate::render::{self, Context};
-use crate::sandbox::{self, SandboxOptions};
 use crate::saved_plan::SavedPlan;
 use crate::secret::Secret;
 use crate::terminal_text::printable_line;
@@ -90,7 +90,7 @@ async fn execute_all(
     let human = args.format == ApplyFormat::Human;
     let sandbox = match args.sandbox {
         true => Some(
-            sandbox::start(SandboxOptions::default())
+            emulator::start(SandboxOptions::default())
                 .await
                 .map_err(Error::Runtime)?,
         ),
