@@ -24,8 +24,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Completions(args) => commands::completions::run(args),
         Command::State(StateCommand::List(args)) => commands::inspect::list(args),
         Command::State(StateCommand::Show(args)) => commands::inspect::show(args),
-        Command::State(StateCommand::Import(args)) => commands::state::import(args, ui),
-        Command::State(StateCommand::Rm(args)) => commands::state::rm(args, ui),
+        Command::State(StateCommand::Import(args)) => commands::reconcile::import(args, ui),
+        Command::State(StateCommand::Rm(args)) => commands::reconcile::rm(args, ui),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

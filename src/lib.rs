@@ -10,10 +10,10 @@
 //!
 //! ```text
 //! config file ──config──► Config ─┐
-//!                                  ├─► plan::plan() ──► Plan ──render──► terminal / JSON / Markdown
-//! state ──────store───► State  ───┘                      │
-//!                                                        ▼
-//!                       apply::apply(Plan) ──► api::Api::create ──► store (intent before, answer after)
+//!                                  ├─► planner::plan() ──► Plan ──render──► terminal / JSON / Markdown
+//! state ──────store───► State  ───┘                         │
+//!                                                           ▼
+//!                     execute::apply(Plan) ──► api::Api::create ──► store (intent before, answer after)
 //! ```
 //!
 //! # The modules
@@ -24,13 +24,13 @@
 //! - The state: [`state`] (the versioned file model, fingerprints of secrets), [`store`] (the
 //!   one seam for every read and write of a state, its lock and its journal; [`store::local`]
 //!   keeps them in files beside the state), [`saved_plan`] (`plan --out` / `apply PLAN`).
-//! - Pure logic, no I/O: [`plan`] (config + state → plan), [`render`] (human, JSON, Markdown and
+//! - Pure logic, no I/O: [`planner`] (config + state → plan), [`render`] (human, JSON, Markdown and
 //!   GitHub output of plans and status reports), [`report`] (config diagnostics),
 //!   `reported` (a webhook's status and last failure as the API reports them).
 //! - The network: [`api`] (the Saleshandy client: requests, classification of every answer),
-//!   [`apply`] (executes a plan's creates, several at once, each intent durable before its
-//!   request), [`status`] (reads recorded webhooks back: live status and drift), [`probe`]
-//!   (`plan --probe`: can Saleshandy reach each URL), [`sandbox`] (the embedded emulator of the
+//!   [`execute`] (executes a plan's creates, several at once, each intent durable before its
+//!   request), [`live`] (reads recorded webhooks back: live status and drift), [`probe`]
+//!   (`plan --probe`: can Saleshandy reach each URL), [`emulator`] (the embedded emulator of the
 //!   API that the quickstart and the tests run against, on loopback only).
 //! - The commands: [`cli`] (clap definitions), [`app`] (runs a command line, maps the outcome
 //!   to an exit code), [`commands`] (one short function per command), `account` (one config
@@ -59,30 +59,30 @@ mod account;
 mod accounts;
 pub mod api;
 pub mod app;
-pub mod apply;
 mod bounded;
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod diagnostic;
+pub mod emulator;
 pub mod error;
 mod error_chain;
 pub mod event;
+pub mod execute;
 mod host;
+pub mod live;
 pub mod outcome;
-pub mod plan;
+pub mod planner;
 pub mod probe;
 pub mod progress;
 pub mod render;
 pub mod report;
 mod reported;
 mod runtime;
-pub mod sandbox;
 pub mod saved_plan;
 pub mod secret;
 pub mod state;
-pub mod status;
 pub mod store;
 mod suggest;
 mod terminal_text;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::apply::{Done, Progress};
+use crate::execute::{Done, Progress};
 use crate::terminal_text::printable_line;
 
 /// Reports each finished item of `total`.

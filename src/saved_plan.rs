@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::config::Config;
-use crate::plan::{Plan, Summary};
+use crate::planner::{Plan, Summary};
 use crate::state::{Sent, State, Stored};
 
 /// The saved-plan format this build reads and writes.

@@ -274,102 +274,114 @@ impl<'a> Builder<'a> {
                 }
             })?;
             let span = self.span(yspan);
-            match event {
-                Event::DocumentStart(_) => {
-                    self.documents += 1;
-                    if self.documents > 1 {
-                        return Err(ParseError {
-                            message: "the file holds more than one YAML document (`---`); \
-                                      put every webhook in one document"
-                                .into(),
-                            span,
-                        });
-                    }
-                }
-                Event::Scalar(value, style, anchor, tag) => {
-                    let node = Node {
-                        kind: NodeKind::Scalar(Scalar {
-                            value: value.into_owned(),
-                            plain: style == ScalarStyle::Plain,
-                            tag: tag.map(|t| tag_name(&t)),
-                        }),
-                        span,
-                    };
-                    self.finish(node, anchor)?;
-                }
-                Event::Alias(id) => {
-                    let node = self.anchors.get(&id).cloned().ok_or_else(|| ParseError {
-                        message: "alias refers to an anchor that is not defined before it".into(),
-                        span,
-                    })?;
-                    self.alias_nodes += count_nodes(&node);
-                    if self.alias_nodes > MAX_ALIAS_NODES {
-                        return Err(ParseError {
-                            message: "aliases expand to too many nodes".into(),
-                            span,
-                        });
-                    }
-                    // The alias keeps the place where it is used, so errors point there.
-                    self.finish(Node { span, ..node }, 0)?;
-                }
-                Event::SequenceStart(anchor, tag) => {
-                    self.refuse_tag(tag, span)?;
-                    self.stack.push(Open::Seq {
-                        start: span.start,
-                        anchor,
-                        items: Vec::new(),
-                    });
-                }
-                Event::MappingStart(anchor, tag) => {
-                    self.refuse_tag(tag, span)?;
-                    self.stack.push(Open::Map {
-                        start: span.start,
-                        anchor,
-                        entries: Vec::new(),
-                        key: None,
-                    });
-                }
-                Event::SequenceEnd | Event::MappingEnd => {
-                    let (node, anchor) = match self.stack.pop() {
-                        Some(Open::Seq {
-                            start,
-                            anchor,
-                            items,
-                        }) => {
-                            let end = items.last().map_or(span.end, |n| n.span.end.max(start));
-                            (
-                                Node {
-                                    kind: NodeKind::Seq(items),
-                                    span: Span::new(start, end),
-                                },
-                                anchor,
-                            )
-                        }
-                        Some(Open::Map {
-                            start,
-                            anchor,
-                            entries,
-                            ..
-                        }) => {
-                            let end = entries
-                                .last()
-                                .map_or(span.end, |(_, v)| v.span.end.max(start));
-                            (
-                                Node {
-                                    kind: NodeKind::Map(entries),
-                                    span: Span::new(start, end),
-                                },
-                                anchor,
-                            )
-                        }
-                        None => continue,
-                    };
-                    self.finish(node, anchor)?;
-                }
-                Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
-            }
+            self.event(event, span)?;
         }
         Ok(self.root)
+    }
+
+    /// Folds one parser event into the tree.
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), ParseError> {
+        match event {
+            Event::DocumentStart(_) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return Err(ParseError {
+                        message: "the file holds more than one YAML document (`---`); \
+                                  put every webhook in one document"
+                            .into(),
+                        span,
+                    });
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let node = Node {
+                    kind: NodeKind::Scalar(Scalar {
+                        value: value.into_owned(),
+                        plain: style == ScalarStyle::Plain,
+                        tag: tag.map(|t| tag_name(&t)),
+                    }),
+                    span,
+                };
+                self.finish(node, anchor)?;
+            }
+            Event::Alias(id) => self.alias(id, span)?,
+            Event::SequenceStart(anchor, tag) => {
+                self.refuse_tag(tag, span)?;
+                self.stack.push(Open::Seq {
+                    start: span.start,
+                    anchor,
+                    items: Vec::new(),
+                });
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.refuse_tag(tag, span)?;
+                self.stack.push(Open::Map {
+                    start: span.start,
+                    anchor,
+                    entries: Vec::new(),
+                    key: None,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(span)?,
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
+        }
+        Ok(())
+    }
+
+    /// An alias: a copy of its anchor's node, within the budget of expanded nodes.
+    fn alias(&mut self, id: usize, span: Span) -> Result<(), ParseError> {
+        let node = self.anchors.get(&id).cloned().ok_or_else(|| ParseError {
+            message: "alias refers to an anchor that is not defined before it".into(),
+            span,
+        })?;
+        self.alias_nodes += count_nodes(&node);
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            return Err(ParseError {
+                message: "aliases expand to too many nodes".into(),
+                span,
+            });
+        }
+        // The alias keeps the place where it is used, so errors point there.
+        self.finish(Node { span, ..node }, 0)
+    }
+
+    /// The end of a sequence or a mapping: the open collection becomes a node.
+    fn close(&mut self, span: Span) -> Result<(), ParseError> {
+        let (node, anchor) = match self.stack.pop() {
+            Some(Open::Seq {
+                start,
+                anchor,
+                items,
+            }) => {
+                let end = items.last().map_or(span.end, |n| n.span.end.max(start));
+                (
+                    Node {
+                        kind: NodeKind::Seq(items),
+                        span: Span::new(start, end),
+                    },
+                    anchor,
+                )
+            }
+            Some(Open::Map {
+                start,
+                anchor,
+                entries,
+                ..
+            }) => {
+                let end = entries
+                    .last()
+                    .map_or(span.end, |(_, v)| v.span.end.max(start));
+                (
+                    Node {
+                        kind: NodeKind::Map(entries),
+                        span: Span::new(start, end),
+                    },
+                    anchor,
+                )
+            }
+            None => return Ok(()),
+        };
+        self.finish(node, anchor)
     }
 
     fn refuse_tag(

@@ -1,7 +1,7 @@
 //! `apply` end to end over real sockets: the binary against the embedded sandbox on 127.0.0.1.
 
 use crate::support::{output_text, Test, World, THREE_HOOKS as CONFIG};
-use saleshandy_webhooks::sandbox::{Fault, Target, SANDBOX_API_KEY};
+use saleshandy_webhooks::emulator::{Fault, Target, SANDBOX_API_KEY};
 use serde_json::json;
 
 const TOKEN: &str = "hook-token-value";

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::{report, World};
 use saleshandy_webhooks::clock::TIME_SCALE_ENV;
-use saleshandy_webhooks::sandbox::{Fault, RecordedRequest, Target};
+use saleshandy_webhooks::emulator::{Fault, RecordedRequest, Target};
 use serde_json::Value;
 
 /// A sandbox served by its own runtime while the test thread runs the binary, and a temp dir

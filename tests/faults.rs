@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::{flat_output, output_text, World, THREE_HOOKS as CONFIG};
-use saleshandy_webhooks::sandbox::{Fault, Target};
+use saleshandy_webhooks::emulator::{Fault, Target};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "hook-token-value";

@@ -5,7 +5,7 @@
 //! where the error message wraps from one machine to the next.
 
 use crate::support::{snapshot, World, THREE_HOOKS as CONFIG};
-use saleshandy_webhooks::sandbox::{Fault, Target, SANDBOX_API_KEY};
+use saleshandy_webhooks::emulator::{Fault, Target, SANDBOX_API_KEY};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "state-cmd-token-value";

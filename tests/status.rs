@@ -9,7 +9,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use crate::support::{dir_snapshot, output_text, snapshot, Test, World, THREE_HOOKS as CONFIG};
-use saleshandy_webhooks::sandbox::{LastFailure, RecordedRequest, WebhookStatus, SANDBOX_API_KEY};
+use saleshandy_webhooks::emulator::{LastFailure, RecordedRequest, WebhookStatus, SANDBOX_API_KEY};
 use serde_json::{json, Value};
 
 /// The secret header's value; never printed.

@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use crate::cli::{ApiArgs, StateArgs};
 use crate::config::Config;
+use crate::emulator::SANDBOX_API_KEY;
 use crate::error::Error;
 use crate::lock::Lock;
 use crate::report::{self, SourceFile};
-use crate::sandbox::SANDBOX_API_KEY;
 use crate::secret::Secret;
 use crate::state::State;
 use crate::ui::Ui;

@@ -11,14 +11,14 @@ use serde::Serialize;
 use crate::account::{Account, Opened, Target};
 use crate::accounts::Accounts;
 use crate::api::Api;
-use crate::apply::{self, Done, Report, Tally};
 use crate::cli::{ApplyArgs, ApplyFormat};
+use crate::emulator::{self, SandboxOptions};
 use crate::error::Error;
+use crate::execute::{self, Done, Report, Tally};
 use crate::outcome::Outcome;
-use crate::plan::{plan, Plan};
+use crate::planner::{plan, Plan};
 use crate::render::text::{Painter, GREEN, MAGENTA, RED, YELLOW};
 use crate::render::{self, Context};
-use crate::sandbox::{self, SandboxOptions};
 use crate::saved_plan::SavedPlan;
 use crate::secret::Secret;
 use crate::terminal_text::printable_line;
@@ -90,7 +90,7 @@ async fn execute_all(
     let human = args.format == ApplyFormat::Human;
     let sandbox = match args.sandbox {
         true => Some(
-            sandbox::start(SandboxOptions::default())
+            emulator::start(SandboxOptions::default())
                 .await
                 .map_err(Error::Runtime)?,
         ),
@@ -300,11 +300,11 @@ async fn execute(
         let api = Api::new(base, key, Duration::from_secs(args.api.timeout.max(1)))?
             .with_max_rps(args.max_rps);
         let mut state = opened.state;
-        let options = apply::Options {
+        let options = execute::Options {
             parallelism: args.parallelism.max(1),
             global: Some(global),
         };
-        let run = apply::Run {
+        let run = execute::Run {
             api: &api,
             endpoint: &endpoint,
             options,
@@ -312,7 +312,7 @@ async fn execute(
         };
         let config = &opened.account.config;
         let store = crate::store::LocalStore::open(opened.account.state_file.path())?;
-        let report = apply::apply(config, &plan, &mut state, &store, run).await?;
+        let report = execute::apply(config, &plan, &mut state, &store, run).await?;
         Ok(report)
     }
     .await;

@@ -6,7 +6,7 @@ pub mod apply;
 pub mod completions;
 pub mod inspect;
 pub mod plan;
+pub mod reconcile;
 pub mod sandbox;
-pub mod state;
 pub mod status;
 pub mod validate;

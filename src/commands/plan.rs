@@ -9,7 +9,7 @@ use crate::accounts::{Accounts, Doc};
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::error::Error;
 use crate::outcome::Outcome;
-use crate::plan::{plan, Plan, Summary};
+use crate::planner::{plan, Plan, Summary};
 use crate::probe::ProbeOptions;
 use crate::render::{self, budget, markdown, Context};
 use crate::saved_plan::SavedPlan;

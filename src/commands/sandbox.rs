@@ -1,13 +1,13 @@
 //! `sandbox`: serve the embedded API emulator on loopback until Ctrl-C.
 
 use crate::cli::SandboxArgs;
+use crate::emulator::{self, SandboxOptions, SANDBOX_API_KEY};
 use crate::error::Error;
 use crate::outcome::Outcome;
-use crate::sandbox::{self, SandboxOptions, SANDBOX_API_KEY};
 
 pub fn run(args: &SandboxArgs) -> Result<Outcome, Error> {
     crate::runtime::block_on(async {
-        let sb = sandbox::start(SandboxOptions {
+        let sb = emulator::start(SandboxOptions {
             port: args.port,
             ..Default::default()
         })

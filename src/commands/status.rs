@@ -13,11 +13,11 @@ use crate::accounts::{Accounts, Doc};
 use crate::api::Api;
 use crate::cli::{StatusArgs, StatusFormat};
 use crate::error::Error;
+use crate::live::{check_all, record, Report};
 use crate::outcome::Outcome;
 use crate::render::budget::LIMIT;
-use crate::render::status::{self as render, Context};
+use crate::render::status_report::{self as render, Context};
 use crate::state::StateError;
-use crate::status::{check_all, record, Report};
 use crate::ui::Ui;
 
 pub fn run(args: &StatusArgs, ui: Ui) -> Result<Outcome, Error> {
@@ -94,7 +94,7 @@ fn check(config: &Path, args: &StatusArgs, ui: Ui) -> Result<Checked, Error> {
                 status: r.status,
                 message: r.message,
             })?;
-    let checked_at = crate::apply::now();
+    let checked_at = crate::execute::now();
     let report = Report::new(checks, &opened.state);
     let state_updated = args.update_state && save_checks(&mut opened, &report, &checked_at)?;
     Ok(Checked {

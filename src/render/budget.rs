@@ -121,8 +121,8 @@ mod tests {
     /// out.
     #[test]
     fn the_status_report_stays_within_its_limit_and_says_what_it_left_out() {
-        use crate::render::status::{markdown, markdown_within, Context};
-        use crate::status::{Check, Health, Report};
+        use crate::live::{Check, Health, Report};
+        use crate::render::status_report::{markdown, markdown_within, Context};
         let checks = (0..3_000)
             .map(|i| Check {
                 name: format!("Webhook number {i} with a fairly long descriptive name"),

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::{manual_step, one_line, summary_line};
-use crate::plan::{Action, Plan};
+use crate::planner::{Action, Plan};
 use crate::report::{escape_data, escape_property};
 
 /// Renders one command per webhook that is not unchanged, then a summary notice. `lines`

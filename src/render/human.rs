@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::text::{wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW};
 use super::{diff, manual_step, spec_text, summary_line, warnings, Context};
-use crate::plan::{Action, Plan};
+use crate::planner::{Action, Entry, Plan};
 
 /// Options for the human rendering.
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,66 +42,84 @@ pub fn render(plan: &Plan, ctx: &Context, opts: Options) -> String {
         if e.action == Action::Unchanged && !opts.verbose {
             continue;
         }
-        let (s, color) = sign(e.action);
-        let detail = match (e.action, &e.id) {
-            (Action::Create, _) => "will be created".to_string(),
-            (Action::Unchanged, Some(id)) => format!("unchanged, id {id}"),
-            (Action::Changed, Some(id)) => {
-                let fields: Vec<_> = e
-                    .changes
-                    .iter()
-                    .map(|f| format!("{f:?}").to_lowercase())
-                    .collect();
-                format!("changed ({}), id {id}", fields.join(", "))
+        entry(&mut out, p, e);
+    }
+    footer(&mut out, p, plan, opts);
+    out
+}
+
+/// One entry: its line, the spec it creates or its diff, and the step it needs from a person.
+fn entry(out: &mut String, p: Painter, e: &Entry) {
+    let (s, color) = sign(e.action);
+    let _ = writeln!(
+        out,
+        "  {} {}  {}",
+        p.paint(color, s),
+        p.paint(BOLD, &e.name),
+        p.paint(DIM, &format!("({})", detail(e)))
+    );
+    match e.action {
+        Action::Create => {
+            if let Some(d) = &e.desired {
+                for line in spec_text(d, None).lines() {
+                    let _ = writeln!(out, "      {}", p.paint(GREEN, &format!("+ {line}")));
+                }
             }
-            (Action::Orphaned, Some(id)) => format!("orphaned: not in the config, id {id}"),
-            (Action::Unknown, _) => "unknown: a create was sent, its answer was lost".to_string(),
-            (_, None) => e.action.as_str().to_string(),
+        }
+        Action::Changed => changed_diff(out, p, e),
+        _ => {}
+    }
+    if let Some(step) = manual_step(e) {
+        for (i, line) in wrap(&step, 88).iter().enumerate() {
+            let lead = if i == 0 { "→ " } else { "  " };
+            let _ = writeln!(out, "      {}", p.paint(color, &format!("{lead}{line}")));
+        }
+    }
+    out.push('\n');
+}
+
+/// What an entry's line says in parentheses after its name.
+fn detail(e: &Entry) -> String {
+    match (e.action, &e.id) {
+        (Action::Create, _) => "will be created".to_string(),
+        (Action::Unchanged, Some(id)) => format!("unchanged, id {id}"),
+        (Action::Changed, Some(id)) => {
+            let fields: Vec<_> = e
+                .changes
+                .iter()
+                .map(|f| format!("{f:?}").to_lowercase())
+                .collect();
+            format!("changed ({}), id {id}", fields.join(", "))
+        }
+        (Action::Orphaned, Some(id)) => format!("orphaned: not in the config, id {id}"),
+        (Action::Unknown, _) => "unknown: a create was sent, its answer was lost".to_string(),
+        (_, None) => e.action.as_str().to_string(),
+    }
+}
+
+/// A changed entry's diff, each line painted by its kind.
+fn changed_diff(out: &mut String, p: Painter, e: &Entry) {
+    for line in diff(e).unwrap_or_default().lines() {
+        let style = match line.as_bytes().first() {
+            Some(b'+') => GREEN,
+            Some(b'-') => RED,
+            Some(b'@') => DIM,
+            _ => "",
         };
         let _ = writeln!(
             out,
-            "  {} {}  {}",
-            p.paint(color, s),
-            p.paint(BOLD, &e.name),
-            p.paint(DIM, &format!("({detail})"))
+            "      {}",
+            if style.is_empty() {
+                line.to_string()
+            } else {
+                p.paint(style, line)
+            }
         );
-        match e.action {
-            Action::Create => {
-                if let Some(d) = &e.desired {
-                    for line in spec_text(d, None).lines() {
-                        let _ = writeln!(out, "      {}", p.paint(GREEN, &format!("+ {line}")));
-                    }
-                }
-            }
-            Action::Changed => {
-                for line in diff(e).unwrap_or_default().lines() {
-                    let style = match line.as_bytes().first() {
-                        Some(b'+') => GREEN,
-                        Some(b'-') => RED,
-                        Some(b'@') => DIM,
-                        _ => "",
-                    };
-                    let _ = writeln!(
-                        out,
-                        "      {}",
-                        if style.is_empty() {
-                            line.to_string()
-                        } else {
-                            p.paint(style, line)
-                        }
-                    );
-                }
-            }
-            _ => {}
-        }
-        if let Some(step) = manual_step(e) {
-            for (i, line) in wrap(&step, 88).iter().enumerate() {
-                let lead = if i == 0 { "→ " } else { "  " };
-                let _ = writeln!(out, "      {}", p.paint(color, &format!("{lead}{line}")));
-            }
-        }
-        out.push('\n');
     }
+}
+
+/// After the entries: the count of hidden unchanged ones, the warnings and the summary.
+fn footer(out: &mut String, p: Painter, plan: &Plan, opts: Options) {
     if plan.summary.unchanged > 0 && !opts.verbose {
         let n = plan.summary.unchanged;
         let _ = writeln!(
@@ -121,5 +139,4 @@ pub fn render(plan: &Plan, ctx: &Context, opts: Options) -> String {
             "Some webhooks need a person (see → above): apply does not change them."
         );
     }
-    out
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{manual_step, warnings};
-use crate::plan::{Action, Plan, Summary};
+use crate::planner::{Action, Plan, Summary};
 use crate::state::{Field, Sent};
 
 /// Version of the JSON shape; bumped on any incompatible change.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::budget::{Comment, LIMIT};
 use super::text::{escape_markdown, fence_for};
 use super::{diff, manual_step, spec_text, summary_line, warnings, Context};
-use crate::plan::{Action, Entry, Plan};
+use crate::planner::{Action, Entry, Plan};
 
 /// Past this size, each webhook's details are folded into a `<details>` block.
 const FOLD_AT: usize = 20_000;
@@ -146,7 +146,7 @@ mod tests {
     use super::*;
     use crate::config::{Config, Header, Webhook};
     use crate::event::Event;
-    use crate::plan::plan;
+    use crate::planner::plan;
     use crate::secret::Value;
     use crate::state::{Recorded, Sent, State, WebhookStatus};
 

@@ -6,12 +6,12 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod markdown;
-pub mod status;
+pub mod status_report;
 pub mod text;
 
 use similar::TextDiff;
 
-use crate::plan::{Action, Entry, Plan};
+use crate::planner::{Action, Entry, Plan};
 use crate::state::{Sent, Stored};
 
 /// What the plan was made from, for headings.
@@ -117,7 +117,7 @@ pub fn warnings(plan: &Plan) -> Vec<String> {
     let limit = plan.over_limit.map(|n| {
         format!(
             "After this apply the account would hold {n} active webhooks; Saleshandy allows {}. Creates past the limit will fail: remove webhooks in Saleshandy or from the config first.",
-            crate::plan::ACCOUNT_LIMIT
+            crate::planner::ACCOUNT_LIMIT
         )
     });
     let deleted = plan.deleted.iter().map(|name| {

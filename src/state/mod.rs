@@ -3,7 +3,7 @@
 //! JSON, pretty, keys sorted, trailing newline, so that it diffs well in git. Secret values
 //! are stored only as keyed fingerprints ([`crate::secret::fingerprint`]).
 
-mod error;
+mod load_error;
 mod unique_keys;
 
 use std::collections::BTreeMap;
@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 /// Saved plans are written the way the local store writes a state.
 pub use crate::store::local::atomic_write;
-use error::offset_of;
-pub use error::{DuplicateKey, ParseError, StateError};
+use load_error::offset_of;
+pub use load_error::{DuplicateKey, ParseError, StateError};
 
 use crate::config::Webhook;
 /// A webhook's status and its last failed delivery, as every layer names them.

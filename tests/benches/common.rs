@@ -330,14 +330,14 @@ pub fn apply_once(
     latency: Duration,
     parallelism: usize,
 ) -> Outcome {
-    use saleshandy_webhooks::sandbox::{self, SandboxOptions, SANDBOX_API_KEY};
+    use saleshandy_webhooks::emulator::{self, SandboxOptions, SANDBOX_API_KEY};
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
     let sandbox = rt
-        .block_on(sandbox::start(SandboxOptions {
+        .block_on(emulator::start(SandboxOptions {
             latency,
             ..Default::default()
         }))

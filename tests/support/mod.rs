@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use saleshandy_webhooks::clock::TIME_SCALE_ENV;
-use saleshandy_webhooks::sandbox::{
+use saleshandy_webhooks::emulator::{
     self, RecordedRequest, Sandbox, SandboxOptions, SANDBOX_API_KEY,
 };
 use serde_json::Value;
@@ -162,7 +162,7 @@ impl WorldBuilder {
             .build()
             .expect("runtime");
         let sandbox = rt
-            .block_on(sandbox::start(self.options))
+            .block_on(emulator::start(self.options))
             .expect("sandbox starts");
         let dir = tempfile::tempdir().expect("tempdir");
         if let Some(config) = &self.config {

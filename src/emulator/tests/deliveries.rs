@@ -149,7 +149,7 @@ async fn a_loopback_url_that_never_answers_times_out_and_is_paused() {
 #[test]
 fn the_default_delivery_timeout_is_the_production_one_on_the_test_clock() {
     assert_eq!(
-        crate::sandbox::delivery::DELIVERY_TIMEOUT,
+        crate::emulator::delivery::DELIVERY_TIMEOUT,
         Duration::from_secs(2)
     );
     assert_eq!(
@@ -191,7 +191,7 @@ async fn a_private_host_is_paused_without_any_traffic() {
 #[tokio::test]
 async fn the_resolver_knows_only_loopback_names() {
     use reqwest::dns::Resolve;
-    let resolver = crate::sandbox::delivery::LoopbackResolver;
+    let resolver = crate::emulator::delivery::LoopbackResolver;
     let addrs: Vec<_> = resolver
         .resolve("app.localhost".parse().unwrap())
         .await

@@ -1,6 +1,6 @@
 //! The sandbox over real sockets on 127.0.0.1, with a reqwest client.
 
-mod delivery;
+mod deliveries;
 mod faults;
 
 use std::time::Duration;

@@ -106,7 +106,7 @@ fn record_import(
             sent,
             status: status.clone(),
             test_delivery: None,
-            created_at: crate::apply::now(),
+            created_at: crate::execute::now(),
         },
     );
     state.save(opened.account.state_file.path())?;

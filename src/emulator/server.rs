@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::conn::ConnHandle;
 use super::create;
 use super::model::RecordedRequest;
-use super::state::Shared;
+use super::registry::Shared;
 
 /// The largest request body the sandbox accepts.
 const BODY_LIMIT: usize = 1024 * 1024;

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::api::{Api, CreateBody, CreateOutcome};
 use crate::config::{Config, Webhook};
-use crate::plan::Plan;
+use crate::planner::Plan;
 use crate::state::{Sent, State, WebhookStatus};
 use crate::store::group::GroupCommit;
 use crate::store::journal::{fold, JournalError, Record};

@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 use super::conn::ConnHandle;
 use super::delivery::{Delivery, Outcome};
 use super::model::{Fault, LastFailure, StoredWebhook, WebhookStatus};
+use super::registry::Shared;
+use super::request_rules::{self, CreateRequest};
 use super::server::{json_response, message, raw, status_or};
-use super::state::Shared;
-use super::validate::{self, CreateRequest};
 
 /// At most this many active webhooks per account.
 pub const ACTIVE_LIMIT: usize = 50;
@@ -23,14 +23,14 @@ pub(super) async fn handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
-    let fault = shared.take_fault(validate::name_hint(body).as_deref());
+    let fault = shared.take_fault(request_rules::name_hint(body).as_deref());
     if let Some(Fault::Delay(extra)) = fault {
         tokio::time::sleep(extra).await;
     }
     if let Some(fault) = fault.as_ref().filter(|f| f.answers_early()) {
         return early_answer(fault);
     }
-    let request = match validate::create_request(headers, body) {
+    let request = match request_rules::create_request(headers, body) {
         Ok(request) => request,
         Err(problems) => return message(StatusCode::BAD_REQUEST, &problems.join("; ")),
     };

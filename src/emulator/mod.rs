@@ -16,9 +16,9 @@ mod conn;
 mod create;
 mod delivery;
 mod model;
+mod registry;
+mod request_rules;
 mod server;
-mod state;
-mod validate;
 
 #[cfg(test)]
 mod tests;
@@ -35,7 +35,7 @@ pub use create::ACTIVE_LIMIT;
 pub use model::{Fault, LastFailure, RecordedRequest, StoredWebhook, Target, WebhookStatus};
 
 use conn::{ConnHandle, KillableListener};
-use state::Shared;
+use registry::Shared;
 
 /// The well-known API key of the sandbox's default account, used by `apply --sandbox`.
 pub const SANDBOX_API_KEY: &str = "sandbox-api-key";

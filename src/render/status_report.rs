@@ -7,10 +7,8 @@ use serde::Serialize;
 
 use super::budget::{Comment, LIMIT};
 use super::text::{escape_markdown, wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW};
+use crate::live::{describe, next_steps, Check, Drift, Health, Kind, NotChecked, Report, Summary};
 use crate::state::{LastFailure, WebhookStatus};
-use crate::status::{
-    describe, next_steps, Check, Drift, Health, Kind, NotChecked, Report, Summary,
-};
 
 /// Version of the JSON shape; bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
