@@ -111,13 +111,6 @@ pub trait Progress: Sync {
     fn finished(&self, name: &str, done: &Done);
 }
 
-/// A [`Progress`] that shows nothing.
-pub struct Quiet;
-
-impl Progress for Quiet {
-    fn finished(&self, _: &str, _: &Done) {}
-}
-
 /// Records each worker's journal records durably (in groups) and folds them into the state.
 struct Recorder<'s> {
     committer: GroupCommit,

@@ -27,14 +27,6 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
-        Action::Create,
-        Action::Unchanged,
-        Action::Changed,
-        Action::Orphaned,
-        Action::Unknown,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Create => "create",
@@ -43,11 +35,6 @@ impl Action {
             Action::Orphaned => "orphaned",
             Action::Unknown => "unknown",
         }
-    }
-
-    /// Whether a person must act before config and account agree.
-    pub fn needs_person(self) -> bool {
-        matches!(self, Action::Changed | Action::Orphaned | Action::Unknown)
     }
 }
 
@@ -80,16 +67,6 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn get(&self, a: Action) -> usize {
-        match a {
-            Action::Create => self.create,
-            Action::Unchanged => self.unchanged,
-            Action::Changed => self.changed,
-            Action::Orphaned => self.orphaned,
-            Action::Unknown => self.unknown,
-        }
-    }
-
     fn bump(&mut self, a: Action) {
         match a {
             Action::Create => self.create += 1,

@@ -16,8 +16,7 @@ use serde::Serialize;
 use crate::secret::REDACTED;
 use crate::state::{Field, LastFailure, LiveCheck, State, WebhookStatus};
 
-pub use check::{check_all, health, Refused};
-pub use drift::compare;
+pub use check::check_all;
 
 /// What was found for one recorded webhook.
 #[derive(Debug, Clone, PartialEq)]
@@ -317,6 +316,7 @@ fn one_line(text: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::drift::compare;
     use super::*;
     use crate::api::Live;
     use crate::secret::{fingerprint, Secret};

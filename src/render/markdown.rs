@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::budget::{Comment, LIMIT};
+use super::budget::Comment;
 use super::text::{escape_markdown, fence_for};
 use super::{diff, manual_step, spec_text, summary_line, warnings, Context};
 use crate::planner::{Action, Entry, Plan};
@@ -11,9 +11,11 @@ use crate::planner::{Action, Entry, Plan};
 /// Past this size, each webhook's details are folded into a `<details>` block.
 const FOLD_AT: usize = 20_000;
 
-/// Renders the plan as Markdown of at most [`LIMIT`] characters.
+/// Renders the plan as Markdown of at most `LIMIT` characters (the commands split the limit
+/// between accounts with [`render_within`]; this whole-comment form is for tests).
+#[cfg(test)]
 pub fn render(plan: &Plan, ctx: &Context) -> String {
-    render_within(plan, ctx, LIMIT)
+    render_within(plan, ctx, super::budget::LIMIT)
 }
 
 /// Renders the plan in at most `limit` characters (one account's share of a comment).
@@ -147,6 +149,7 @@ mod tests {
     use crate::config::{Config, Header, Webhook};
     use crate::event::Event;
     use crate::planner::plan;
+    use crate::render::budget::LIMIT;
     use crate::secret::Value;
     use crate::state::{Recorded, Sent, State, WebhookStatus};
 
