@@ -138,7 +138,7 @@ fn save(plan: &Plan, opened: &Opened, out: &Path) -> Result<(), Error> {
         opened.state_exists,
         plan,
     );
-    crate::state::atomic_write(out, saved.to_json().as_bytes()).map_err(|source| {
+    crate::store::local::atomic_write(out, saved.to_json().as_bytes()).map_err(|source| {
         Error::WritePlan {
             path: out.to_path_buf(),
             source,

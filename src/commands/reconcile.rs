@@ -109,7 +109,7 @@ fn record_import(
             created_at: crate::execute::now(),
         },
     );
-    state.save(opened.account.state_file.path())?;
+    crate::store::save_local(state, opened.account.state_file.path())?;
     let resolved = if was_unknown {
         " (its unknown entry is resolved)"
     } else {
@@ -206,7 +206,7 @@ pub fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
             help,
         });
     }
-    state.save(state_file.path())?;
+    crate::store::save_local(&mut state, state_file.path())?;
     match recorded {
         Some(r) => println!(
             "Forgot `{}` (id {}). The webhook itself still exists in Saleshandy unless you deleted it there; if it is in the config, the next apply creates it again.",

@@ -114,6 +114,6 @@ fn save_checks(opened: &mut Opened, report: &Report, checked_at: &str) -> Result
     if opened.state == before {
         return Ok(false);
     }
-    opened.state.save(opened.account.state_file.path())?;
+    crate::store::save_local(&mut opened.state, opened.account.state_file.path())?;
     Ok(true)
 }

@@ -13,7 +13,6 @@ use miette::NamedSource;
 use serde::{Deserialize, Serialize};
 
 /// Saved plans are written the way the local store writes a state.
-pub use crate::store::local::atomic_write;
 use load_error::offset_of;
 pub use load_error::{DuplicateKey, ParseError, StateError};
 
@@ -318,17 +317,6 @@ impl State {
             }
         }
         Ok(())
-    }
-
-    /// Saves the state at `path` through its store ([`crate::store::LocalStore`]), with its
-    /// serial incremented: under the state's lock, only if the file is still at the version
-    /// this state was read at, atomically, mode 0600.
-    pub fn save(&mut self, path: &Path) -> Result<(), StateError> {
-        use crate::store::{Store, Version};
-        let seen = Version::of(self);
-        crate::store::LocalStore::open(path)?
-            .save(self, &seen)
-            .map(|_| ())
     }
 
     /// How many webhooks count against the account's limit of active webhooks after creating

@@ -148,6 +148,13 @@ pub struct Opened {
     pub lock: Option<Lock>,
 }
 
+/// Saves `state` at `path` through the local store, with its serial incremented: under the
+/// state's lock, only if the file is still at the version this state was read at.
+pub(crate) fn save_local(state: &mut State, path: &Path) -> Result<(), StateError> {
+    let seen = Version::of(state);
+    LocalStore::open(path)?.save(state, &seen).map(|_| ())
+}
+
 /// Opens the local state at `path`: with a `lock_timeout`, locks it first (waiting up to that
 /// long), and folds a replayed journal into the saved state; without, only reads it.
 pub fn open(path: &Path, lock_timeout: Option<Duration>) -> Result<Opened, StoreError> {
