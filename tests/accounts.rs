@@ -9,6 +9,16 @@ const KEYS: [&str; 3] = ["key-acme-111", "key-bolt-222", "key-cora-333"];
 const NAMES: [&str; 3] = ["acme", "bolt", "cora"];
 
 /// `validate`'s verdicts on the three configs of [`world`]`(2)`.
+/// `apply` over every account with one create in flight at a time.
+const APPLY_ONE_AT_A_TIME: [&str; 6] = [
+    "apply",
+    "-c",
+    "clients",
+    "--auto-approve",
+    "--parallelism",
+    "1",
+];
+
 const ALL_VALID: &str = "clients/acme.yaml is valid: 2 webhooks.
 clients/bolt.yaml is valid: 2 webhooks.
 clients/cora.yaml is valid: 2 webhooks.
@@ -66,22 +76,11 @@ fn one_wrong_key_fails_that_account_and_the_others_are_created() {
     let w = world(3);
     // One create in flight at a time over all accounts; which account's create goes next
     // varies, so the progress lines are compared as a set.
-    let o = accounts(
-        &w,
-        [
-            "apply",
-            "-c",
-            "clients",
-            "--auto-approve",
-            "--parallelism",
-            "1",
-        ],
-        "wrong-key",
-    )
-    .status(1)
-    .stdout_snapshot("accounts-apply-one-wrong-key")
-    .stderr_unchecked()
-    .run();
+    let o = accounts(&w, APPLY_ONE_AT_A_TIME, "wrong-key")
+        .status(1)
+        .stdout_snapshot("accounts-apply-one-wrong-key")
+        .stderr_unchecked()
+        .run();
     let hooks =
         |account: &str| -> Vec<String> { (0..3).map(|i| format!("{account} hook {i}")).collect() };
     let mut progress = each("created", &[hooks("acme"), hooks("cora")].concat());
@@ -103,21 +102,12 @@ fn one_wrong_key_fails_that_account_and_the_others_are_created() {
         );
     }
     // With the key fixed, only the failed account's webhooks are created.
-    accounts(
-        &w,
-        [
-            "apply",
-            "-c",
-            "clients",
-            "--auto-approve",
-            "--parallelism",
-            "1",
-        ],
-        KEYS[1],
-    )
-    .stdout_snapshot("accounts-apply-key-fixed")
-    .stderr("[1/3] created: bolt hook 0\n[2/3] created: bolt hook 1\n[3/3] created: bolt hook 2\n")
-    .run();
+    accounts(&w, APPLY_ONE_AT_A_TIME, KEYS[1])
+        .stdout_snapshot("accounts-apply-key-fixed")
+        .stderr(
+            "[1/3] created: bolt hook 0\n[2/3] created: bolt hook 1\n[3/3] created: bolt hook 2\n",
+        )
+        .run();
     assert_eq!(by_account(&w), (3, 3, 3));
     assert_eq!(w.sandbox.webhooks().len(), 9);
 }
@@ -338,22 +328,11 @@ fn one_invalid_config_fails_its_account_and_the_others_go_on() {
         .run();
 
     // And apply: the others are created.
-    let o = accounts(
-        &w,
-        [
-            "apply",
-            "-c",
-            "clients",
-            "--auto-approve",
-            "--parallelism",
-            "1",
-        ],
-        KEYS[1],
-    )
-    .status(1)
-    .stdout_snapshot("accounts-apply-one-invalid")
-    .stderr_unchecked()
-    .run();
+    let o = accounts(&w, APPLY_ONE_AT_A_TIME, KEYS[1])
+        .status(1)
+        .stdout_snapshot("accounts-apply-one-invalid")
+        .stderr_unchecked()
+        .run();
     let (progress, rest) = progress_in_any_order(&stderr_text(&o));
     let created: Vec<String> = ["acme hook 0", "acme hook 1", "cora hook 0", "cora hook 1"]
         .map(String::from)
