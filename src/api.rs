@@ -12,15 +12,15 @@ use crate::reported::{LastFailure, WebhookStatus};
 use crate::secret::Secret;
 
 /// The real API.
-pub const DEFAULT_BASE_URL: &str = "https://open-api.saleshandy.com";
+pub(crate) const DEFAULT_BASE_URL: &str = "https://open-api.saleshandy.com";
 /// The most of a response body that is read; the rest is ignored.
-pub const MAX_BODY: usize = 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
 
 /// The create request body, exactly as the API contract says. Holds clear secret values: it
 /// is built just before sending and never printed or stored.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CreateBody<'a> {
+pub(crate) struct CreateBody<'a> {
     pub name: &'a str,
     pub webhook_url: &'a str,
     pub webhook_event: Vec<&'static str>,
@@ -29,7 +29,7 @@ pub struct CreateBody<'a> {
 }
 
 impl<'a> CreateBody<'a> {
-    pub fn new(w: &'a Webhook) -> Self {
+    pub(crate) fn new(w: &'a Webhook) -> Self {
         CreateBody {
             name: &w.name,
             webhook_url: w.url.expose(),
@@ -45,7 +45,7 @@ impl<'a> CreateBody<'a> {
 
 /// What the API said about one create request.
 #[derive(Debug, Clone, PartialEq)]
-pub enum CreateOutcome {
+pub(crate) enum CreateOutcome {
     /// 201 with an id.
     Created {
         id: String,
@@ -87,7 +87,7 @@ struct TestDelivery {
 /// `Debug` and is never printed or stored as is.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Live {
+pub(crate) struct Live {
     pub id: String,
     pub name: String,
     pub webhook_url: String,
@@ -124,7 +124,7 @@ fn wire_failure<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<LastFai
 }
 
 /// What the API said about one read.
-pub enum GetOutcome {
+pub(crate) enum GetOutcome {
     Found(Box<Live>),
     NotFound,
     Unauthorized { status: u16, message: String },
@@ -132,7 +132,7 @@ pub enum GetOutcome {
 }
 
 /// A client for one account at one base URL.
-pub struct Api {
+pub(crate) struct Api {
     client: reqwest::Client,
     base: Url,
     key: Secret,
@@ -190,7 +190,7 @@ impl Pace {
 
 /// Why a client could not be made.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     #[error("`{url}` is not a valid API URL: {reason}")]
     #[diagnostic(
         code(api::url),
@@ -215,7 +215,7 @@ pub enum ApiError {
 
 impl Api {
     /// A client for `base` (an `https://` URL, or `http://` on loopback) with key `key`.
-    pub fn new(base: &str, key: Secret, timeout: Duration) -> Result<Api, ApiError> {
+    pub(crate) fn new(base: &str, key: Secret, timeout: Duration) -> Result<Api, ApiError> {
         let bad = |reason: String| ApiError::BadUrl {
             url: base.to_string(),
             reason,
@@ -251,7 +251,7 @@ impl Api {
     }
 
     /// Spaces this account's requests at most `rps` per second.
-    pub fn with_max_rps(mut self, rps: Option<f64>) -> Self {
+    pub(crate) fn with_max_rps(mut self, rps: Option<f64>) -> Self {
         self.pace.interval = rps
             .filter(|r| *r > 0.0)
             .map(|r| Duration::from_secs_f64(1.0 / r));
@@ -259,11 +259,11 @@ impl Api {
     }
 
     /// Holds every request of this account back for `wait` (after a 429).
-    pub fn hold(&self, wait: Duration) {
+    pub(crate) fn hold(&self, wait: Duration) {
         self.pace.hold(wait);
     }
 
-    pub async fn create(&self, body: &CreateBody<'_>) -> CreateOutcome {
+    pub(crate) async fn create(&self, body: &CreateBody<'_>) -> CreateOutcome {
         self.pace.wait().await;
         let url = match self.base.join("v1/webhook/create") {
             Ok(u) => u,
@@ -329,7 +329,7 @@ impl Api {
 
 impl Api {
     /// Reads one webhook with `GET /v1/webhook/{id}`.
-    pub async fn get(&self, id: &str) -> GetOutcome {
+    pub(crate) async fn get(&self, id: &str) -> GetOutcome {
         self.pace.wait().await;
         let mut url = match self.base.join("v1/webhook/") {
             Ok(u) => u,
@@ -382,7 +382,7 @@ impl Api {
 }
 
 /// Classifies an answer. Pure, so every case is unit-tested.
-pub fn classify(
+pub(crate) fn classify(
     status: u16,
     body: &[u8],
     retry_after: Option<Duration>,

@@ -17,7 +17,7 @@ use thiserror::Error;
 pub const TIME_SCALE_ENV: &str = "SALESHANDY_WEBHOOKS_TEST_TIME_SCALE";
 
 /// Whether this build reads [`TIME_SCALE_ENV`]: exactly when it has debug assertions.
-pub const TIME_SCALE_HONOURED: bool = cfg!(debug_assertions);
+pub(crate) const TIME_SCALE_HONOURED: bool = cfg!(debug_assertions);
 
 /// A value of [`TIME_SCALE_ENV`] that is not a factor in (0, 1].
 #[derive(Debug, Clone, PartialEq, Error, Diagnostic)]
@@ -26,7 +26,7 @@ pub const TIME_SCALE_HONOURED: bool = cfg!(debug_assertions);
     code(clock::time_scale),
     help("this test-only variable shortens the tool's own waits in debug builds; set a number such as 0.01, or unset it")
 )]
-pub struct ScaleError {
+pub(crate) struct ScaleError {
     /// The value as given (lossy when it is not UTF-8).
     pub value: String,
 }

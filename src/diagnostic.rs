@@ -23,8 +23,8 @@ pub(crate) fn draw(d: &dyn Diagnostic, color: bool) -> Result<String, std::fmt::
 }
 
 /// An error that ends a command, as standard error shows it. Its message, help and labels may
-/// quote a server or a file, so they are drawn [`printable`](crate::terminal_text::printable).
-pub fn render_error(e: &Error, ui: Ui) -> String {
+/// quote a server or a file, so they are drawn [`crate::terminal_text::printable`].
+pub(crate) fn render_error(e: &Error, ui: Ui) -> String {
     draw(&Printable::new(e), ui.color_stderr)
         .unwrap_or_else(|_| format!("error: {}\n", printable(&e.to_string())))
 }

@@ -6,7 +6,7 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 #[derive(Debug, Error, Diagnostic)]
-pub enum Error {
+pub(crate) enum Error {
     #[error("cannot read the config file `{}`: {source}", path.display())]
     #[diagnostic(
         code(io::config_read),

@@ -44,12 +44,12 @@ events! {
 
 impl Event {
     /// Parses an event name exactly as the API spells it.
-    pub fn parse(name: &str) -> Option<Event> {
+    pub(crate) fn parse(name: &str) -> Option<Event> {
         Event::ALL.iter().copied().find(|e| e.as_str() == name)
     }
 
     /// The accepted name closest to a wrong one, when one is close enough to be a likely typo.
-    pub fn suggest(wrong: &str) -> Option<Event> {
+    pub(crate) fn suggest(wrong: &str) -> Option<Event> {
         let normalised = wrong
             .trim()
             .to_ascii_lowercase()

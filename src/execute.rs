@@ -20,7 +20,7 @@ use crate::store::journal::{fold, JournalError, Record};
 use crate::store::{Store, Version};
 
 mod tally;
-pub use tally::Tally;
+pub(crate) use tally::Tally;
 
 /// Attempts per webhook while the API answers 429 or cannot be reached.
 const MAX_ATTEMPTS: u32 = 5;
@@ -29,7 +29,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// What happened to one planned create.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Done {
+pub(crate) enum Done {
     Created {
         id: String,
         status: WebhookStatus,
@@ -46,13 +46,13 @@ pub enum Done {
 
 impl Done {
     /// Created, but paused: Saleshandy's test delivery failed.
-    pub fn is_paused(&self) -> bool {
+    pub(crate) fn is_paused(&self) -> bool {
         matches!(self, Done::Created { status, .. } if status.is_paused())
     }
 
     /// The result's name in `apply --format json`: `created`, `paused`, `failed`, `unknown`
     /// or `not_sent`.
-    pub fn result(&self) -> &'static str {
+    pub(crate) fn result(&self) -> &'static str {
         match self {
             Done::Created { .. } if self.is_paused() => "paused",
             Done::Created { .. } => "created",
@@ -65,7 +65,7 @@ impl Done {
 
 /// The result of applying a plan.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub(crate) struct Report {
     /// One per planned create, in config order.
     pub results: Vec<(String, Done)>,
     /// Set when the API refused the key; no further request was sent.
@@ -74,14 +74,14 @@ pub struct Report {
 
 impl Report {
     /// How many creates came to each result.
-    pub fn tally(&self) -> Tally {
+    pub(crate) fn tally(&self) -> Tally {
         Tally::of(self.results.iter().map(|(_, done)| done))
     }
 }
 
 /// How an apply runs.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     /// Creates in flight at once for this account.
     pub parallelism: usize,
     /// A limit shared with other accounts of the same run: each request holds a permit.
@@ -98,7 +98,7 @@ impl Default for Options {
 }
 
 /// Where and how an apply sends its creates.
-pub struct Run<'a> {
+pub(crate) struct Run<'a> {
     pub api: &'a Api,
     /// How the state names the API (recorded on the first write).
     pub endpoint: &'a str,
@@ -107,7 +107,7 @@ pub struct Run<'a> {
 }
 
 /// Told about each create as it finishes, for progress display. Called from many tasks.
-pub trait Progress: Sync {
+pub(crate) trait Progress: Sync {
     fn finished(&self, name: &str, done: &Done);
 }
 
@@ -130,7 +130,7 @@ impl Recorder<'_> {
 /// Creates every `create` entry of `plan`, up to `opts.parallelism` at once, journaling each
 /// intent before its request and each answer after it, then folds the journal into the state
 /// kept by `store` (whose lock the caller holds). Results come back in config order.
-pub async fn apply(
+pub(crate) async fn apply(
     config: &Config,
     plan: &Plan,
     state: &mut State,
@@ -311,7 +311,7 @@ async fn send(api: &Api, body: &CreateBody<'_>) -> CreateOutcome {
 /// The wait before attempt `attempt + 1`: the server's `Retry-After` (capped), or exponential
 /// backoff from 500 ms with up to 50 % jitter; shortened only by a test clock
 /// ([`crate::clock`]).
-pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+pub(crate) fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
@@ -334,7 +334,7 @@ fn retry_wait(attempt: u32, retry_after: Option<Duration>, jitter: f64, scale: f
 }
 
 /// The current time as RFC 3339 UTC, to the second.
-pub fn now() -> String {
+pub(crate) fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 

@@ -54,6 +54,13 @@
 //!   version the writer read, under the state's lock.
 //! - A secret (the API key, every `${VAR}` value) is never printed, logged or stored in clear.
 //! - Nothing a user, a file or a server controls can make the tool panic.
+//!
+//! Read this map with `cargo doc --document-private-items`: most modules it names are internal.
+
+// The map above links to internal modules on purpose (see its last line).
+#![allow(rustdoc::private_intra_doc_links)]
+// An item no other crate can reach is `pub(crate)`, so its visibility says what it is.
+#![warn(unreachable_pub)]
 
 mod account;
 mod accounts;

@@ -2,7 +2,7 @@
 
 /// What a command tells `main` to exit with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Exit 0.
     Success,
     /// Exit 1: the command ran and found a failure it already reported.
@@ -13,7 +13,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// The outcome that matters more: a failure over changes over success.
-    pub fn worse(self, other: Outcome) -> Outcome {
+    pub(crate) fn worse(self, other: Outcome) -> Outcome {
         match (self, other) {
             (Outcome::Failure, _) | (_, Outcome::Failure) => Outcome::Failure,
             (Outcome::Changes, _) | (_, Outcome::Changes) => Outcome::Changes,

@@ -8,12 +8,12 @@ use crate::config::Config;
 use crate::state::{Field, Sent, State, WebhookStatus};
 
 /// Saleshandy's limit of active webhooks per account.
-pub const ACCOUNT_LIMIT: usize = 50;
+pub(crate) const ACCOUNT_LIMIT: usize = 50;
 
 /// What apply does with one webhook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Action {
+pub(crate) enum Action {
     /// In the config, not in the state: apply creates it.
     Create,
     /// In both, same content: nothing to do.
@@ -27,7 +27,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Action::Create => "create",
             Action::Unchanged => "unchanged",
@@ -40,7 +40,7 @@ impl Action {
 
 /// One webhook in the plan.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub name: String,
     pub action: Action,
     /// What the config asks for, when the webhook is in the config.
@@ -58,7 +58,7 @@ pub struct Entry {
 /// Counts per action.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub create: usize,
     pub unchanged: usize,
     pub changed: usize,
@@ -78,7 +78,7 @@ impl Summary {
     }
 
     /// Adds another account's counts.
-    pub fn add(&mut self, other: &Summary) {
+    pub(crate) fn add(&mut self, other: &Summary) {
         self.create += other.create;
         self.unchanged += other.unchanged;
         self.changed += other.changed;
@@ -87,14 +87,14 @@ impl Summary {
     }
 
     /// Whether anything needs a person (changed, orphaned or unknown).
-    pub fn needs_person(&self) -> bool {
+    pub(crate) fn needs_person(&self) -> bool {
         self.changed + self.orphaned + self.unknown > 0
     }
 }
 
 /// The whole plan: config entries in config order, then state-only ones by name.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub entries: Vec<Entry>,
     pub summary: Summary,
     /// Set when the account would hold more active webhooks than Saleshandy allows.
@@ -105,13 +105,13 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn creates(&self) -> impl Iterator<Item = &Entry> {
+    pub(crate) fn creates(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter().filter(|e| e.action == Action::Create)
     }
 }
 
 /// Compares the config with the state. Deterministic: the same inputs give the same plan.
-pub fn plan(config: &Config, state: &State) -> Plan {
+pub(crate) fn plan(config: &Config, state: &State) -> Plan {
     let mut entries = Vec::with_capacity(config.webhooks.len() + state.webhooks.len());
     let mut in_config = HashSet::with_capacity(config.webhooks.len());
     for webhook in &config.webhooks {

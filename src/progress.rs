@@ -10,7 +10,7 @@ use crate::execute::{Done, Progress};
 use crate::terminal_text::printable_line;
 
 /// Reports each finished item of `total`.
-pub struct Reporter {
+pub(crate) struct Reporter {
     bar: Option<ProgressBar>,
     total: usize,
     finished: AtomicUsize,
@@ -18,7 +18,7 @@ pub struct Reporter {
 
 impl Reporter {
     /// A bar when standard error is a terminal, plain lines when not; nothing when `quiet`.
-    pub fn new(total: usize, verb: &str, quiet: bool) -> Reporter {
+    pub(crate) fn new(total: usize, verb: &str, quiet: bool) -> Reporter {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar =
                 ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
@@ -39,14 +39,14 @@ impl Reporter {
     }
 
     /// Removes the bar, if any.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
     }
 
     /// Reports one finished item with a short word for its result.
-    pub fn item(&self, name: &str, result: &str) {
+    pub(crate) fn item(&self, name: &str, result: &str) {
         let n = self.finished.fetch_add(1, Ordering::SeqCst) + 1;
         match &self.bar {
             Some(bar) => bar.inc(1),

@@ -34,7 +34,7 @@ impl SourceFile {
         }
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
@@ -43,7 +43,7 @@ impl SourceFile {
     }
 
     /// 1-based line and column (in characters) of a byte offset.
-    pub fn location(&self, offset: usize) -> (usize, usize) {
+    pub(crate) fn location(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         let start = self.line_starts[line - 1];
@@ -152,14 +152,14 @@ pub fn human<D: Diagnostic>(d: &D, file: &SourceFile, color: bool) -> String {
 }
 
 /// A JSON list of records, pretty-printed, with a trailing newline.
-pub fn json(records: &[Record]) -> String {
+pub(crate) fn json(records: &[Record]) -> String {
     let mut s = serde_json::to_string_pretty(records).unwrap_or_else(|_| "[]".into());
     s.push('\n');
     s
 }
 
 /// One GitHub Actions workflow command, e.g. `::error file=a.yaml,line=3,col=5,title=…::…`.
-pub fn github(r: &Record) -> String {
+pub(crate) fn github(r: &Record) -> String {
     let mut message = r.message.clone();
     if let Some(help) = &r.help {
         let _ = write!(message, "\nhelp: {help}");
@@ -176,14 +176,14 @@ pub fn github(r: &Record) -> String {
 }
 
 /// Escapes a workflow command's message.
-pub fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command's property value.
-pub fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

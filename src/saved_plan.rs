@@ -17,13 +17,13 @@ use crate::planner::{Plan, Summary};
 use crate::state::{Sent, State, Stored};
 
 /// The saved-plan format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 const KIND: &str = "saleshandy-webhooks-plan";
 
 /// A plan on disk. Holds no secret value: only fingerprints keyed by the state's lineage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SavedPlan {
+pub(crate) struct SavedPlan {
     pub kind: String,
     pub format_version: u32,
     /// The config file the plan was made from (for messages only).
@@ -41,7 +41,7 @@ pub struct SavedPlan {
 /// The state a plan was made against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StateRef {
+pub(crate) struct StateRef {
     pub lineage: String,
     pub serial: u64,
     /// False when the plan was made before any state file existed.
@@ -50,7 +50,7 @@ pub struct StateRef {
 
 /// Why a saved plan cannot be applied any more.
 #[derive(Debug, Error, Diagnostic, PartialEq)]
-pub enum Stale {
+pub(crate) enum Stale {
     #[error("this plan was made before any state existed, and `{state}` exists now: the plan was already applied, or another apply ran")]
     #[diagnostic(code(saved_plan::already_applied), help("make a new plan with `plan --out FILE`; applying this one again could create webhooks twice"))]
     StateAppeared { state: String },
@@ -96,7 +96,7 @@ pub enum Stale {
 
 impl SavedPlan {
     /// Saves `plan`, made from `config` against `state`.
-    pub fn new(
+    pub(crate) fn new(
         config_name: &str,
         config: &Config,
         state: &State,
@@ -121,7 +121,7 @@ impl SavedPlan {
     }
 
     /// Checks that the plan still describes `config` and `state` (named `state_name`).
-    pub fn check(
+    pub(crate) fn check(
         &self,
         config: &Config,
         state: &State,
@@ -164,14 +164,14 @@ impl SavedPlan {
         Ok(())
     }
 
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
         s
     }
 
     /// Parses a saved plan; the error says what is wrong.
-    pub fn parse(text: &str) -> Result<SavedPlan, String> {
+    pub(crate) fn parse(text: &str) -> Result<SavedPlan, String> {
         let plan: SavedPlan = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if plan.kind != KIND {
             return Err(format!("`kind` is `{}`, not `{KIND}`", plan.kind));

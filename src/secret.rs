@@ -16,7 +16,7 @@ pub enum Value {
 pub struct Secret(String);
 
 /// What a secret prints as, everywhere.
-pub const REDACTED: &str = "(secret)";
+pub(crate) const REDACTED: &str = "(secret)";
 
 impl Secret {
     pub fn new(value: String) -> Self {
@@ -25,7 +25,7 @@ impl Secret {
 
     /// The clear value. Call it only where the value must leave the process as intended: the
     /// create request, and the keyed fingerprint.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -50,7 +50,7 @@ impl Value {
     }
 
     /// What may be shown to a user: the value, or `(secret)`.
-    pub fn shown(&self) -> &str {
+    pub(crate) fn shown(&self) -> &str {
         match self {
             Value::Plain(s) => s,
             Value::Secret(_) => REDACTED,
@@ -84,7 +84,7 @@ pub fn fingerprint(key: &str, secret: &Secret) -> String {
 }
 
 /// The SHA-256 digest of `bytes`, in lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 

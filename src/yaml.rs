@@ -39,13 +39,13 @@ impl From<Span> for miette::SourceSpan {
 
 /// One node of the document.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     pub kind: NodeKind,
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum NodeKind {
+pub(crate) enum NodeKind {
     Scalar(Scalar),
     Seq(Vec<Node>),
     /// Entries in file order; duplicates are kept so that the caller can report them.
@@ -54,7 +54,7 @@ pub enum NodeKind {
 
 /// A scalar with what is needed to resolve its type under the YAML 1.2 core schema.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Scalar {
+pub(crate) struct Scalar {
     pub value: String,
     /// Plain (unquoted) scalars are resolved to null, bool, int or float when they look like one.
     pub plain: bool,
@@ -64,7 +64,7 @@ pub struct Scalar {
 
 /// What a scalar means under the YAML 1.2 core schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScalarType {
+pub(crate) enum ScalarType {
     Null,
     Bool,
     Int,
@@ -73,7 +73,7 @@ pub enum ScalarType {
 }
 
 impl Scalar {
-    pub fn resolved_type(&self) -> ScalarType {
+    pub(crate) fn resolved_type(&self) -> ScalarType {
         match self.tag.as_deref() {
             Some("!!str") => return ScalarType::Str,
             Some("!!int") => return ScalarType::Int,
@@ -89,7 +89,7 @@ impl Scalar {
     }
 
     /// The value of an integer scalar (decimal, `0x` or `0o`), when it is one and fits.
-    pub fn as_int(&self) -> Option<i64> {
+    pub(crate) fn as_int(&self) -> Option<i64> {
         if self.resolved_type() != ScalarType::Int {
             return None;
         }
@@ -155,7 +155,7 @@ fn is_float(s: &str) -> bool {
 
 impl ScalarType {
     /// The type's name as a user reads it in "expected a string, found …".
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             ScalarType::Null => "nothing (null)",
             ScalarType::Bool => "a boolean",
@@ -168,7 +168,7 @@ impl ScalarType {
 
 impl Node {
     /// The node's type as a user reads it.
-    pub fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         match &self.kind {
             NodeKind::Scalar(s) => s.resolved_type().describe(),
             NodeKind::Seq(_) => "a list",
@@ -177,7 +177,7 @@ impl Node {
     }
 
     /// The scalar's text when it is a string under the core schema.
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match &self.kind {
             NodeKind::Scalar(s) if s.resolved_type() == ScalarType::Str => Some(&s.value),
             _ => None,
@@ -185,7 +185,7 @@ impl Node {
     }
 
     /// A short span to point at: the node itself for scalars, its first line for collections.
-    pub fn head(&self) -> Span {
+    pub(crate) fn head(&self) -> Span {
         match &self.kind {
             NodeKind::Scalar(_) => self.span,
             NodeKind::Map(entries) => entries.first().map_or(self.span, |(k, _)| k.span),
@@ -196,7 +196,7 @@ impl Node {
 
 /// A document that could not be parsed: where and why.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ParseError {
+pub(crate) struct ParseError {
     pub message: String,
     pub span: Span,
 }
@@ -205,7 +205,7 @@ pub struct ParseError {
 const MAX_ALIAS_NODES: usize = 100_000;
 
 /// Parses `text` as exactly one YAML document. `Ok(None)` is an empty stream.
-pub fn parse(text: &str) -> Result<Option<Node>, ParseError> {
+pub(crate) fn parse(text: &str) -> Result<Option<Node>, ParseError> {
     Builder::new(text).run()
 }
 

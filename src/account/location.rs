@@ -62,7 +62,7 @@ impl StateFile {
 
 /// Reads the state, replaying the journal of an interrupted apply if one was left. With a
 /// `lock_timeout` the state is locked first, and a replayed journal is folded into the file.
-pub fn load_state(
+pub(super) fn load_state(
     path: &Path,
     lock_timeout: Option<std::time::Duration>,
 ) -> Result<(State, bool, Option<crate::lock::Lock>), Error> {

@@ -22,7 +22,7 @@ use crate::state::State;
 use crate::ui::Ui;
 
 /// How a state names the sandbox, whatever port it ran on.
-pub const SANDBOX_ENDPOINT: &str = "sandbox";
+pub(crate) const SANDBOX_ENDPOINT: &str = "sandbox";
 
 /// A config that validated, with the location of its state.
 pub(crate) struct Account {

@@ -24,7 +24,7 @@ use crate::secret::Secret;
 use crate::terminal_text::printable_line;
 use crate::ui::Ui;
 
-pub fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
+pub(crate) fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let single_only = [("a saved plan", args.plan.is_some())];
     let accounts = Accounts::with_states(&args.config, &args.state, &single_only, ui)?;
     crate::runtime::block_on(run_accounts(&accounts, args, ui))?

@@ -11,7 +11,7 @@ use crate::outcome::Outcome;
 /// The name the scripts complete: the installed binary's.
 const BIN_NAME: &str = "saleshandy-webhooks";
 
-pub fn run(args: &CompletionsArgs) -> Result<Outcome, Error> {
+pub(crate) fn run(args: &CompletionsArgs) -> Result<Outcome, Error> {
     let script = script(args.shell);
     let mut out = std::io::stdout().lock();
     out.write_all(&script)
@@ -22,7 +22,7 @@ pub fn run(args: &CompletionsArgs) -> Result<Outcome, Error> {
 
 /// The completion script for `shell`. Generated into memory first: clap_complete panics on a
 /// failed write, and standard output may be a closed pipe.
-pub fn script(shell: clap_complete::Shell) -> Vec<u8> {
+pub(crate) fn script(shell: clap_complete::Shell) -> Vec<u8> {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, BIN_NAME, &mut buf);

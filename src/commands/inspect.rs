@@ -66,7 +66,7 @@ fn rows(state: &State) -> Vec<Row<'_>> {
     recorded.chain(unknown).collect()
 }
 
-pub fn list(args: &ListArgs) -> Result<Outcome, Error> {
+pub(crate) fn list(args: &ListArgs) -> Result<Outcome, Error> {
     let state_file = StateFile::of(&args.config.config, &args.state);
     let path = state_file.path();
     let (state, exists, _) = state_file.read(None)?;
@@ -197,7 +197,7 @@ enum Shows<'a> {
     },
 }
 
-pub fn show(args: &ShowArgs) -> Result<Outcome, Error> {
+pub(crate) fn show(args: &ShowArgs) -> Result<Outcome, Error> {
     let state_file = StateFile::of(&args.config.config, &args.state);
     let path = state_file.path();
     let (state, exists, _) = state_file.read(None)?;

@@ -2,11 +2,11 @@
 //! arguments, open its accounts (`crate::accounts`, `crate::account`), call the domain
 //! (plan, apply, status, …), and render. No command module uses another.
 
-pub mod apply;
-pub mod completions;
-pub mod inspect;
-pub mod plan;
-pub mod reconcile;
-pub mod sandbox;
-pub mod status;
-pub mod validate;
+pub(crate) mod apply;
+pub(crate) mod completions;
+pub(crate) mod inspect;
+pub(crate) mod plan;
+pub(crate) mod reconcile;
+pub(crate) mod sandbox;
+pub(crate) mod status;
+pub(crate) mod validate;

@@ -15,7 +15,7 @@ use crate::render::{self, budget, markdown, Context};
 use crate::saved_plan::SavedPlan;
 use crate::ui::Ui;
 
-pub fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
+pub(crate) fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     let single_only = [("--out", args.out.is_some())];
     let accounts = Accounts::with_states(&args.config, &args.state, &single_only, ui)?;
     let mut total = Summary::default();

@@ -13,7 +13,7 @@ use crate::state::{Fingerprint, Recorded, Sent, Stored, WebhookStatus};
 use crate::terminal_text::printable_line;
 use crate::ui::Ui;
 
-pub fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
+pub(crate) fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
     crate::runtime::block_on(import_one(args, ui))?
 }
 
@@ -183,7 +183,7 @@ fn sent_from_live(live: &Live, desired: Option<&Webhook>, lineage: &str) -> Sent
     }
 }
 
-pub fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
+pub(crate) fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
     let state_file = StateFile::of(&args.config.config, &args.state);
     let state_name = state_file.name();
     let (mut state, exists, _lock) =

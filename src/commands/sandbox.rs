@@ -5,7 +5,7 @@ use crate::emulator::{self, SandboxOptions, SANDBOX_API_KEY};
 use crate::error::Error;
 use crate::outcome::Outcome;
 
-pub fn run(args: &SandboxArgs) -> Result<Outcome, Error> {
+pub(crate) fn run(args: &SandboxArgs) -> Result<Outcome, Error> {
     crate::runtime::block_on(async {
         let sb = emulator::start(SandboxOptions {
             port: args.port,

@@ -20,7 +20,7 @@ use crate::render::status_report::{self as render, Context};
 use crate::state::StateError;
 use crate::ui::Ui;
 
-pub fn run(args: &StatusArgs, ui: Ui) -> Result<Outcome, Error> {
+pub(crate) fn run(args: &StatusArgs, ui: Ui) -> Result<Outcome, Error> {
     let accounts = Accounts::with_states(&args.config, &args.state, &[], ui)?;
     // Each account's share of one comment, as for `plan --format markdown`.
     let share = LIMIT / accounts.len().max(1);

@@ -9,7 +9,7 @@ use crate::outcome::Outcome;
 use crate::report::{self, DiagnosticFormat, Record, SourceFile};
 use crate::ui::{self, Ui};
 
-pub fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
+pub(crate) fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
     let accounts = Accounts::configs(&args.config, ui)?;
     // JSON is one list over every file; the other formats print file by file.
     let mut records = Vec::new();
@@ -36,13 +36,18 @@ pub fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
 }
 
 /// What `validate` prints, split by stream.
-pub struct Rendered {
+pub(crate) struct Rendered {
     pub stdout: String,
     pub stderr: String,
 }
 
 /// Renders the result of loading a file in the chosen format. Pure, for snapshot tests.
-pub fn render(loaded: &Loaded, file: &SourceFile, format: DiagnosticFormat, ui: Ui) -> Rendered {
+pub(crate) fn render(
+    loaded: &Loaded,
+    file: &SourceFile,
+    format: DiagnosticFormat,
+    ui: Ui,
+) -> Rendered {
     let records = || loaded.problems.iter().map(|p| Record::new(p, file));
     match format {
         DiagnosticFormat::Json => Rendered {

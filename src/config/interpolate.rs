@@ -4,7 +4,7 @@ use std::ops::Range;
 
 /// The result of interpolating one string.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Interpolated {
+pub(super) struct Interpolated {
     pub value: String,
     /// True when at least one `${NAME}` was replaced: the value is then a secret.
     pub used_env: bool,
@@ -12,7 +12,7 @@ pub struct Interpolated {
 
 /// Something wrong at a byte range of the raw string.
 #[derive(Debug, PartialEq, Eq)]
-pub enum InterpolationError {
+pub(super) enum InterpolationError {
     Unset {
         var: String,
         at: Range<usize>,
@@ -25,7 +25,7 @@ pub enum InterpolationError {
 
 /// Replaces every `${NAME}` in `raw` by `env(NAME)`. Reports every problem in the string, not
 /// only the first.
-pub fn interpolate(
+pub(super) fn interpolate(
     raw: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Interpolated, Vec<InterpolationError>> {

@@ -28,7 +28,7 @@ impl Loaded {
         self.problems.iter().filter(|p| p.is_error()).count()
     }
 
-    pub fn warnings(&self) -> usize {
+    pub(crate) fn warnings(&self) -> usize {
         self.problems.len() - self.errors()
     }
 }

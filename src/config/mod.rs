@@ -1,6 +1,6 @@
 //! The config file: its model, and loading it with every problem located in the source.
 //!
-//! The format is in the README's "The config file" section. Loading never stops at the first problem: [`load`] returns the
+//! The format is in the README's "The config file" section. Loading never stops at the first problem: [`load()`] returns the
 //! config (when there is no error) together with every error and warning, in file order.
 
 mod interpolate;
@@ -47,7 +47,7 @@ pub struct Header {
     pub value: Value,
 }
 
-/// Reads the process environment, for [`load`].
-pub fn process_env(name: &str) -> Option<String> {
+/// Reads the process environment, for [`load()`].
+pub(crate) fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }

@@ -6,7 +6,7 @@ use crate::host::unreachable_reason;
 
 /// Something about a URL that is wrong (or, for the last two, worth a warning).
 #[derive(Debug, PartialEq, Eq)]
-pub enum UrlIssue {
+pub(crate) enum UrlIssue {
     Invalid(String),
     Scheme(String),
     Credentials,
@@ -15,13 +15,13 @@ pub enum UrlIssue {
 }
 
 impl UrlIssue {
-    pub fn is_warning(&self) -> bool {
+    pub(crate) fn is_warning(&self) -> bool {
         matches!(self, UrlIssue::Insecure | UrlIssue::Unreachable { .. })
     }
 }
 
 /// Checks a webhook URL. An empty result means it is a valid, public `https://` URL.
-pub fn check_url(raw: &str) -> Vec<UrlIssue> {
+pub(crate) fn check_url(raw: &str) -> Vec<UrlIssue> {
     // The WHATWG parser repairs `https:/x` and `https:///x` into URLs with host `x`; a webhook
     // URL must spell its host, so look at the authority before parsing.
     match raw.trim().split_once("://") {
@@ -75,7 +75,7 @@ pub const FORBIDDEN_HEADERS: &[&str] = &[
 ];
 
 /// An RFC 9110 token: what a header name may be.
-pub fn is_header_token(name: &str) -> bool {
+pub(crate) fn is_header_token(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
@@ -83,7 +83,7 @@ pub fn is_header_token(name: &str) -> bool {
 }
 
 /// What makes a header value unusable, if anything.
-pub fn header_value_problem(value: &str) -> Option<&'static str> {
+pub(crate) fn header_value_problem(value: &str) -> Option<&'static str> {
     if value.contains('\r') || value.contains('\n') {
         Some("a line break")
     } else if value.contains('\0') {
@@ -98,7 +98,7 @@ pub fn header_value_problem(value: &str) -> Option<&'static str> {
 }
 
 /// Whether text has a control character: it could drive the terminal it is printed on.
-pub fn has_control(text: &str) -> bool {
+pub(crate) fn has_control(text: &str) -> bool {
     text.chars().any(char::is_control)
 }
 

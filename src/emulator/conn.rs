@@ -33,7 +33,7 @@ pub(super) struct ConnHandle(Arc<AtomicBool>);
 
 impl ConnHandle {
     /// Makes the connection close without writing anything more.
-    pub fn kill(&self) {
+    pub(super) fn kill(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
 

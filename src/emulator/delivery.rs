@@ -60,7 +60,7 @@ enum Destination {
 
 impl Deliverer {
     /// A deliverer whose deliveries time out after `timeout`.
-    pub fn new(timeout: Duration) -> Deliverer {
+    pub(super) fn new(timeout: Duration) -> Deliverer {
         Deliverer {
             timeout,
             client: OnceLock::new(),
@@ -68,7 +68,7 @@ impl Deliverer {
     }
 
     /// Runs the test delivery for a new webhook.
-    pub async fn deliver(&self, delivery: &Delivery<'_>) -> Outcome {
+    pub(super) async fn deliver(&self, delivery: &Delivery<'_>) -> Outcome {
         let url = match Url::parse(delivery.url) {
             Ok(url) => url,
             Err(e) => return failed(0, format!("could not connect: invalid URL ({e})")),

@@ -138,8 +138,9 @@ impl Sandbox {
         self.shared.webhooks()
     }
 
-    /// The stored webhook with this id, whatever its account.
-    pub fn webhook(&self, id: &str) -> Option<StoredWebhook> {
+    /// The stored webhook with this id, whatever its account (for the emulator's own tests).
+    #[cfg(test)]
+    pub(crate) fn webhook(&self, id: &str) -> Option<StoredWebhook> {
         self.webhooks().into_iter().find(|w| w.id == id)
     }
 

@@ -32,7 +32,7 @@ pub struct StoredWebhook {
 
 impl StoredWebhook {
     /// Whether it counts against the account's limit of active webhooks.
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.status.is_active()
     }
 

@@ -35,7 +35,11 @@ struct State {
 
 impl Shared {
     /// Empty state serving these accounts, with this latency and test-delivery timeout.
-    pub fn new(api_keys: Vec<String>, latency: Duration, delivery_timeout: Duration) -> Shared {
+    pub(super) fn new(
+        api_keys: Vec<String>,
+        latency: Duration,
+        delivery_timeout: Duration,
+    ) -> Shared {
         Shared {
             api_keys,
             deliverer: Deliverer::new(delivery_timeout),
@@ -51,24 +55,24 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn record(&self, request: RecordedRequest) {
+    pub(super) fn record(&self, request: RecordedRequest) {
         self.lock().requests.push(request);
     }
 
-    pub fn requests(&self) -> Vec<RecordedRequest> {
+    pub(super) fn requests(&self) -> Vec<RecordedRequest> {
         self.lock().requests.clone()
     }
 
-    pub fn latency(&self) -> Duration {
+    pub(super) fn latency(&self) -> Duration {
         self.lock().latency
     }
 
-    pub fn set_latency(&self, latency: Duration) {
+    pub(super) fn set_latency(&self, latency: Duration) {
         self.lock().latency = latency;
     }
 
     /// Counts a create request as received and in flight until the guard drops.
-    pub fn begin_create(&self) -> CreateGuard<'_> {
+    pub(super) fn begin_create(&self) -> CreateGuard<'_> {
         let mut state = self.lock();
         state.create_requests += 1;
         state.in_flight_creates += 1;
@@ -76,19 +80,19 @@ impl Shared {
         CreateGuard(self)
     }
 
-    pub fn create_requests(&self) -> usize {
+    pub(super) fn create_requests(&self) -> usize {
         self.lock().create_requests
     }
 
-    pub fn in_flight_creates(&self) -> usize {
+    pub(super) fn in_flight_creates(&self) -> usize {
         self.lock().in_flight_creates
     }
 
-    pub fn max_in_flight_creates(&self) -> usize {
+    pub(super) fn max_in_flight_creates(&self) -> usize {
         self.lock().max_in_flight_creates
     }
 
-    pub fn inject(&self, target: Target, fault: Fault) {
+    pub(super) fn inject(&self, target: Target, fault: Fault) {
         let mut state = self.lock();
         match target {
             Target::Any => state.faults_any.push_back(fault),
@@ -97,7 +101,7 @@ impl Shared {
     }
 
     /// Takes the fault for a create request with this name: name-targeted ones first.
-    pub fn take_fault(&self, name: Option<&str>) -> Option<Fault> {
+    pub(super) fn take_fault(&self, name: Option<&str>) -> Option<Fault> {
         let mut state = self.lock();
         let named = name
             .and_then(|n| state.faults_named.get_mut(n))
@@ -105,7 +109,7 @@ impl Shared {
         named.or_else(|| state.faults_any.pop_front())
     }
 
-    pub fn pending_faults(&self) -> usize {
+    pub(super) fn pending_faults(&self) -> usize {
         let state = self.lock();
         state.faults_any.len()
             + state
@@ -115,17 +119,17 @@ impl Shared {
                 .sum::<usize>()
     }
 
-    pub fn webhooks(&self) -> Vec<StoredWebhook> {
+    pub(super) fn webhooks(&self) -> Vec<StoredWebhook> {
         self.lock().webhooks.clone()
     }
 
     /// How many active webhooks this account has.
-    pub fn active_count(&self, api_key: &str) -> usize {
+    pub(super) fn active_count(&self, api_key: &str) -> usize {
         count_active(&self.lock().webhooks, api_key)
     }
 
     /// Stores a new webhook unless the account already has `limit` active ones.
-    pub fn insert(&self, webhook: StoredWebhook, limit: usize) -> Result<(), ()> {
+    pub(super) fn insert(&self, webhook: StoredWebhook, limit: usize) -> Result<(), ()> {
         let mut state = self.lock();
         if count_active(&state.webhooks, &webhook.api_key) >= limit {
             return Err(());
@@ -135,7 +139,7 @@ impl Shared {
     }
 
     /// The webhook with this id, if this account owns it.
-    pub fn get(&self, api_key: &str, id: &str) -> Option<StoredWebhook> {
+    pub(super) fn get(&self, api_key: &str, id: &str) -> Option<StoredWebhook> {
         self.lock()
             .webhooks
             .iter()
@@ -143,7 +147,7 @@ impl Shared {
             .cloned()
     }
 
-    pub fn update(&self, id: &str, f: impl FnOnce(&mut StoredWebhook)) -> bool {
+    pub(super) fn update(&self, id: &str, f: impl FnOnce(&mut StoredWebhook)) -> bool {
         let mut state = self.lock();
         match state.webhooks.iter_mut().find(|w| w.id == id) {
             Some(webhook) => {
@@ -154,7 +158,7 @@ impl Shared {
         }
     }
 
-    pub fn remove(&self, id: &str) -> bool {
+    pub(super) fn remove(&self, id: &str) -> bool {
         let mut state = self.lock();
         let before = state.webhooks.len();
         state.webhooks.retain(|w| w.id != id);
@@ -162,7 +166,7 @@ impl Shared {
     }
 
     /// A new id shaped like a MongoDB ObjectId: seconds, random, counter; 24 lowercase hex.
-    pub fn new_id(&self) -> String {
+    pub(super) fn new_id(&self) -> String {
         let counter = {
             let mut state = self.lock();
             state.id_counter = state.id_counter.wrapping_add(1);

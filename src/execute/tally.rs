@@ -7,7 +7,7 @@ use super::Done;
 
 /// Counts of an apply's results. `paused` are counted in `created` too: they exist.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub created: usize,
     pub paused: usize,
     pub failed: usize,
@@ -17,7 +17,7 @@ pub struct Tally {
 
 impl Tally {
     /// The tally of one account's results.
-    pub fn of<'a>(results: impl IntoIterator<Item = &'a Done>) -> Tally {
+    pub(crate) fn of<'a>(results: impl IntoIterator<Item = &'a Done>) -> Tally {
         let mut t = Tally::default();
         for done in results {
             match done {
@@ -34,7 +34,7 @@ impl Tally {
     }
 
     /// Adds another account's tally, for a run's total.
-    pub fn add(&mut self, other: &Tally) {
+    pub(crate) fn add(&mut self, other: &Tally) {
         self.created += other.created;
         self.paused += other.paused;
         self.failed += other.failed;
@@ -43,7 +43,7 @@ impl Tally {
     }
 
     /// Whether a planned create was not made for sure: it failed, is unknown or was not sent.
-    pub fn fell_short(&self) -> bool {
+    pub(crate) fn fell_short(&self) -> bool {
         self.failed + self.unknown + self.not_sent > 0
     }
 }

@@ -9,7 +9,12 @@ use crate::api::{Api, GetOutcome};
 use crate::state::{Recorded, State, WebhookStatus};
 
 /// What a live read of one webhook means, as a [`Health`].
-pub fn health(name: &str, recorded: &Recorded, outcome: GetOutcome, lineage: &str) -> Health {
+pub(super) fn health(
+    name: &str,
+    recorded: &Recorded,
+    outcome: GetOutcome,
+    lineage: &str,
+) -> Health {
     match outcome {
         GetOutcome::Found(live) => Health::Live {
             // A blank status is no status: the API's default is active.
@@ -32,14 +37,14 @@ pub fn health(name: &str, recorded: &Recorded, outcome: GetOutcome, lineage: &st
 
 /// The API refused the key: the whole run stops.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
+pub(crate) struct Refused {
     pub status: u16,
     pub message: String,
 }
 
 /// Reads every recorded webhook, at most `parallelism` at once; rows in name order. Stops
 /// sending at the first 401/403, and returns it.
-pub async fn check_all(
+pub(crate) async fn check_all(
     api: Arc<Api>,
     state: &State,
     parallelism: usize,

@@ -1,6 +1,6 @@
 //! `status`: reads every webhook the state knows and reports live status and drift.
 //!
-//! The comparison is pure ([`compare`]), and so are the report ([`Report::new`]), the next
+//! The comparison is pure ([`compare`](drift::compare)), and so are the report ([`Report::new`]), the next
 //! steps ([`next_steps`]) and the state update ([`record`]); only [`check_all`] talks to the
 //! API, with bounded concurrency.
 //!
@@ -16,11 +16,11 @@ use serde::Serialize;
 use crate::secret::REDACTED;
 use crate::state::{Field, LastFailure, LiveCheck, State, WebhookStatus};
 
-pub use check::check_all;
+pub(crate) use check::check_all;
 
 /// What was found for one recorded webhook.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Health {
+pub(crate) enum Health {
     /// It exists; `drift` lists fields edited in Saleshandy since it was recorded.
     Live {
         status: WebhookStatus,
@@ -36,7 +36,7 @@ pub enum Health {
 
 /// A last failed delivery for the report: `2026-11-27T10:00:00Z: HTTP 500, Internal Server
 /// Error` (or `no HTTP answer`), on one line.
-pub fn describe(failure: &LastFailure) -> String {
+pub(crate) fn describe(failure: &LastFailure) -> String {
     let code = failure.answer();
     let at = if failure.failed_at.is_empty() {
         "at an unreported time"
@@ -53,7 +53,7 @@ pub fn describe(failure: &LastFailure) -> String {
 
 /// A field that no longer matches what the state recorded. Secrets show as `(secret)`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Drift {
+pub(crate) struct Drift {
     pub field: Field,
     pub recorded: String,
     pub live: String,
@@ -65,7 +65,7 @@ pub struct Drift {
 /// One header that differs: `(absent)` on the side that lacks it, `(removed)` live when it
 /// was deleted in Saleshandy, `(secret)`/`(secret, changed)` for secret values.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HeaderDrift {
+pub(crate) struct HeaderDrift {
     pub name: String,
     pub recorded: String,
     pub live: String,
@@ -73,7 +73,7 @@ pub struct HeaderDrift {
 
 /// One row of the report.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Check {
+pub(crate) struct Check {
     pub name: String,
     pub id: String,
     /// The recorded URL as it may be shown (`(secret)` for a secret one).
@@ -84,7 +84,7 @@ pub struct Check {
 /// The one word that sums a check up, most serious first when several apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub(crate) enum Kind {
     /// The API answered 404.
     Deleted,
     /// It could not be read.
@@ -100,7 +100,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Deleted => "deleted",
             Kind::Error => "error",
@@ -114,21 +114,21 @@ impl Kind {
 
 impl Check {
     /// Not active (paused or any other status than `active`).
-    pub fn is_paused(&self) -> bool {
+    pub(crate) fn is_paused(&self) -> bool {
         matches!(&self.health, Health::Live { status, .. } if !status.is_active())
     }
 
     /// Active, but its last delivery failed.
-    pub fn is_failing(&self) -> bool {
+    pub(crate) fn is_failing(&self) -> bool {
         matches!(&self.health, Health::Live { status, failed: true, .. } if status.is_active())
     }
 
-    pub fn is_drifted(&self) -> bool {
+    pub(crate) fn is_drifted(&self) -> bool {
         matches!(&self.health, Health::Live { drift, .. } if !drift.is_empty())
     }
 
     /// The most serious of what applies.
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match &self.health {
             Health::Deleted => Kind::Deleted,
             Health::Error { .. } => Kind::Error,
@@ -140,13 +140,13 @@ impl Check {
     }
 
     /// Whether this webhook needs attention: paused, failing, drifted, deleted or unreadable.
-    pub fn needs_attention(&self) -> bool {
+    pub(crate) fn needs_attention(&self) -> bool {
         self.kind() != Kind::Active
     }
 }
 
 /// What a person should do about a check, one step per problem; empty when all is well.
-pub fn next_steps(c: &Check) -> Vec<String> {
+pub(crate) fn next_steps(c: &Check) -> Vec<String> {
     let (name, id) = (&c.name, &c.id);
     let url = if c.url == REDACTED {
         "its URL".to_string()
@@ -188,7 +188,7 @@ pub fn next_steps(c: &Check) -> Vec<String> {
 
 /// How many webhooks are in each condition. Paused, failing and drifted may overlap.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Webhooks read (every recorded one).
     pub checked: usize,
     /// Active, not failing, not drifted.
@@ -205,28 +205,28 @@ pub struct Summary {
 
 impl Summary {
     /// Anything paused, failing, drifted, deleted or unreadable.
-    pub fn needs_attention(&self) -> bool {
+    pub(crate) fn needs_attention(&self) -> bool {
         self.paused + self.failing + self.drifted + self.deleted + self.unreadable > 0
     }
 }
 
 /// A create whose answer was lost: it has no id, so it cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NotChecked {
+pub(crate) struct NotChecked {
     pub name: String,
     pub since: String,
 }
 
 /// The whole report.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Report {
+pub(crate) struct Report {
     pub checks: Vec<Check>,
     pub unknown: Vec<NotChecked>,
     pub summary: Summary,
 }
 
 impl Report {
-    pub fn new(checks: Vec<Check>, state: &State) -> Report {
+    pub(crate) fn new(checks: Vec<Check>, state: &State) -> Report {
         let count = |f: &dyn Fn(&Check) -> bool| checks.iter().filter(|c| f(c)).count();
         let summary = Summary {
             checked: checks.len(),
@@ -257,7 +257,7 @@ impl Report {
 /// Records what the checks found in `state`: each webhook's live status (`deleted` after a
 /// 404) and a [`LiveCheck`] with `now`. Unreadable webhooks keep what was recorded; checks of
 /// names no longer recorded are dropped. Returns how many webhooks were updated.
-pub fn record(state: &mut State, checks: &[Check], now: &str) -> usize {
+pub(crate) fn record(state: &mut State, checks: &[Check], now: &str) -> usize {
     let mut updated = 0;
     for c in checks {
         let Some(recorded) = state.webhooks.get_mut(&c.name) else {

@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// The most characters a Markdown rendering may have.
-pub const LIMIT: usize = 65_000;
+pub(crate) const LIMIT: usize = 65_000;
 /// Room kept for the closing notes: this, or a quarter of a smaller limit.
 const RESERVE: usize = 1_000;
 

@@ -10,7 +10,7 @@ use crate::report::{escape_data, escape_property};
 
 /// Renders one command per webhook that is not unchanged, then a summary notice. `lines`
 /// gives each config webhook's line; state-only entries are annotated on the file itself.
-pub fn render(plan: &Plan, config: &str, lines: &HashMap<String, usize>) -> String {
+pub(crate) fn render(plan: &Plan, config: &str, lines: &HashMap<String, usize>) -> String {
     let mut out = String::new();
     for e in &plan.entries {
         let (level, title, text) = match e.action {

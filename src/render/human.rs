@@ -8,7 +8,7 @@ use crate::planner::{Action, Entry, Plan};
 
 /// Options for the human rendering.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+pub(crate) struct Options {
     pub color: bool,
     /// List unchanged webhooks one by one instead of counting them.
     pub verbose: bool,
@@ -25,7 +25,7 @@ fn sign(a: Action) -> (&'static str, &'static str) {
 }
 
 /// Renders the plan. Secrets appear only as `(secret)`.
-pub fn render(plan: &Plan, ctx: &Context, opts: Options) -> String {
+pub(crate) fn render(plan: &Plan, ctx: &Context, opts: Options) -> String {
     let p = Painter(opts.color);
     let mut out = String::new();
     let state_note = if ctx.state_exists {

@@ -9,7 +9,7 @@ use crate::planner::{Action, Plan, Summary};
 use crate::state::{Field, Sent};
 
 /// Version of the JSON shape; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -70,7 +70,7 @@ fn shown(s: &Sent) -> Shown<'_> {
 }
 
 /// Renders the plan as pretty JSON with a trailing newline.
-pub fn render(plan: &Plan, ctx: &super::Context) -> String {
+pub(crate) fn render(plan: &Plan, ctx: &super::Context) -> String {
     let doc = Document {
         format_version: FORMAT_VERSION,
         config: ctx.config,

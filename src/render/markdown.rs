@@ -1,4 +1,4 @@
-//! The plan as a pull-request comment. Always under [`LIMIT`] characters: past a size the
+//! The plan as a pull-request comment. Always under [`LIMIT`](super::budget::LIMIT) characters: past a size the
 //! details fold into `<details>` blocks, and past the limit they are left out with a note.
 
 use std::fmt::Write as _;
@@ -14,12 +14,12 @@ const FOLD_AT: usize = 20_000;
 /// Renders the plan as Markdown of at most `LIMIT` characters (the commands split the limit
 /// between accounts with [`render_within`]; this whole-comment form is for tests).
 #[cfg(test)]
-pub fn render(plan: &Plan, ctx: &Context) -> String {
+pub(crate) fn render(plan: &Plan, ctx: &Context) -> String {
     render_within(plan, ctx, super::budget::LIMIT)
 }
 
 /// Renders the plan in at most `limit` characters (one account's share of a comment).
-pub fn render_within(plan: &Plan, ctx: &Context, limit: usize) -> String {
+pub(crate) fn render_within(plan: &Plan, ctx: &Context, limit: usize) -> String {
     let mut out = Comment::new(limit);
     let _ = writeln!(out, "### Saleshandy webhooks plan\n");
     let _ = writeln!(

@@ -1,13 +1,13 @@
 //! Renderers of a plan: human (terminal), JSON, Markdown. One [`Plan`], several views; the
 //! texts they share (what to do by hand, the diff of a changed webhook) are built here once.
 
-pub mod budget;
-pub mod github;
-pub mod human;
-pub mod json;
-pub mod markdown;
-pub mod status_report;
-pub mod text;
+pub(crate) mod budget;
+pub(crate) mod github;
+pub(crate) mod human;
+pub(crate) mod json;
+pub(crate) mod markdown;
+pub(crate) mod status_report;
+pub(crate) mod text;
 
 use similar::TextDiff;
 
@@ -16,7 +16,7 @@ use crate::state::{Sent, Stored};
 
 /// What the plan was made from, for headings.
 #[derive(Debug, Clone)]
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub config: &'a str,
     pub state: &'a str,
     /// Whether the state file existed.
@@ -24,7 +24,7 @@ pub struct Context<'a> {
 }
 
 /// The manual step a person must take for an entry, and why the tool cannot.
-pub fn manual_step(e: &Entry) -> Option<String> {
+pub(crate) fn manual_step(e: &Entry) -> Option<String> {
     let name = &e.name;
     let id = e.id.as_deref().unwrap_or("?");
     match e.action {
@@ -47,7 +47,7 @@ pub fn manual_step(e: &Entry) -> Option<String> {
 /// A webhook's content as text, one fact per line, events sorted and headers by lower-cased
 /// name, so that a diff shows only what matters. A secret whose fingerprint differs from the
 /// other side's is marked, since both sides print `(secret)`.
-pub fn spec_text(sent: &Sent, other: Option<&Sent>) -> String {
+pub(crate) fn spec_text(sent: &Sent, other: Option<&Sent>) -> String {
     let mut out = format!("url: {}\n", shown(&sent.url, other.map(|o| &o.url)));
     out.push_str("events:\n");
     for e in sent.event_set() {
@@ -89,7 +89,7 @@ fn shown(value: &Stored, other: Option<&Stored>) -> String {
 }
 
 /// The unified diff from the state's record to the config, for a changed entry.
-pub fn diff(e: &Entry) -> Option<String> {
+pub(crate) fn diff(e: &Entry) -> Option<String> {
     let (old, new) = (e.recorded.as_ref()?, e.desired.as_ref()?);
     let old_text = spec_text(old, None);
     let new_text = spec_text(new, Some(old));
@@ -104,7 +104,7 @@ pub fn diff(e: &Entry) -> Option<String> {
 }
 
 /// `Plan: 2 to create, 3 unchanged, 1 changed, 1 orphaned, 0 unknown.`
-pub fn summary_line(plan: &Plan) -> String {
+pub(crate) fn summary_line(plan: &Plan) -> String {
     let s = &plan.summary;
     format!(
         "Plan: {} to create, {} unchanged, {} changed, {} orphaned, {} unknown.",
@@ -113,7 +113,7 @@ pub fn summary_line(plan: &Plan) -> String {
 }
 
 /// The plan's warnings: an account past Saleshandy's limit, and webhooks found deleted.
-pub fn warnings(plan: &Plan) -> Vec<String> {
+pub(crate) fn warnings(plan: &Plan) -> Vec<String> {
     let limit = plan.over_limit.map(|n| {
         format!(
             "After this apply the account would hold {n} active webhooks; Saleshandy allows {}. Creates past the limit will fail: remove webhooks in Saleshandy or from the config first.",
@@ -129,6 +129,6 @@ pub fn warnings(plan: &Plan) -> Vec<String> {
 }
 
 /// A one-line description of a webhook's target, e.g. `https://x/y · email-sent, reply-received`.
-pub fn one_line(sent: &Sent) -> String {
+pub(crate) fn one_line(sent: &Sent) -> String {
     format!("{} · {}", sent.url.shown(), sent.event_set().join(", "))
 }

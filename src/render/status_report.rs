@@ -11,11 +11,11 @@ use crate::live::{describe, next_steps, Check, Drift, Health, Kind, NotChecked, 
 use crate::state::{LastFailure, WebhookStatus};
 
 /// Version of the JSON shape; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// Where the report comes from, for headings.
 #[derive(Debug, Clone)]
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub state: &'a str,
     pub endpoint: &'a str,
     /// When the webhooks were read (RFC 3339).
@@ -25,7 +25,7 @@ pub struct Context<'a> {
 }
 
 /// `Status: 5 checked: 1 ok, 1 paused, 1 failing, 1 drifted, 1 deleted, 0 unreadable.`
-pub fn summary_line(s: &Summary) -> String {
+pub(crate) fn summary_line(s: &Summary) -> String {
     let mut line = format!(
         "Status: {} checked: {} ok, {} paused, {} failing, {} drifted, {} deleted, {} unreadable",
         s.checked, s.ok, s.paused, s.failing, s.drifted, s.deleted, s.unreadable
@@ -72,7 +72,7 @@ fn headline(c: &Check) -> String {
 }
 
 /// The report for a person at a terminal (or reading a CI log).
-pub fn human(report: &Report, ctx: &Context, color: bool) -> String {
+pub(crate) fn human(report: &Report, ctx: &Context, color: bool) -> String {
     let p = Painter(color);
     let mut out = String::new();
     let n = report.checks.len();
@@ -224,7 +224,7 @@ impl<'a> From<&'a LastFailure> for FailureJson<'a> {
 }
 
 /// The report as one JSON document (with a trailing newline).
-pub fn json(report: &Report, ctx: &Context) -> String {
+pub(crate) fn json(report: &Report, ctx: &Context) -> String {
     let webhooks = report
         .checks
         .iter()
@@ -290,12 +290,12 @@ fn emoji(k: Kind) -> &'static str {
 /// of those that need attention. Always under `LIMIT` characters (the commands split the
 /// limit between accounts with [`markdown_within`]; this whole-comment form is for tests).
 #[cfg(test)]
-pub fn markdown(report: &Report, ctx: &Context) -> String {
+pub(crate) fn markdown(report: &Report, ctx: &Context) -> String {
     markdown_within(report, ctx, super::budget::LIMIT)
 }
 
-/// [`markdown`] in at most `limit` characters (one account's share of a comment).
-pub fn markdown_within(report: &Report, ctx: &Context, limit: usize) -> String {
+/// `markdown()` in at most `limit` characters (one account's share of a comment).
+pub(crate) fn markdown_within(report: &Report, ctx: &Context, limit: usize) -> String {
     let mut out = Comment::new(limit);
     let _ = writeln!(out, "### Saleshandy webhooks: live status\n");
     let _ = writeln!(

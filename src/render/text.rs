@@ -1,19 +1,19 @@
 //! Small text pieces shared by the renderers: terminal colours, word wrap, Markdown escaping.
 
-pub const GREEN: &str = "\x1b[32m";
-pub const YELLOW: &str = "\x1b[33m";
-pub const RED: &str = "\x1b[31m";
-pub const MAGENTA: &str = "\x1b[35m";
-pub const BOLD: &str = "\x1b[1m";
-pub const DIM: &str = "\x1b[2m";
+pub(crate) const GREEN: &str = "\x1b[32m";
+pub(crate) const YELLOW: &str = "\x1b[33m";
+pub(crate) const RED: &str = "\x1b[31m";
+pub(crate) const MAGENTA: &str = "\x1b[35m";
+pub(crate) const BOLD: &str = "\x1b[1m";
+pub(crate) const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
 /// Colours text when colour is on, and leaves it plain otherwise.
 #[derive(Debug, Clone, Copy)]
-pub struct Painter(pub bool);
+pub(crate) struct Painter(pub bool);
 
 impl Painter {
-    pub fn paint(&self, style: &str, text: &str) -> String {
+    pub(crate) fn paint(&self, style: &str, text: &str) -> String {
         if self.0 {
             format!("{style}{text}{RESET}")
         } else {
@@ -23,7 +23,7 @@ impl Painter {
 }
 
 /// Greedy word wrap at `width` columns.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
@@ -42,7 +42,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// Escapes text so that it cannot break a Markdown table or inject markup.
-pub fn escape_markdown(s: &str) -> String {
+pub(crate) fn escape_markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -60,7 +60,7 @@ pub fn escape_markdown(s: &str) -> String {
 }
 
 /// A code fence longer than any run of backticks in `body`.
-pub fn fence_for(body: &str) -> String {
+pub(crate) fn fence_for(body: &str) -> String {
     let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     "`".repeat(longest.max(2) + 1)
 }

@@ -22,7 +22,7 @@ pub use crate::reported::{LastFailure, WebhookStatus};
 use crate::secret::{fingerprint, Value};
 
 /// The newest state format this build reads and writes.
-pub const STATE_VERSION: u32 = 1;
+pub(crate) const STATE_VERSION: u32 = 1;
 
 /// The whole state of one account's webhooks as this tool knows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,7 +126,7 @@ pub struct Fingerprint {
 
 impl Stored {
     /// Stores a config value; `key` is the state's lineage.
-    pub fn from_value(value: &Value, key: &str) -> Self {
+    pub(crate) fn from_value(value: &Value, key: &str) -> Self {
         match value {
             Value::Plain(s) => Stored::Plain(s.clone()),
             Value::Secret(s) => Stored::Secret(Fingerprint {
@@ -136,7 +136,7 @@ impl Stored {
     }
 
     /// What may be shown to a user.
-    pub fn shown(&self) -> &str {
+    pub(crate) fn shown(&self) -> &str {
         match self {
             Stored::Plain(s) => s,
             Stored::Secret(_) => crate::secret::REDACTED,
@@ -163,7 +163,7 @@ impl Sent {
     }
 
     /// The fields in which two requests differ, ignoring event order and header-name case.
-    pub fn differences(&self, other: &Sent) -> Vec<Field> {
+    pub(crate) fn differences(&self, other: &Sent) -> Vec<Field> {
         let mut fields = Vec::new();
         if self.url != other.url {
             fields.push(Field::Url);
@@ -178,7 +178,7 @@ impl Sent {
     }
 
     /// Events sorted and without repeats.
-    pub fn event_set(&self) -> Vec<&str> {
+    pub(crate) fn event_set(&self) -> Vec<&str> {
         let mut events: Vec<&str> = self.events.iter().map(String::as_str).collect();
         events.sort_unstable();
         events.dedup();
@@ -186,7 +186,7 @@ impl Sent {
     }
 
     /// Headers keyed by lower-cased name, sorted.
-    pub fn header_map(&self) -> BTreeMap<String, &Stored> {
+    pub(crate) fn header_map(&self) -> BTreeMap<String, &Stored> {
         self.headers
             .iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
@@ -207,7 +207,7 @@ pub enum Field {
 
 impl Field {
     /// The name as written in the state and in reports.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Field::Name => "name",
             Field::Url => "url",
@@ -321,7 +321,7 @@ impl State {
 
     /// How many webhooks count against the account's limit of active webhooks after creating
     /// `creates` more: every recorded one that is not paused or deleted, and every unknown one.
-    pub fn active_after(&self, creates: usize) -> usize {
+    pub(crate) fn active_after(&self, creates: usize) -> usize {
         self.webhooks
             .values()
             .filter(|r| r.status.counts_as_active())
@@ -338,7 +338,7 @@ impl Default for State {
 }
 
 /// The default state path: beside the config, `<config stem>.state.json`.
-pub fn default_path(config: &Path) -> PathBuf {
+pub(crate) fn default_path(config: &Path) -> PathBuf {
     if config == Path::new("-") {
         return PathBuf::from("webhooks.state.json");
     }

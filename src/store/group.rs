@@ -23,24 +23,14 @@ struct Pending {
 }
 
 /// The committer of one running journal.
-pub struct GroupCommit {
+pub(crate) struct GroupCommit {
     queue: Option<mpsc::Sender<Pending>>,
-    committer: Option<JoinHandle<Committed>>,
-}
-
-/// What the committer did, once it stopped.
-pub struct Committed {
-    /// Durable writes of the journal (local: `fdatasync` calls), its first record included.
-    pub durable_writes: u64,
-    /// Records handed to the committer (the first record, written before, not included).
-    pub records: u64,
-    /// Groups appended.
-    pub groups: u64,
+    committer: Option<JoinHandle<()>>,
 }
 
 impl GroupCommit {
     /// Starts a committer for `journal`.
-    pub fn start(journal: Box<dyn JournalWriter>) -> GroupCommit {
+    pub(crate) fn start(journal: Box<dyn JournalWriter>) -> GroupCommit {
         let (queue, pending) = mpsc::channel();
         let committer = std::thread::spawn(move || commit_groups(journal, pending));
         GroupCommit {
@@ -50,7 +40,7 @@ impl GroupCommit {
     }
 
     /// Hands `records` to the committer; returns once they are durable.
-    pub async fn commit(&self, records: Vec<Record>) -> Result<(), JournalError> {
+    pub(crate) async fn commit(&self, records: Vec<Record>) -> Result<(), JournalError> {
         let stopped = || JournalError::Io {
             path: Default::default(),
             source: std::io::Error::other("the journal's committer stopped"),
@@ -64,34 +54,28 @@ impl GroupCommit {
     }
 
     /// Stops the committer once everything handed to it is written.
-    pub fn finish(mut self) -> Committed {
-        self.stop().unwrap_or(Committed {
-            durable_writes: 0,
-            records: 0,
-            groups: 0,
-        })
+    pub(crate) fn finish(mut self) {
+        self.stop();
     }
 
-    fn stop(&mut self) -> Option<Committed> {
+    fn stop(&mut self) {
         drop(self.queue.take());
-        self.committer.take()?.join().ok()
+        if let Some(committer) = self.committer.take() {
+            let _ = committer.join();
+        }
     }
 }
 
 impl Drop for GroupCommit {
     fn drop(&mut self) {
-        let _ = self.stop();
+        self.stop();
     }
 }
 
 /// The committer's loop: waits for records, takes all that are pending, appends them at once,
 /// and tells each waiter; ends when every sender is gone.
-fn commit_groups(
-    mut journal: Box<dyn JournalWriter>,
-    pending: mpsc::Receiver<Pending>,
-) -> Committed {
+fn commit_groups(mut journal: Box<dyn JournalWriter>, pending: mpsc::Receiver<Pending>) {
     let mut failed: Option<JournalError> = None;
-    let (mut records, mut groups) = (0u64, 0u64);
     while let Ok(first) = pending.recv() {
         let mut group = vec![first];
         group.extend(pending.try_iter());
@@ -101,8 +85,6 @@ fn commit_groups(
             batch.extend(p.records);
             waiters.push(p.durable);
         }
-        records += batch.len() as u64;
-        groups += 1;
         if failed.is_none() {
             if let Err(source) = journal.append(&batch) {
                 failed = Some(JournalError::Io {
@@ -117,11 +99,6 @@ fn commit_groups(
                 None => Ok(()),
             });
         }
-    }
-    Committed {
-        durable_writes: journal.durable_writes(),
-        records,
-        groups,
     }
 }
 
@@ -153,9 +130,6 @@ mod tests {
         fn path(&self) -> &Path {
             &self.path
         }
-        fn durable_writes(&self) -> u64 {
-            self.appended.lock().unwrap().len() as u64
-        }
     }
 
     fn failed(name: usize) -> Record {
@@ -183,10 +157,8 @@ mod tests {
         }));
         let results = commit_all(&gc, 16);
         assert!(results.iter().all(Result::is_ok));
-        let c = gc.finish();
+        gc.finish();
         let groups = appended.lock().unwrap().clone();
-        assert_eq!(c.records, 16);
-        assert_eq!(c.groups, groups.len() as u64);
         assert!(groups.len() < 16, "16 records in {} appends", groups.len());
         let all: Vec<Record> = groups.into_iter().flatten().collect();
         assert_eq!(all, (0..16).map(failed).collect::<Vec<_>>(), "in order");

@@ -47,7 +47,7 @@ pub enum Record {
 }
 
 /// What an intent without an answer is recorded as.
-pub const INTERRUPTED: &str = "the run was interrupted before the answer was recorded";
+pub(crate) const INTERRUPTED: &str = "the run was interrupted before the answer was recorded";
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum JournalError {
@@ -164,7 +164,7 @@ pub fn fold(state: &mut State, record: Record) {
 /// (`None`: no state yet). Returns the state to use. A journal whose first durable record is
 /// not a `Begin` sent nothing. With no state, the replayed one adopts the journal's lineage at
 /// serial 0: a state that no longer exists has no version to keep.
-pub fn replay(
+pub(crate) fn replay(
     path: PathBuf,
     state: Option<State>,
     records: Vec<Record>,
@@ -195,7 +195,7 @@ pub fn replay(
 
 /// Parses a journal's lines. A torn last line is a record whose durable write never finished:
 /// its request was not sent (intent) or its answer was not recorded (the intent stands).
-pub fn parse_lines(path: &std::path::Path, text: &str) -> Result<Vec<Record>, JournalError> {
+pub(crate) fn parse_lines(path: &std::path::Path, text: &str) -> Result<Vec<Record>, JournalError> {
     let lines: Vec<&str> = text.lines().collect();
     let mut records = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {

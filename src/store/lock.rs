@@ -1,50 +1,21 @@
-//! The exclusive lock on a state, whatever store keeps it: who holds it, and the handle a
-//! command keeps for as long as it may write.
+//! The exclusive lock on a state, whatever store keeps it: the handle a command keeps for as
+//! long as it may write, and why a lock could not be taken.
 
 use std::path::PathBuf;
 
 use miette::Diagnostic;
 use thiserror::Error;
 
-/// A lock a store granted. Implementations release it when dropped.
-pub trait Lease: Send + Sync {
-    /// Who holds it, as other runs are told: pid, host, since when.
-    fn holder(&self) -> &str;
-    /// Where the lock is kept, for messages (local: the lock file).
-    fn place(&self) -> PathBuf;
-    /// Extends it before it would go stale. A lock that never goes stale (the local kernel
-    /// lock) does nothing; a remote lease with an expiry rewrites it, conditional on still
-    /// being the holder, and fails if it was lost.
-    fn renew(&mut self) -> Result<(), LockError>;
-}
-
-/// A held lock on one state; released when dropped (or by [`Lock::release`]).
+/// A held lock on one state; released when dropped. What it holds is the store's own guard
+/// (local: the kernel lock on the lock file).
 pub struct Lock {
-    lease: Box<dyn Lease>,
+    _held: Box<dyn Send + Sync>,
 }
 
 impl Lock {
-    pub(crate) fn new(lease: Box<dyn Lease>) -> Lock {
-        Lock { lease }
+    pub(crate) fn new(held: Box<dyn Send + Sync>) -> Lock {
+        Lock { _held: held }
     }
-
-    /// Who holds it: this run.
-    pub fn holder(&self) -> &str {
-        self.lease.holder()
-    }
-
-    /// Where the lock is kept (local: the lock file).
-    pub fn path(&self) -> PathBuf {
-        self.lease.place()
-    }
-
-    /// See [`Lease::renew`].
-    pub fn renew(&mut self) -> Result<(), LockError> {
-        self.lease.renew()
-    }
-
-    /// Releases it now.
-    pub fn release(self) {}
 }
 
 #[derive(Debug, Error, Diagnostic)]

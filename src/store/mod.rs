@@ -105,8 +105,6 @@ pub trait JournalWriter: Send {
     fn append(&mut self, records: &[Record]) -> std::io::Result<()>;
     /// Where the journal is, for messages.
     fn path(&self) -> &Path;
-    /// How many durable writes (local: `fdatasync` calls) it has made.
-    fn durable_writes(&self) -> u64;
 }
 
 /// Why a state could not be opened, locked or read.
@@ -138,7 +136,7 @@ impl From<JournalError> for StoreError {
 }
 
 /// A state ready for a command: read, replayed, and locked if asked.
-pub struct Opened {
+pub(crate) struct Opened {
     pub state: State,
     /// Whether a state or a journal was stored.
     pub exists: bool,
@@ -157,7 +155,7 @@ pub(crate) fn save_local(state: &mut State, path: &Path) -> Result<(), StateErro
 
 /// Opens the local state at `path`: with a `lock_timeout`, locks it first (waiting up to that
 /// long), and folds a replayed journal into the saved state; without, only reads it.
-pub fn open(path: &Path, lock_timeout: Option<Duration>) -> Result<Opened, StoreError> {
+pub(crate) fn open(path: &Path, lock_timeout: Option<Duration>) -> Result<Opened, StoreError> {
     let store = LocalStore::open(path)?;
     let lock = lock_timeout.map(|t| store.lock(t)).transpose()?;
     let Loaded {

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::files::{open_regular, sibling, Refused};
-use crate::store::lock::{Lease, LockError};
+use crate::store::lock::LockError;
 
 /// The states (by resolved path) whose lock this process holds: a save checks it is one.
 static HELD: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
@@ -30,24 +30,7 @@ pub(super) fn is_held(real: &Path) -> bool {
 /// A held kernel lock; released when dropped.
 struct KernelLock {
     file: File,
-    path: PathBuf,
     state: PathBuf,
-    holder: String,
-}
-
-impl Lease for KernelLock {
-    fn holder(&self) -> &str {
-        &self.holder
-    }
-
-    fn place(&self) -> PathBuf {
-        self.path.clone()
-    }
-
-    /// The kernel lock lasts as long as the process: there is nothing to renew.
-    fn renew(&mut self) -> Result<(), LockError> {
-        Ok(())
-    }
 }
 
 impl Drop for KernelLock {
@@ -111,7 +94,7 @@ pub(super) fn acquire(
     real: &Path,
     shown: &str,
     timeout: Duration,
-) -> Result<Box<dyn Lease>, LockError> {
+) -> Result<Box<dyn Send + Sync>, LockError> {
     // The wait for another run is in the test clock too, as that run's waits are; the polls
     // stay real (bounded by the wait), so a short wait never turns into a busy loop.
     let timeout = crate::clock::wait(timeout);
@@ -154,9 +137,7 @@ pub(super) fn acquire(
         .insert(real.to_path_buf());
     Ok(Box::new(KernelLock {
         file,
-        path,
         state: real.to_path_buf(),
-        holder: me,
     }))
 }
 
@@ -194,7 +175,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("w.state.json");
         let held = acquire(&state, "w", Duration::ZERO).unwrap();
-        assert_eq!(held.place(), dir.path().join("w.state.json.lock"));
+        assert!(dir.path().join("w.state.json.lock").is_file());
         assert!(is_held(&state));
         let err = acquire(&state, "w", Duration::from_millis(120))
             .err()
@@ -213,9 +194,9 @@ mod tests {
     fn the_lock_file_is_private() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let lock = acquire(&dir.path().join("s.json"), "s", Duration::ZERO).unwrap();
+        let _lock = acquire(&dir.path().join("s.json"), "s", Duration::ZERO).unwrap();
         assert_eq!(
-            std::fs::metadata(lock.place())
+            std::fs::metadata(dir.path().join("s.json.lock"))
                 .unwrap()
                 .permissions()
                 .mode()

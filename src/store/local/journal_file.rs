@@ -5,8 +5,6 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use super::files::{open_regular, sibling, Refused};
 use crate::store::journal::{parse_lines, JournalError, Record};
@@ -34,8 +32,6 @@ fn refused(path: &Path, r: Refused) -> JournalError {
 pub(crate) struct JournalFile {
     file: File,
     path: PathBuf,
-    /// `fdatasync` calls made, shared with whoever wants to count them.
-    syncs: Arc<AtomicU64>,
 }
 
 impl JournalFile {
@@ -58,11 +54,7 @@ impl JournalFile {
             }
             Err(r) => return Err(refused(&path, r)),
         };
-        let mut journal = JournalFile {
-            file,
-            path,
-            syncs: Arc::default(),
-        };
+        let mut journal = JournalFile { file, path };
         journal
             .append(std::slice::from_ref(begin))
             .map_err(|source| JournalError::Io {
@@ -83,16 +75,11 @@ impl JournalWriter for JournalFile {
         }
         self.file.write_all(&lines)?;
         self.file.sync_data()?;
-        self.syncs.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
     fn path(&self) -> &Path {
         &self.path
-    }
-
-    fn durable_writes(&self) -> u64 {
-        self.syncs.load(Ordering::Relaxed)
     }
 }
 
