@@ -236,6 +236,29 @@ fn a_lock_file_that_is_a_symlink_is_refused_and_its_target_untouched() {
 }
 
 #[test]
+fn a_lock_file_with_a_second_hard_link_is_refused_and_its_other_name_untouched() {
+    let w = world(1, Duration::ZERO);
+    std::fs::write(w.path("precious.txt"), "do not truncate me\n").expect("target");
+    std::fs::hard_link(w.path("precious.txt"), w.path(&format!("{STATE_FILE}.lock")))
+        .expect("hard link");
+    let o = run_with_watchdog(
+        {
+            let mut c = w.process();
+            c.args(["apply", "--auto-approve"]);
+            c
+        },
+        "apply with a hard-linked lock",
+    );
+    assert_eq!(
+        std::fs::read_to_string(w.path("precious.txt")).expect("target"),
+        "do not truncate me\n"
+    );
+    assert_eq!(w.sandbox.create_requests(), 0);
+    assert!(!w.state_path().exists());
+    assert_refused(&w, &o, "local-state-lock-hard-link");
+}
+
+#[test]
 fn a_fifo_state_fails_at_once_in_every_command() {
     let w = world(1, Duration::ZERO);
     mkfifo(&w.state_path());

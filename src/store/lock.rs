@@ -44,4 +44,11 @@ pub enum LockError {
         help("remove it (`rm '{}'`) and run again: the lock file only names the run that holds the lock, and is created again as a regular file; nothing was written to it or through it", path.display())
     )]
     NotRegular { path: PathBuf, kind: &'static str },
+
+    #[error("the lock file `{}` has more than one hard link", path.display())]
+    #[diagnostic(
+        code(lock::hard_linked),
+        help("remove it (`rm '{}'`) and run again: writing the holder into it would change the file's other names too; nothing was written to it", path.display())
+    )]
+    HardLinked { path: PathBuf },
 }

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::files::{open_regular, sibling, Refused};
 use crate::store::lock::LockError;
+use std::os::unix::fs::MetadataExt;
 
 /// The states (by resolved path) whose lock this process holds: a save checks it is one.
 static HELD: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
@@ -150,6 +151,12 @@ fn open_lock_file(path: &Path) -> Result<File, LockError> {
         options.mode(0o600);
     }
     match open_regular(path, &mut options, true) {
+        // Another name for the same file would be truncated and rewritten with the holder.
+        Ok(Some(file)) if file.metadata().is_ok_and(|m| m.nlink() > 1) => {
+            Err(LockError::HardLinked {
+                path: path.to_path_buf(),
+            })
+        }
         Ok(Some(file)) => Ok(file),
         Ok(None) => Err(LockError::Io {
             path: path.to_path_buf(),
@@ -218,6 +225,20 @@ mod tests {
                 ..
             })
         ));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("t")).unwrap(),
+            "keep"
+        );
+    }
+
+    #[test]
+    fn a_hard_linked_lock_file_is_refused_and_its_other_name_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("s.json");
+        std::fs::write(dir.path().join("t"), "keep").unwrap();
+        std::fs::hard_link(dir.path().join("t"), lock_path(&state)).unwrap();
+        let err = acquire(&state, "s", Duration::ZERO).err().unwrap();
+        assert!(matches!(err, LockError::HardLinked { .. }), "{err:?}");
         assert_eq!(
             std::fs::read_to_string(dir.path().join("t")).unwrap(),
             "keep"
