@@ -239,8 +239,11 @@ fn a_lock_file_that_is_a_symlink_is_refused_and_its_target_untouched() {
 fn a_lock_file_with_a_second_hard_link_is_refused_and_its_other_name_untouched() {
     let w = world(1, Duration::ZERO);
     std::fs::write(w.path("precious.txt"), "do not truncate me\n").expect("target");
-    std::fs::hard_link(w.path("precious.txt"), w.path(&format!("{STATE_FILE}.lock")))
-        .expect("hard link");
+    std::fs::hard_link(
+        w.path("precious.txt"),
+        w.path(&format!("{STATE_FILE}.lock")),
+    )
+    .expect("hard link");
     let o = run_with_watchdog(
         {
             let mut c = w.process();

@@ -277,6 +277,14 @@ fn a_saved_plan_with_nothing_to_create_is_a_no_op() {
     w.test(["apply", "plan.json"])
         .stdout("The saved plan has nothing to create: no request was sent.\n")
         .run();
+    w.test(["apply", "plan.json", "--format", "json"])
+        .stdout_json(serde_json::json!({
+            "format_version": 1,
+            "endpoint": w.sandbox.url(),
+            "state": "webhooks.state.json",
+            "webhooks": [],
+        }))
+        .run();
     assert_eq!(w.sandbox.create_requests(), 3);
 }
 

@@ -195,7 +195,11 @@ fn prepare(
     };
     if let Some(saved) = &saved {
         if saved.creates.is_empty() {
-            println!("The saved plan has nothing to create: no request was sent.");
+            if args.format == ApplyFormat::Human {
+                println!("The saved plan has nothing to create: no request was sent.");
+            } else {
+                print_empty_results(&endpoint, &state_name, accounts)?;
+            }
             return Ok(None);
         }
         check_saved(saved, &mut opened)?;
@@ -274,11 +278,16 @@ fn show_plan(
         println!("\nNothing to create: no request was sent.");
         return Ok(());
     }
+    print_empty_results(endpoint, &state_name, accounts)
+}
+
+/// The JSON results of an account with nothing to create.
+fn print_empty_results(endpoint: &str, state_name: &str, accounts: &Accounts) -> Result<(), Error> {
     let empty = Report {
         results: Vec::new(),
         unauthorized: None,
     };
-    accounts.print_json(&json_report(&empty, endpoint, &state_name))
+    accounts.print_json(&json_report(&empty, endpoint, state_name))
 }
 
 /// Applies one prepared account. Its errors are its own: other accounts go on.
