@@ -32,6 +32,7 @@
 //! and serial (every save increments the serial). A remote store would either do the same
 //! comparison itself before its conditional put, or have callers pass [`Loaded::version`].
 
+pub mod address;
 pub mod group;
 pub mod journal;
 pub mod local;
@@ -43,6 +44,7 @@ use std::time::Duration;
 use miette::Diagnostic;
 use thiserror::Error;
 
+pub use address::Address;
 pub use journal::{JournalError, Record};
 pub use local::LocalStore;
 pub use lock::{Lock, LockError};
