@@ -65,7 +65,7 @@ impl Accounts {
     fn refuse_shared_states(&self, state: &StateArgs) -> Result<(), Error> {
         let mut seen: Vec<(&Path, StateFile, PathBuf)> = Vec::new();
         for file in &self.files {
-            let location = StateFile::of(file, state);
+            let location = StateFile::of(file, state, None)?;
             let identity = location.identity();
             if let Some((first, first_state, _)) = seen.iter().find(|(_, _, i)| *i == identity) {
                 return Err(Error::SharedState {

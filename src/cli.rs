@@ -145,6 +145,20 @@ pub struct LockArgs {
     /// Seconds to wait for the state's lock when another run holds it (0: fail at once).
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub lock_timeout: u64,
+    /// Seconds a remote state's lock lasts without renewal: it is renewed while the run
+    /// lasts, and another run takes it over once it has run out (a runner that died).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(5..=3600))]
+    pub lock_lease: u64,
+}
+
+impl LockArgs {
+    /// How a command that writes takes the lock.
+    pub(crate) fn locking(&self) -> crate::store::Locking {
+        crate::store::Locking {
+            timeout: std::time::Duration::from_secs(self.lock_timeout),
+            lease: std::time::Duration::from_secs(self.lock_lease),
+        }
+    }
 }
 
 /// How a status report is printed.
@@ -312,9 +326,10 @@ pub struct ConfigsArgs {
 /// Where the state is read from.
 #[derive(Debug, Args)]
 pub struct StateArgs {
-    /// The state file (default: beside the config, `<config stem>.state.json`).
-    #[arg(long, value_name = "FILE")]
-    pub state: Option<PathBuf>,
+    /// The state: a file, or `s3://BUCKET/KEY` on S3 or an S3-compatible store (default: the
+    /// config's `state:`, else `<config stem>.state.json` beside the config).
+    #[arg(long, value_name = "FILE|URL")]
+    pub state: Option<String>,
 }
 
 /// How a plan is printed.

@@ -180,6 +180,13 @@ pub(crate) enum Error {
     )]
     ManyConfigs { what: &'static str },
 
+    #[error("`--state {given}` is not a state location: {reason}")]
+    #[diagnostic(
+        code(cli::state),
+        help("pass a file (`--state prod.state.json`) or an object (`--state s3://BUCKET/KEY`)")
+    )]
+    StateLocation { given: String, reason: String },
+
     #[error("`{first}` and `{second}` would share the state `{state}`")]
     #[diagnostic(
         code(config::shared_state),

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use crate::api::{Api, CreateBody, CreateOutcome};
 use crate::config::{Config, Webhook};
 use crate::planner::Plan;
-use crate::state::{Sent, State, WebhookStatus};
+use crate::state::{State, WebhookStatus};
 use crate::store::group::GroupCommit;
 use crate::store::journal::{fold, JournalError, Record};
 use crate::store::{Store, Version};
@@ -70,6 +70,11 @@ pub(crate) struct Report {
     pub results: Vec<(String, Done)>,
     /// Set when the API refused the key; no further request was sent.
     pub unauthorized: Option<(u16, String)>,
+    /// Set when the store failed or the lock was lost: no further create was sent, and this
+    /// says why (a rendered error).
+    pub stopped: Option<String>,
+    /// Creates whose answer arrived but could not be recorded in the store.
+    pub unrecorded: Vec<String>,
 }
 
 impl Report {
@@ -104,6 +109,8 @@ pub(crate) struct Run<'a> {
     pub endpoint: &'a str,
     pub options: Options,
     pub progress: &'a dyn Progress,
+    /// The state's lock, checked before each create is sent.
+    pub lock: Option<&'a crate::store::Lock>,
 }
 
 /// Told about each create as it finishes, for progress display. Called from many tasks.
@@ -150,6 +157,8 @@ pub(crate) async fn apply(
         return Ok(Report {
             results: Vec::new(),
             unauthorized: None,
+            stopped: None,
+            unrecorded: Vec::new(),
         });
     }
     // What the save at the end is conditional on: the state as it was read.
@@ -166,30 +175,67 @@ pub(crate) async fn apply(
         committer: GroupCommit::start(journal),
         state: Mutex::new(&mut *state),
     };
-    let (outcomes, unauthorized) = send_all(&creates, &recorder, &lineage, &run).await;
+    let sent = send_all(&creates, &recorder, &lineage, &run).await;
     recorder.committer.finish();
 
-    let results: Vec<(usize, Done)> = outcomes.into_iter().collect::<Result<_, _>>()?;
-    let results: Vec<(String, Done)> = results
+    let results: Vec<(String, Done)> = sent
+        .outcomes
         .into_iter()
         .map(|(i, d)| (creates[i].name.clone(), d))
+        .collect();
+    let unrecorded: Vec<String> = sent
+        .unrecorded
+        .into_iter()
+        .map(|i| creates[i].name.clone())
         .collect();
     let changed = results
         .iter()
         .any(|(_, d)| matches!(d, Done::Created { .. } | Done::Unknown { .. }));
+    let mut stopped = sent.stopped;
     // Nothing created and nothing unknown (e.g. the key was refused): the state stays as it was.
-    if changed {
-        store.save(state, &seen).map_err(Box::new)?;
-    }
-    store.end_journal()?;
+    // After a failed journal write the save is still tried: it may record what the journal
+    // could not (a store back up, a disk with room again).
+    let saved = match changed {
+        true => store.save(state, &seen).map(|_| ()).map_err(|e| render(&e)),
+        false => Ok(()),
+    };
+    let saved = saved.and_then(|()| store.end_journal().map_err(|e| render(&e)));
+    let unrecorded = match saved {
+        Ok(()) => Vec::new(),
+        Err(e) => {
+            stopped.get_or_insert(e);
+            unrecorded
+        }
+    };
     Ok(Report {
         results,
-        unauthorized,
+        unauthorized: sent.unauthorized,
+        stopped,
+        unrecorded,
     })
 }
 
-/// One create's outcome by its index in the plan, or why it could not be journaled.
-type Outcome = Result<(usize, Done), JournalError>;
+/// An error as the report quotes it: its message and help, on one line each.
+fn render(e: &dyn miette::Diagnostic) -> String {
+    match e.help() {
+        Some(help) => format!("{e}\n{help}"),
+        None => e.to_string(),
+    }
+}
+
+/// One create's outcome by its index in the plan.
+type Outcome = (usize, Done);
+
+/// What [`send_all`] came back with.
+struct Sent {
+    /// In config order.
+    outcomes: Vec<Outcome>,
+    unauthorized: Option<(u16, String)>,
+    /// Why the run stopped sending, if the store or the lock failed it.
+    stopped: Option<String>,
+    /// Indices of creates whose answer could not be recorded.
+    unrecorded: Vec<usize>,
+}
 
 /// Sends every create (the first alone, then `parallelism` at once) and records each; returns
 /// the outcomes in config order and the API's refusal of the key, if any.
@@ -198,24 +244,45 @@ async fn send_all(
     recorder: &Recorder<'_>,
     lineage: &str,
     run: &Run<'_>,
-) -> (Vec<Outcome>, Option<(u16, String)>) {
+) -> Sent {
     let stop = AtomicBool::new(false);
     let unauthorized = Mutex::new(None);
+    let stopped: Mutex<Option<String>> = Mutex::new(None);
+    let unrecorded = Mutex::new(Vec::new());
+    let halt = |why: String| {
+        stop.store(true, Ordering::SeqCst);
+        stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(why);
+    };
     let one = |i: usize| {
         let webhook: &Webhook = creates[i];
-        let (stop, unauthorized) = (&stop, &unauthorized);
+        let (stop, unauthorized, halt, unrecorded) = (&stop, &unauthorized, &halt, &unrecorded);
         async move {
             if stop.load(Ordering::SeqCst) {
-                return Ok((i, Done::NotSent));
+                return (i, Done::NotSent);
             }
             // Durable before the request goes out.
-            recorder
-                .record(Record::Intent {
-                    name: webhook.name.clone(),
-                    sent: Sent::from_webhook(webhook, lineage),
-                    since: now(),
-                })
-                .await?;
+            let intent = Record::Intent {
+                name: webhook.name.clone(),
+                sent: crate::state::Sent::from_webhook(webhook, lineage),
+                since: now(),
+            };
+            if let Err(e) = recorder.record(intent).await {
+                halt(render(&e));
+                return (i, Done::NotSent);
+            }
+            // A lock that may have run out sends nothing more; its intent is taken back.
+            if let Some(Err(e)) = run.lock.map(crate::store::Lock::check) {
+                halt(render(&e));
+                let _ = recorder
+                    .record(Record::Failed {
+                        name: webhook.name.clone(),
+                    })
+                    .await;
+                return (i, Done::NotSent);
+            }
             let permit = match run.options.global.as_ref() {
                 Some(g) => g.acquire().await.ok(),
                 None => None,
@@ -228,9 +295,12 @@ async fn send_all(
                 u.get_or_insert((*status, message.clone()));
             }
             let (answer, done) = answer(&webhook.name, outcome);
-            recorder.record(answer).await?;
+            if let Err(e) = recorder.record(answer).await {
+                halt(render(&e));
+                unrecorded.lock().unwrap_or_else(|e| e.into_inner()).push(i);
+            }
             run.progress.finished(&webhook.name, &done);
-            Ok((i, done))
+            (i, done)
         }
     };
     // The first create goes alone: a refused key then stops the run after one request, as
@@ -238,8 +308,14 @@ async fn send_all(
     let mut outcomes: Vec<Outcome> = vec![one(0).await];
     let rest = crate::bounded::in_order(1..creates.len(), run.options.parallelism, one).await;
     outcomes.extend(rest);
-    let unauthorized = unauthorized.into_inner().unwrap_or_else(|e| e.into_inner());
-    (outcomes, unauthorized)
+    let mut unrecorded = unrecorded.into_inner().unwrap_or_else(|e| e.into_inner());
+    unrecorded.sort_unstable();
+    Sent {
+        outcomes,
+        unauthorized: unauthorized.into_inner().unwrap_or_else(|e| e.into_inner()),
+        stopped: stopped.into_inner().unwrap_or_else(|e| e.into_inner()),
+        unrecorded,
+    }
 }
 
 /// The journal record of a create's outcome, and what it means for the run.

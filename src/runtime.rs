@@ -29,6 +29,28 @@ pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, Error> {
     Ok(runtime().map_err(Error::Runtime)?.block_on(future))
 }
 
+/// Runs `future` to completion from synchronous code, wherever that code runs: outside the
+/// runtime (as [`block_on`]), or inside it, on a thread the runtime may block (the stores'
+/// synchronous interface is called from both). Fails only inside a single-threaded runtime.
+pub(crate) fn wait<F: Future>(future: F) -> io::Result<F::Output> {
+    match Handle::try_current() {
+        Err(_) => Ok(runtime()?.block_on(future)),
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            Ok(tokio::task::block_in_place(|| {
+                Handle::current().block_on(future)
+            }))
+        }
+        Ok(_) => Err(io::Error::other(
+            "a store was used from inside a single-threaded runtime",
+        )),
+    }
+}
+
+/// The process's runtime, for tasks that outlive one call (a lock's renewal).
+pub(crate) fn handle() -> io::Result<Handle> {
+    Ok(runtime()?.handle().clone())
+}
+
 fn runtime() -> io::Result<&'static Runtime> {
     if let Some(runtime) = RUNTIME.get() {
         return Ok(runtime);
@@ -62,6 +84,20 @@ mod tests {
         })
         .expect("second call");
         assert_eq!(answer, Ok(42));
+    }
+
+    #[test]
+    fn wait_works_outside_and_inside_the_runtime() {
+        assert_eq!(wait(async { 1 }).unwrap(), 1);
+        let inside = block_on(async { wait(async { 2 }).unwrap() }).expect("outer call");
+        assert_eq!(inside, 2);
+        let from_a_task = block_on(async {
+            tokio::spawn(async { wait(async { 3 }).unwrap() })
+                .await
+                .unwrap()
+        })
+        .expect("outer call");
+        assert_eq!(from_a_task, 3);
     }
 
     #[test]

@@ -1,77 +1,76 @@
-//! Where an account's state lives, and reading it (with the journal of an interrupted apply
+//! Where an account's state lives, and opening it (with the journal of an interrupted apply
 //! replayed, and the lock taken first when asked).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::cli::StateArgs;
 use crate::error::Error;
-use crate::lock::Lock;
-use crate::state::State;
+use crate::store::{Address, Locking};
 
-/// The state file of one account: `--state FILE`, or `<config stem>.state.json` beside its
-/// config. This is the one place that resolves it.
+/// The state of one account: `--state`, else the config's `state:`, else
+/// `<config stem>.state.json` beside its config. This is the one place that resolves it.
 #[derive(Debug, Clone)]
 pub(crate) struct StateFile {
-    path: PathBuf,
+    address: Address,
 }
 
 impl StateFile {
-    /// The state of the config at `config`, as `args` name it.
-    pub(crate) fn of(config: &Path, args: &StateArgs) -> StateFile {
-        StateFile {
-            path: args
-                .state
-                .clone()
-                .unwrap_or_else(|| crate::state::default_path(config)),
-        }
+    /// The state of the config at `config` (which names `configured`, if anything), as `args`
+    /// name it.
+    pub(crate) fn of(
+        config: &Path,
+        args: &StateArgs,
+        configured: Option<&Address>,
+    ) -> Result<StateFile, Error> {
+        let address = match (&args.state, configured) {
+            (Some(given), _) => Address::parse(given, None).map_err(|e| Error::StateLocation {
+                given: crate::terminal_text::printable_line(given),
+                reason: e.0,
+            })?,
+            (None, Some(configured)) => configured.clone(),
+            (None, None) => Address::Local(crate::state::default_path(config)),
+        };
+        Ok(StateFile { address })
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The path as messages show it.
+    /// The location as messages show it.
     pub(crate) fn name(&self) -> String {
-        self.path.display().to_string()
+        self.address.to_string()
     }
 
-    /// The file this names as the file system sees it, so that `clients/./acme.state.json`
-    /// and `clients/acme.state.json` are one state: the directory is resolved (links, `..`),
-    /// the file itself need not exist yet.
+    /// What this names, so that two names of one state compare equal: a local file as the
+    /// file system sees it (`clients/./acme.state.json` and `clients/acme.state.json` are one;
+    /// the directory is resolved, the file itself need not exist yet), an object as its URL.
     pub(crate) fn identity(&self) -> PathBuf {
-        let dir = match self.path.parent() {
+        let path = match &self.address {
+            Address::Local(path) => path,
+            other => return PathBuf::from(other.to_string()),
+        };
+        let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        match (dir.canonicalize(), self.path.file_name()) {
+        match (dir.canonicalize(), path.file_name()) {
             (Ok(dir), Some(name)) => dir.join(name),
-            _ => std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone()),
+            _ => std::path::absolute(path).unwrap_or_else(|_| path.clone()),
         }
     }
 
-    /// Reads the state (see [`load_state`]): the state, whether its file existed, and the
-    /// lock when `lock_timeout` asked for one.
-    pub(crate) fn read(
-        &self,
-        lock_timeout: Option<Duration>,
-    ) -> Result<(State, bool, Option<Lock>), Error> {
-        load_state(&self.path, lock_timeout)
+    /// Opens the state: locked first with `locking`, and with an interrupted apply's journal
+    /// replayed (and, when locked, folded into the saved state).
+    pub(crate) fn open(&self, locking: Option<Locking>) -> Result<crate::store::Opened, Error> {
+        let opened = crate::store::open(&self.address, locking)?;
+        if let Some(by) = &opened.in_progress {
+            eprintln!(
+                "Note: an apply by {by} is in progress on {}: its creates in flight read as `unknown` until it records their answers.",
+                self.name()
+            );
+        } else if opened.replayed {
+            eprintln!(
+                "Note: an earlier apply on {} was interrupted; its journal was replayed (requests whose answer was not recorded are `unknown`).",
+                self.name()
+            );
+        }
+        Ok(opened)
     }
-}
-
-/// Reads the state, replaying the journal of an interrupted apply if one was left. With a
-/// `lock_timeout` the state is locked first, and a replayed journal is folded into the file.
-pub(super) fn load_state(
-    path: &Path,
-    lock_timeout: Option<std::time::Duration>,
-) -> Result<(State, bool, Option<crate::lock::Lock>), Error> {
-    let opened = crate::store::open(path, lock_timeout)?;
-    if opened.replayed {
-        eprintln!(
-            "Note: an earlier apply on {} was interrupted; its journal was replayed (requests whose answer was not recorded are `unknown`).",
-            path.display()
-        );
-    }
-    Ok((opened.state, opened.exists, opened.lock))
 }

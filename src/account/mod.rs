@@ -9,7 +9,6 @@ pub(crate) use location::StateFile;
 pub(crate) use source::read_config;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::cli::{ApiArgs, StateArgs};
 use crate::config::Config;
@@ -19,6 +18,7 @@ use crate::lock::Lock;
 use crate::report::{self, SourceFile};
 use crate::secret::Secret;
 use crate::state::State;
+use crate::store::{Locking, Store};
 use crate::ui::Ui;
 
 /// How a state names the sandbox, whatever port it ran on.
@@ -50,7 +50,7 @@ impl Account {
             config_path: config_path.to_path_buf(),
             file,
             config,
-            state_file: StateFile::of(config_path, state),
+            state_file: StateFile::of(config_path, state, None)?,
         })
     }
 
@@ -74,15 +74,16 @@ impl Account {
         }
     }
 
-    /// Reads the account's state; with a `lock_timeout` it is locked first (waiting up to
-    /// that long), and stays locked while the [`Opened`] lives.
-    pub(crate) fn read_state(self, lock_timeout: Option<Duration>) -> Result<Opened, Error> {
-        let (state, state_exists, lock) = self.state_file.read(lock_timeout)?;
+    /// Reads the account's state; with `locking` it is locked first, and stays locked while
+    /// the [`Opened`] lives.
+    pub(crate) fn read_state(self, locking: Option<Locking>) -> Result<Opened, Error> {
+        let opened = self.state_file.open(locking)?;
         Ok(Opened {
             account: self,
-            state,
-            state_exists,
-            _lock: lock,
+            state: opened.state,
+            state_exists: opened.exists,
+            store: opened.store,
+            lock: opened.lock,
         })
     }
 }
@@ -91,13 +92,23 @@ impl Account {
 pub(crate) struct Opened {
     pub(crate) account: Account,
     pub(crate) state: State,
-    /// Whether the state file existed (a first run has none).
+    /// Whether the state existed (a first run has none).
     pub(crate) state_exists: bool,
+    /// Where the state is kept: saves go here.
+    pub(crate) store: Box<dyn Store>,
     /// The state's lock, for commands that write it: held while this lives.
-    _lock: Option<Lock>,
+    pub(crate) lock: Option<Lock>,
 }
 
 impl Opened {
+    /// Saves the state with its serial incremented, only if the stored state is still the
+    /// one it was read at (under the lock).
+    pub(crate) fn save(&mut self) -> Result<(), Error> {
+        let seen = crate::store::Version::of(&self.state);
+        self.store.save(&mut self.state, &seen)?;
+        Ok(())
+    }
+
     /// The state's path as messages show it.
     pub(crate) fn state_name(&self) -> String {
         self.account.state_file.name()

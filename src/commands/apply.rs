@@ -21,7 +21,7 @@ use crate::render::text::{Painter, GREEN, MAGENTA, RED, YELLOW};
 use crate::render::{self, Context};
 use crate::saved_plan::SavedPlan;
 use crate::secret::Secret;
-use crate::terminal_text::printable_line;
+use crate::terminal_text::{printable, printable_line};
 use crate::ui::Ui;
 
 pub(crate) fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
@@ -177,8 +177,7 @@ fn prepare(
     ui: Ui,
     accounts: &Accounts,
 ) -> Result<Option<Prepared>, Error> {
-    let lock_timeout = Duration::from_secs(args.lock.lock_timeout);
-    let mut opened = Account::open(file, &args.state, ui)?.read_state(Some(lock_timeout))?;
+    let mut opened = Account::open(file, &args.state, ui)?.read_state(Some(args.lock.locking()))?;
     // Everything that can refuse the run is checked before anything is sent.
     let target = if args.sandbox {
         Target::Sandbox
@@ -286,6 +285,8 @@ fn print_empty_results(endpoint: &str, state_name: &str, accounts: &Accounts) ->
     let empty = Report {
         results: Vec::new(),
         unauthorized: None,
+        stopped: None,
+        unrecorded: Vec::new(),
     };
     accounts.print_json(&json_report(&empty, endpoint, state_name))
 }
@@ -318,10 +319,10 @@ async fn execute(
             endpoint: &endpoint,
             options,
             progress,
+            lock: opened.lock.as_ref(),
         };
         let config = &opened.account.config;
-        let store = crate::store::LocalStore::open(opened.account.state_file.path())?;
-        let report = execute::apply(config, &plan, &mut state, &store, run).await?;
+        let report = execute::apply(config, &plan, &mut state, opened.store.as_ref(), run).await?;
         Ok(report)
     }
     .await;
@@ -397,8 +398,45 @@ fn results_text(report: &Report, state: &str, color: bool) -> String {
             printable_line(message)
         );
     }
+    if let Some(why) = &report.stopped {
+        let _ = writeln!(
+            out,
+            "\n{} {}\nNo further create was sent.",
+            paint(RED, "Stopped:"),
+            printable(why)
+        );
+    }
+    if !report.unrecorded.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nThese ids arrived but could not be recorded in {state}. Record each once the state can be written again:"
+        );
+        for name in &report.unrecorded {
+            if let Some((_, Done::Created { id, .. })) =
+                report.results.iter().find(|(n, _)| n == name)
+            {
+                let _ = writeln!(
+                    out,
+                    "  saleshandy-webhooks state import {} {id} --state {}",
+                    shell_word(name),
+                    shell_word(state)
+                );
+            }
+        }
+    }
     let _ = writeln!(out, "\nApply: {}. State: {state}", report.tally());
     out
+}
+
+/// `s` as one word for a POSIX shell.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@".contains(c))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", printable_line(s).replace('\'', "'\\''"))
 }
 
 #[derive(Serialize)]
@@ -409,6 +447,12 @@ struct JsonReport<'a> {
     webhooks: Vec<JsonResult<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unauthorized: Option<String>,
+    /// Why the run stopped sending creates (the store or the lock failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped: Option<&'a str>,
+    /// Names whose answer arrived but could not be recorded in the state.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    unrecorded: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -451,5 +495,7 @@ fn json_report<'a>(report: &'a Report, endpoint: &'a str, state: &'a str) -> Jso
             .unauthorized
             .as_ref()
             .map(|(s, m)| format!("HTTP {s}: {m}")),
+        stopped: report.stopped.as_deref(),
+        unrecorded: &report.unrecorded,
     }
 }

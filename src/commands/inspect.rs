@@ -67,9 +67,9 @@ fn rows(state: &State) -> Vec<Row<'_>> {
 }
 
 pub(crate) fn list(args: &ListArgs) -> Result<Outcome, Error> {
-    let state_file = StateFile::of(&args.config.config, &args.state);
-    let path = state_file.path();
-    let (state, exists, _) = state_file.read(None)?;
+    let state_file = StateFile::of(&args.config.config, &args.state, None)?;
+    let opened = state_file.open(None)?;
+    let (state, exists) = (opened.state, opened.exists);
     let rows = rows(&state);
     if args.format == ListFormat::Json {
         let mut text = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into());
@@ -77,7 +77,7 @@ pub(crate) fn list(args: &ListArgs) -> Result<Outcome, Error> {
         print(&text)?;
         return Ok(Outcome::Success);
     }
-    let name = path.display();
+    let name = state_file.name();
     if !exists {
         print(&format!(
             "There is no state at {name} yet: nothing is recorded (apply writes it).\n"
@@ -198,9 +198,9 @@ enum Shows<'a> {
 }
 
 pub(crate) fn show(args: &ShowArgs) -> Result<Outcome, Error> {
-    let state_file = StateFile::of(&args.config.config, &args.state);
-    let path = state_file.path();
-    let (state, exists, _) = state_file.read(None)?;
+    let state_file = StateFile::of(&args.config.config, &args.state, None)?;
+    let opened = state_file.open(None)?;
+    let (state, exists) = (opened.state, opened.exists);
     let name = args.name.as_str();
     let shows = if let Some(r) = state.webhooks.get(name) {
         let check = check_of(&state, name, r);
@@ -224,7 +224,7 @@ pub(crate) fn show(args: &ShowArgs) -> Result<Outcome, Error> {
             sent: shown(&u.sent),
         }
     } else {
-        return Err(no_such(&state, exists, name, path));
+        return Err(no_such(&state, exists, name, state_file.name()));
     };
     let text = match args.format {
         ListFormat::Json => {
@@ -243,7 +243,7 @@ pub(crate) fn show(args: &ShowArgs) -> Result<Outcome, Error> {
 }
 
 /// The error for a name the state does not hold, naming the closest one.
-fn no_such(state: &State, exists: bool, name: &str, path: &std::path::Path) -> Error {
+fn no_such(state: &State, exists: bool, name: &str, place: String) -> Error {
     let names = state.webhooks.keys().chain(state.unknown.keys());
     let empty = state.webhooks.is_empty() && state.unknown.is_empty();
     let help = match crate::suggest::closest(name, names.map(String::as_str)) {
@@ -257,7 +257,7 @@ fn no_such(state: &State, exists: bool, name: &str, path: &std::path::Path) -> E
     };
     Error::NoSuchWebhook {
         name: name.to_string(),
-        state: path.display().to_string(),
+        state: place,
         help,
     }
 }

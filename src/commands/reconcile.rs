@@ -20,9 +20,8 @@ pub(crate) fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
 async fn import_one(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
     let target = Target::Api(&args.api);
     let endpoint = target.endpoint();
-    let lock_timeout = Duration::from_secs(args.lock.lock_timeout);
-    let mut opened =
-        Account::open(&args.config.config, &args.state, ui)?.read_state(Some(lock_timeout))?;
+    let mut opened = Account::open(&args.config.config, &args.state, ui)?
+        .read_state(Some(args.lock.locking()))?;
     let key = opened.account.key(&target)?;
     opened.check_endpoint(&endpoint)?;
     if let Some(r) = opened.state.webhooks.get(&args.name) {
@@ -109,7 +108,7 @@ fn record_import(
             created_at: crate::execute::now(),
         },
     );
-    crate::store::save_local(state, opened.account.state_file.path())?;
+    opened.save()?;
     let resolved = if was_unknown {
         " (its unknown entry is resolved)"
     } else {
@@ -184,10 +183,10 @@ fn sent_from_live(live: &Live, desired: Option<&Webhook>, lineage: &str) -> Sent
 }
 
 pub(crate) fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
-    let state_file = StateFile::of(&args.config.config, &args.state);
+    let state_file = StateFile::of(&args.config.config, &args.state, None)?;
     let state_name = state_file.name();
-    let (mut state, exists, _lock) =
-        state_file.read(Some(Duration::from_secs(args.lock.lock_timeout)))?;
+    let mut opened = state_file.open(Some(args.lock.locking()))?;
+    let (state, exists) = (&mut opened.state, opened.exists);
     let recorded = state.webhooks.remove(&args.name);
     let unknown = state.unknown.remove(&args.name);
     state.checks.remove(&args.name);
@@ -206,7 +205,7 @@ pub(crate) fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
             help,
         });
     }
-    crate::store::save_local(&mut state, state_file.path())?;
+    opened.save()?;
     match recorded {
         Some(r) => println!(
             "Forgot `{}` (id {}). The webhook itself still exists in Saleshandy unless you deleted it there; if it is in the config, the next apply creates it again.",

@@ -67,10 +67,8 @@ fn check(config: &Path, args: &StatusArgs, ui: Ui) -> Result<Checked, Error> {
     let endpoint = target.endpoint();
     let account = Account::open(config, &args.state, ui)?;
     let key = account.key(&target)?;
-    let lock_timeout = args
-        .update_state
-        .then(|| Duration::from_secs(args.lock.lock_timeout));
-    let mut opened = account.read_state(lock_timeout)?;
+    let locking = args.update_state.then(|| args.lock.locking());
+    let mut opened = account.read_state(locking)?;
     let state_name = opened.state_name();
     if !opened.state_exists {
         return Err(StateError::Read {
@@ -114,6 +112,6 @@ fn save_checks(opened: &mut Opened, report: &Report, checked_at: &str) -> Result
     if opened.state == before {
         return Ok(false);
     }
-    crate::store::save_local(&mut opened.state, opened.account.state_file.path())?;
+    opened.save()?;
     Ok(true)
 }

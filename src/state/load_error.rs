@@ -195,4 +195,8 @@ pub enum StateError {
         help("it was written by a newer saleshandy-webhooks: upgrade this one (`cargo install --path .` from an up-to-date checkout); the file has not been changed")
     )]
     NewerVersion { path: String, found: u32 },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Remote(Box<crate::store::remote::RemoteError>),
 }

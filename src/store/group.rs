@@ -87,10 +87,10 @@ fn commit_groups(mut journal: Box<dyn JournalWriter>, pending: mpsc::Receiver<Pe
         }
         if failed.is_none() {
             if let Err(source) = journal.append(&batch) {
-                failed = Some(JournalError::Io {
-                    path: journal.path().to_path_buf(),
+                failed = Some(JournalError::from_append(
+                    journal.path().to_path_buf(),
                     source,
-                });
+                ));
             }
         }
         for w in waiters {

@@ -94,9 +94,25 @@ pub enum JournalError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     State(#[from] Box<StateError>),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Remote(Box<crate::store::remote::RemoteError>),
 }
 
 impl JournalError {
+    /// Why [`crate::store::JournalWriter::append`] failed: a remote store's own error, or
+    /// an I/O error on the journal at `path`.
+    pub(crate) fn from_append(path: PathBuf, source: std::io::Error) -> JournalError {
+        match source
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<crate::store::remote::RemoteError>())
+        {
+            Some(remote) => JournalError::Remote(Box::new(remote.clone())),
+            None => JournalError::Io { path, source },
+        }
+    }
+
     /// The same failure for another waiter of one group commit (an `io::Error` is not
     /// `Clone`): its path, kind and message.
     pub(crate) fn again(&self) -> JournalError {
@@ -105,6 +121,7 @@ impl JournalError {
                 path: path.clone(),
                 source: std::io::Error::new(source.kind(), source.to_string()),
             },
+            JournalError::Remote(e) => JournalError::Remote(e.clone()),
             other => JournalError::Io {
                 path: PathBuf::new(),
                 source: std::io::Error::other(other.to_string()),

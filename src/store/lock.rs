@@ -6,15 +6,28 @@ use std::path::PathBuf;
 use miette::Diagnostic;
 use thiserror::Error;
 
-/// A held lock on one state; released when dropped. What it holds is the store's own guard
-/// (local: the kernel lock on the lock file).
+/// A store's own guard of a lock it granted, released when dropped.
+pub(crate) trait Held: Send + Sync {
+    /// Whether the lock is still surely this run's. The local kernel lock always is; a remote
+    /// lease is not once it could have run out.
+    fn check(&self) -> Result<(), LockError> {
+        Ok(())
+    }
+}
+
+/// A held lock on one state; released when dropped.
 pub struct Lock {
-    _held: Box<dyn Send + Sync>,
+    held: Box<dyn Held>,
 }
 
 impl Lock {
-    pub(crate) fn new(held: Box<dyn Send + Sync>) -> Lock {
-        Lock { _held: held }
+    pub(crate) fn new(held: Box<dyn Held>) -> Lock {
+        Lock { held }
+    }
+
+    /// See [`Held::check`]: a run checks before each create it sends.
+    pub(crate) fn check(&self) -> Result<(), LockError> {
+        self.held.check()
     }
 }
 
@@ -44,6 +57,17 @@ pub enum LockError {
         help("remove it (`rm '{}'`) and run again: the lock file only names the run that holds the lock, and is created again as a regular file; nothing was written to it or through it", path.display())
     )]
     NotRegular { path: PathBuf, kind: &'static str },
+
+    #[error("this run's lock on `{state}` may have run out (lease {lease} s): it sends no further create")]
+    #[diagnostic(
+        code(lock::lost),
+        help("the run could not renew its lease in time (was the runner paused, or the store unreachable?); another run may take over and will report this run's requests in flight as `unknown`. Run `saleshandy-webhooks plan` to see where things stand")
+    )]
+    Lost { state: String, lease: u64 },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Remote(Box<crate::store::remote::RemoteError>),
 
     #[error("the lock file `{}` has more than one hard link", path.display())]
     #[diagnostic(

@@ -37,6 +37,7 @@ pub mod group;
 pub mod journal;
 pub mod local;
 pub mod lock;
+pub mod remote;
 
 use std::path::Path;
 use std::time::Duration;
@@ -81,6 +82,9 @@ pub struct Loaded {
     pub exists: bool,
     /// Whether an interrupted run's journal was found and replayed.
     pub replayed: bool,
+    /// When the journal is that of an apply still running elsewhere (a remote state read
+    /// without its lock): who runs it. Its creates in flight read as `unknown` meanwhile.
+    pub in_progress: Option<String>,
 }
 
 /// The one way to a state, its lock and its journal; see the module doc for what each call
@@ -139,41 +143,71 @@ impl From<JournalError> for StoreError {
 
 /// A state ready for a command: read, replayed, and locked if asked.
 pub(crate) struct Opened {
+    /// Where it is kept; saves go here.
+    pub store: Box<dyn Store>,
     pub state: State,
     /// Whether a state or a journal was stored.
     pub exists: bool,
     /// Whether an interrupted run's journal was replayed (and, when locked, folded into the
     /// saved state and removed).
     pub replayed: bool,
+    /// See [`Loaded::in_progress`].
+    pub in_progress: Option<String>,
     pub lock: Option<Lock>,
 }
 
-/// Saves `state` at `path` through the local store, with its serial incremented: under the
-/// state's lock, only if the file is still at the version this state was read at.
-pub(crate) fn save_local(state: &mut State, path: &Path) -> Result<(), StateError> {
-    let seen = Version::of(state);
-    LocalStore::open(path)?.save(state, &seen).map(|_| ())
+impl Opened {
+    /// Saves the state with its serial incremented, only if the stored state is still the
+    /// one it was read at.
+    pub(crate) fn save(&mut self) -> Result<(), StateError> {
+        let seen = Version::of(&self.state);
+        self.store.save(&mut self.state, &seen).map(|_| ())
+    }
 }
 
-/// Opens the local state at `path`: with a `lock_timeout`, locks it first (waiting up to that
-/// long), and folds a replayed journal into the saved state; without, only reads it.
-pub(crate) fn open(path: &Path, lock_timeout: Option<Duration>) -> Result<Opened, StoreError> {
-    let store = LocalStore::open(path)?;
-    let lock = lock_timeout.map(|t| store.lock(t)).transpose()?;
+/// How a command that writes takes the state's lock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Locking {
+    /// How long to wait for another run's lock (zero: fail at once).
+    pub timeout: Duration,
+    /// How long a remote lock lasts without renewal.
+    pub lease: Duration,
+}
+
+/// The store that keeps the state at `address`.
+pub(crate) fn connect(address: &Address, lease: Duration) -> Result<Box<dyn Store>, StoreError> {
+    Ok(match address {
+        Address::Local(path) => Box::new(LocalStore::open(path)?),
+        Address::S3 { bucket, key } => Box::new(
+            remote::RemoteStore::s3(bucket, key, lease)
+                .map_err(|e| StoreError::State(Box::new(StateError::Remote(Box::new(e)))))?,
+        ),
+    })
+}
+
+/// Opens the state at `address`: with `locking`, locks it first, and folds a replayed journal
+/// into the saved state; without, only reads it.
+pub(crate) fn open(address: &Address, locking: Option<Locking>) -> Result<Opened, StoreError> {
+    let lease = locking.map_or(Duration::from_secs(120), |l| l.lease);
+    let store = connect(address, lease)?;
+    let lock = locking.map(|l| store.lock(l.timeout)).transpose()?;
     let Loaded {
         mut state,
         version,
         exists,
         replayed,
+        in_progress,
     } = store.load()?;
     if replayed && lock.is_some() {
         store.save(&mut state, &version)?;
         store.end_journal()?;
     }
     Ok(Opened {
+        store,
         state,
         exists,
         replayed,
+        in_progress,
         lock,
     })
 }

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::files::{open_regular, sibling, Refused};
-use crate::store::lock::LockError;
+use crate::store::lock::{Held, LockError};
 use std::os::unix::fs::MetadataExt;
 
 /// The states (by resolved path) whose lock this process holds: a save checks it is one.
@@ -33,6 +33,9 @@ struct KernelLock {
     file: File,
     state: PathBuf,
 }
+
+/// The kernel lock lasts as long as the process: it is always still ours.
+impl Held for KernelLock {}
 
 impl Drop for KernelLock {
     /// Clears the holder's name while the lock is still held, so that no later reader takes a
@@ -95,7 +98,7 @@ pub(super) fn acquire(
     real: &Path,
     shown: &str,
     timeout: Duration,
-) -> Result<Box<dyn Send + Sync>, LockError> {
+) -> Result<Box<dyn Held>, LockError> {
     // The wait for another run is in the test clock too, as that run's waits are; the polls
     // stay real (bounded by the wait), so a short wait never turns into a busy loop.
     let timeout = crate::clock::wait(timeout);

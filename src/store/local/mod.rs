@@ -131,6 +131,7 @@ impl Store for LocalStore {
             version,
             exists: existed || replayed,
             replayed,
+            in_progress: None,
         })
     }
 

@@ -1,0 +1,61 @@
+//! Why a remote state could not be read, written or locked. Every message names the location
+//! and says what the store answered (made safe for a terminal); none holds a credential.
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+#[derive(Debug, Clone, Error, Diagnostic)]
+pub enum RemoteError {
+    #[error("cannot reach the state `{place}`: {reason}")]
+    #[diagnostic(
+        code(remote::unreachable),
+        help("check the bucket name, the network, and the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or web-identity or container credentials in CI); for an S3-compatible server set AWS_ENDPOINT_URL (and AWS_ALLOW_HTTP=true for plain http); nothing was written")
+    )]
+    Unreachable { place: String, reason: String },
+
+    #[error("the store of `{place}` ignores conditional writes: {what}")]
+    #[diagnostic(
+        code(remote::ignores_conditions),
+        help("this tool needs a store that honours If-None-Match and If-Match on PUT (AWS S3, R2, MinIO, SeaweedFS, …): without them two runners could both create every webhook. Check for a proxy or gateway in front of the store that drops these headers; nothing was created")
+    )]
+    IgnoresConditions { place: String, what: String },
+
+    #[error("the state `{place}` was changed by another run since this run read it")]
+    #[diagnostic(
+        code(remote::fenced),
+        help("this run lost its lock (its lease ran out: was the runner paused or cut off?) and another run took over; this run sent no further create. The other run reports this run's requests in flight as `unknown`: run `saleshandy-webhooks plan` to see them")
+    )]
+    Fenced { place: String },
+
+    #[error("cannot write the state `{place}`: {reason}")]
+    #[diagnostic(
+        code(remote::write),
+        help("the store failed or could not be reached; the state there is as it was before this write. Run the command again once the store answers")
+    )]
+    Write { place: String, reason: String },
+
+    #[error("the state `{place}` is not a state this tool wrote: {reason}")]
+    #[diagnostic(
+        code(remote::invalid),
+        help("it was not changed. Look at it with `aws s3 cp {place} -`; if it was replaced by mistake, restore a previous version of the object (bucket versioning) or `state push` a good copy to a new key")
+    )]
+    Invalid { place: String, reason: String },
+
+    #[error("the lock of `{place}` is damaged: {reason}")]
+    #[diagnostic(
+        code(remote::lock_invalid),
+        help("no run holds a lock this tool can read. If no apply is running, remove the lock object (`aws s3 rm {place}.lock`) and run again")
+    )]
+    LockInvalid { place: String, reason: String },
+}
+
+/// The store's answer in one line, safe for a terminal and a CI log.
+pub(crate) fn reason(e: &object_store::Error) -> String {
+    // object_store's message already quotes its causes.
+    let text = e.to_string();
+    let line = crate::terminal_text::printable_line(&text);
+    match line.char_indices().nth(400) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line,
+    }
+}
