@@ -58,6 +58,18 @@ pub enum LockError {
     )]
     NotRegular { path: PathBuf, kind: &'static str },
 
+    #[error("the state `{state}` is locked by another run: {holder} (its lease of {lease} s was renewed {age} s ago)")]
+    #[diagnostic(
+        code(lock::held),
+        help("wait for that run to finish, or pass --lock-timeout SECONDS to wait for it. A run that died keeps the lock only until its lease runs out: the next run then takes it over by itself, and reports that run's creates in flight as `unknown`")
+    )]
+    LeaseHeld {
+        state: String,
+        holder: String,
+        lease: u64,
+        age: i64,
+    },
+
     #[error("this run's lock on `{state}` may have run out (lease {lease} s): it sends no further create")]
     #[diagnostic(
         code(lock::lost),

@@ -7,6 +7,7 @@
 //! code, standard output and standard error (or snapshots of them).
 
 pub mod filters;
+pub mod object_servers;
 pub mod test;
 
 pub use test::{snapshot, Test};

@@ -45,24 +45,32 @@ pub(super) async fn check(object: &Object, place: &str) -> Result<(), LockError>
     };
     let first = serde_json::to_vec(&probe()).unwrap_or_default();
     let etag = object.overwrite(first).await.map_err(fail)?;
-    if let Written::Done(_) = object.write(&probe(), None).await.map_err(fail)? {
-        return Err(ignores(
+    let verdict = verdict(object, &etag).await.map_err(fail);
+    // The probe is this run's own object: removing it cannot disturb another run.
+    object.remove().await;
+    match verdict? {
+        None => Ok(()),
+        Some(what) => Err(ignores(what)),
+    }
+}
+
+/// What the store got wrong about the probe at `etag`, if anything.
+async fn verdict(object: &Object, etag: &str) -> Result<Option<&'static str>, Failure> {
+    if let Written::Done(_) = object.write(&probe(), None).await? {
+        return Ok(Some(
             "a create-if-absent (If-None-Match: *) of an object that exists was accepted",
         ));
     }
     if let Written::Done(_) = object
         .write(&probe(), Some("\"0123456789abcdef0123456789abcdef\""))
-        .await
-        .map_err(fail)?
+        .await?
     {
-        return Err(ignores(
+        return Ok(Some(
             "a compare-and-swap (If-Match) on an ETag the object does not have was accepted",
         ));
     }
-    match object.write(&probe(), Some(&etag)).await.map_err(fail)? {
-        Written::Done(_) => Ok(()),
-        Written::Lost => Err(ignores(
-            "a compare-and-swap (If-Match) on the object's own ETag was refused",
-        )),
-    }
+    Ok(match object.write(&probe(), Some(etag)).await? {
+        Written::Done(_) => None,
+        Written::Lost => Some("a compare-and-swap (If-Match) on the object's own ETag was refused"),
+    })
 }

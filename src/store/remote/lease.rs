@@ -115,13 +115,11 @@ pub(crate) async fn acquire(
             Taking::Held(found) => {
                 if started.elapsed() >= timeout {
                     let lease = found.read.value.lease_seconds;
-                    return Err(LockError::Held {
+                    return Err(LockError::LeaseHeld {
                         state: place.to_string(),
-                        holder: format!(
-                            "{} (its lease of {lease} s was renewed {} s ago)",
-                            crate::terminal_text::printable_line(&found.read.value.holder),
-                            found.age.max(0)
-                        ),
+                        holder: crate::terminal_text::printable_line(&found.read.value.holder),
+                        lease,
+                        age: found.age.max(0),
                     });
                 }
                 tokio::time::sleep(poll(timeout)).await;

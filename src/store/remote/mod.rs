@@ -220,7 +220,8 @@ impl Store for RemoteStore {
     fn lock(&self, timeout: Duration) -> Result<Lock, LockError> {
         let lock = self.object.sibling(".lock");
         let held = crate::runtime::wait(async {
-            conditions::check(&self.object.sibling(".conditions"), &self.shown).await?;
+            let probe = format!(".conditions-{}", uuid::Uuid::new_v4());
+            conditions::check(&self.object.sibling(&probe), &self.shown).await?;
             lease::acquire(
                 lock,
                 &self.shown,

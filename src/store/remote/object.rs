@@ -136,6 +136,11 @@ impl Object {
             .ok_or_else(|| Failure::Store("the store gave the object no ETag".into()))
     }
 
+    /// Removes the object, if it can (for this run's own probes; failures are ignored).
+    pub(crate) async fn remove(&self) {
+        let _ = self.store.delete(&self.key).await;
+    }
+
     /// When the store last wrote the object.
     pub(crate) async fn modified(&self) -> Result<chrono::DateTime<chrono::Utc>, Failure> {
         self.store

@@ -1,0 +1,429 @@
+//! Remote state on real S3 servers (SeaweedFS and moto, started by the harness on loopback):
+//! runners on different machines share one state object, and no path, crash or pause makes
+//! a webhook be created twice.
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use object_store::ObjectStore;
+
+use crate::support::object_servers::{s3, ProxyMode, S3Kind, S3Server};
+use crate::support::{report, snapshot, stderr_text, stdout_text, World};
+
+const KEY: &str = "saleshandy/prod.state.json";
+
+fn config(n: usize) -> String {
+    let mut c = String::from("version: 1\nwebhooks:\n");
+    for i in 0..n {
+        c.push_str(&format!(
+            "  - name: hook {i}\n    url: https://ingest.example.org/h/{i}\n    events: [email-sent]\n    headers:\n      Authorization: \"Bearer ${{HOOK_TOKEN}}\"\n"
+        ));
+    }
+    c
+}
+
+/// A world whose sandbox answers after `latency`, and a fresh bucket on `server`.
+fn world(server: &S3Server, n: usize, latency: Duration) -> (World, String) {
+    let w = World::builder()
+        .config(&config(n))
+        .latency(latency)
+        .env("NO_COLOR", "1")
+        .env("HOOK_TOKEN", "hook-secret-value-7731")
+        .build();
+    (w, server.new_bucket())
+}
+
+/// A runner: a directory of its own holding only the config, like a fresh CI machine.
+struct Runner {
+    dir: tempfile::TempDir,
+}
+
+fn runner(w: &World) -> Runner {
+    let dir = tempfile::tempdir().expect("runner dir");
+    std::fs::copy(w.config_path(), dir.path().join("webhooks.yaml")).expect("config");
+    Runner { dir }
+}
+
+impl Runner {
+    fn command(&self, w: &World, env: &[(String, String)], bucket: &str, args: &[&str]) -> Command {
+        let mut c = w.process();
+        c.current_dir(self.dir.path())
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .args(args)
+            .args(["--state", &format!("s3://{bucket}/{KEY}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    fn run(&self, w: &World, env: &[(String, String)], bucket: &str, args: &[&str]) -> Output {
+        self.command(w, env, bucket, args).output().expect("runs")
+    }
+
+    fn spawn(&self, w: &World, env: &[(String, String)], bucket: &str, args: &[&str]) -> Child {
+        self.command(w, env, bucket, args).spawn().expect("starts")
+    }
+
+    /// Files the run left in its directory besides the config.
+    fn leftovers(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "webhooks.yaml")
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+const APPLY: &[&str] = &["apply", "--auto-approve"];
+
+/// What a run printed, with what varies between runs replaced.
+fn shown(w: &World, bucket: &str, text: &str) -> String {
+    w.filtered(&text.replace(bucket, "[BUCKET]"))
+}
+
+/// Every object in the bucket, by key.
+fn objects(server: &S3Server, bucket: &str) -> Vec<(String, Vec<u8>)> {
+    let store = server.store(bucket);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let metas: Vec<_> = store.list(None).collect().await;
+        let mut out = Vec::new();
+        for m in metas {
+            let m = m.expect("list");
+            let bytes = object_store::ObjectStoreExt::get(&store, &m.location)
+                .await
+                .expect("get")
+                .bytes()
+                .await
+                .expect("bytes");
+            out.push((m.location.to_string(), bytes.to_vec()));
+        }
+        out.sort();
+        out
+    })
+}
+
+/// The state the bucket holds, as `state pull`-free JSON: the object's `state` member.
+fn stored_state(server: &S3Server, bucket: &str) -> serde_json::Value {
+    let objects = objects(server, bucket);
+    let (_, bytes) = objects
+        .iter()
+        .find(|(k, _)| k == KEY)
+        .expect("the state object");
+    let v: serde_json::Value = serde_json::from_slice(bytes).expect("JSON");
+    v["state"].clone()
+}
+
+/// Each webhook the sandbox holds exactly once per name, and the names recorded or unknown.
+fn assert_never_twice(w: &World, n: usize) {
+    let by_name = w.server_by_name();
+    for (name, ids) in &by_name {
+        assert_eq!(ids.len(), 1, "{name} created {} times", ids.len());
+    }
+    assert!(by_name.len() <= n);
+}
+
+#[test]
+fn a_runner_with_no_local_files_sees_what_another_applied_on_each_server() {
+    for kind in [S3Kind::SeaweedFs, S3Kind::Moto] {
+        let server = s3(kind);
+        let env = server.env();
+        let (w, bucket) = world(server, 3, Duration::ZERO);
+        let first = runner(&w);
+        let o = first.run(&w, &env, &bucket, APPLY);
+        assert_eq!(o.status.code(), Some(0), "{}", report(&o));
+        snapshot(
+            "remote-apply-created",
+            &w.with_named_ids(&o.stdout, &recorded_ids_in(&stored_state(server, &bucket)))
+                .replace(&bucket, "[BUCKET]"),
+        );
+        assert_eq!(
+            stderr_text(&o),
+            "[1/3] created: hook 0\n[2/3] created: hook 1\n[3/3] created: hook 2\n"
+        );
+        assert_eq!(first.leftovers(), Vec::<String>::new(), "nothing local");
+
+        let second = runner(&w);
+        let plan = second.run(&w, &env, &bucket, &["plan"]);
+        assert_eq!(plan.status.code(), Some(0), "{}", report(&plan));
+        snapshot(
+            "remote-plan-all-unchanged",
+            &shown(&w, &bucket, &stdout_text(&plan)),
+        );
+        let again = second.run(&w, &env, &bucket, APPLY);
+        assert_eq!(again.status.code(), Some(0), "{}", report(&again));
+        assert_eq!(
+            w.sandbox.create_requests(),
+            3,
+            "{}: nothing created again",
+            kind.name()
+        );
+
+        // No secret in any object: neither the API key nor a header's value.
+        for (key, bytes) in objects(server, &bucket) {
+            let text = String::from_utf8_lossy(&bytes);
+            for secret in ["hook-secret-value-7731", "sandbox-api-key"] {
+                assert!(!text.contains(secret), "{secret} in {key}: {text}");
+            }
+        }
+    }
+}
+
+#[test]
+fn four_runners_at_once_take_turns_and_create_each_webhook_once() {
+    let server = s3(S3Kind::SeaweedFs);
+    let env = server.env();
+    let (w, bucket) = world(server, 6, Duration::from_millis(100));
+    let runners: Vec<Runner> = (0..4).map(|_| runner(&w)).collect();
+    // 6000 s on the test clock: 60 s of real time to wait for the others.
+    let children: Vec<Child> = runners
+        .iter()
+        .map(|r| {
+            r.spawn(
+                &w,
+                &env,
+                &bucket,
+                &["apply", "--auto-approve", "--lock-timeout", "6000"],
+            )
+        })
+        .collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("wait"))
+        .collect();
+    for o in &outputs {
+        assert_eq!(o.status.code(), Some(0), "{}", report(o));
+    }
+    assert_eq!(w.sandbox.create_requests(), 6, "each webhook once");
+    assert_never_twice(&w, 6);
+    let created: usize = outputs
+        .iter()
+        .map(|o| stdout_text(o).matches(" created, id ").count())
+        .sum();
+    assert_eq!(
+        created, 6,
+        "one runner created them all, the others found them recorded"
+    );
+    assert_eq!(
+        stored_state(server, &bucket)["webhooks"]
+            .as_object()
+            .expect("webhooks")
+            .len(),
+        6
+    );
+}
+
+#[test]
+fn a_second_runner_without_a_wait_fails_naming_the_holder() {
+    let server = s3(S3Kind::Moto);
+    let env = server.env();
+    let (w, bucket) = world(server, 3, Duration::from_millis(300));
+    let first = runner(&w);
+    let mut holder = first.spawn(
+        &w,
+        &env,
+        &bucket,
+        &["apply", "--auto-approve", "--parallelism", "1"],
+    );
+    w.wait_for_a_create_in_flight(&mut holder);
+    let second = runner(&w).run(&w, &env, &bucket, APPLY);
+    let held = holder.wait_with_output().expect("wait");
+    assert_eq!(held.status.code(), Some(0), "{}", report(&held));
+    assert_eq!(second.status.code(), Some(1), "{}", report(&second));
+    assert_eq!(stdout_text(&second), "");
+    let err = shown(&w, &bucket, &stderr_text(&second));
+    let err = regex::Regex::new(r"renewed \d+ s ago")
+        .expect("regex")
+        .replace(&err, "renewed [N] s ago");
+    snapshot("remote-lock-held", &err);
+    assert_eq!(w.sandbox.create_requests(), 3);
+}
+
+#[test]
+fn runners_killed_at_random_moments_never_create_twice() {
+    let server = s3(S3Kind::Moto);
+    let env = server.env();
+    let n = 8;
+    let (w, bucket) = world(server, n, Duration::from_millis(40));
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for round in 0..20 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let r = runner(&w);
+        // A lease of 5 s: a killed runner's lock is taken over 7 s later at the latest, and
+        // every run waits that long for it.
+        let mut child = r.spawn(
+            &w,
+            &env,
+            &bucket,
+            &[
+                "apply",
+                "--auto-approve",
+                "--lock-lease",
+                "5",
+                "--lock-timeout",
+                "3000",
+            ],
+        );
+        std::thread::sleep(Duration::from_millis(50 + seed % 400));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_never_twice(&w, n);
+        assert!(r.leftovers().is_empty(), "round {round}: nothing local");
+    }
+    // A last run from yet another machine finishes the job: every webhook exists exactly once
+    // or is reported unknown.
+    let last = runner(&w).run(
+        &w,
+        &env,
+        &bucket,
+        &[
+            "apply",
+            "--auto-approve",
+            "--lock-lease",
+            "5",
+            "--lock-timeout",
+            "3000",
+        ],
+    );
+    assert!(
+        matches!(last.status.code(), Some(0) | Some(1)),
+        "{}",
+        report(&last)
+    );
+    assert_never_twice(&w, n);
+    let state = stored_state(server, &bucket);
+    let recorded = state["webhooks"].as_object().expect("webhooks");
+    let unknown = state["unknown"].as_object().map_or(0, |u| u.len());
+    assert_eq!(recorded.len() + unknown, n, "{state}");
+    for (name, r) in recorded {
+        assert_eq!(
+            w.server_ids(name),
+            vec![r["id"].as_str().expect("id").to_string()],
+            "{name}: the recorded id is the one created"
+        );
+    }
+}
+
+#[test]
+fn a_store_that_ignores_conditions_is_refused_before_anything_is_created() {
+    let server = s3(S3Kind::SeaweedFs);
+    let proxy = server.proxy();
+    proxy.set_mode(ProxyMode::StripConditions);
+    let (w, bucket) = world(server, 3, Duration::ZERO);
+    let o = runner(&w).run(&w, &proxy.env(), &bucket, APPLY);
+    assert_eq!(o.status.code(), Some(1), "{}", report(&o));
+    assert_eq!(stdout_text(&o), "");
+    snapshot(
+        "remote-ignores-conditions",
+        &shown(&w, &bucket, &stderr_text(&o)),
+    );
+    assert_eq!(w.sandbox.requests().len(), 0, "nothing sent to the API");
+    assert!(
+        !objects(server, &bucket).iter().any(|(k, _)| k == KEY),
+        "no state written"
+    );
+}
+
+#[test]
+fn a_paused_holder_is_fenced_after_another_runner_took_over() {
+    let server = s3(S3Kind::SeaweedFs);
+    let env = server.env();
+    let (w, bucket) = world(server, 6, Duration::from_millis(200));
+    let lease = ["--lock-lease", "5"];
+    let first = runner(&w);
+    let mut paused = first.spawn(
+        &w,
+        &env,
+        &bucket,
+        &[APPLY, &lease[..], &["--parallelism", "1"]].concat(),
+    );
+    w.wait_for_a_create_in_flight(&mut paused);
+    let pid = paused.id() as libc::pid_t;
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let stopped_at = Instant::now();
+    // The second runner waits for the lease to run out (5 s + 2 s margin, on the store's
+    // clock), takes over, and does the work.
+    let second = runner(&w).run(
+        &w,
+        &env,
+        &bucket,
+        &[APPLY, &lease[..], &["--lock-timeout", "3000"]].concat(),
+    );
+    assert_eq!(second.status.code(), Some(0), "{}", report(&second));
+    assert!(
+        stopped_at.elapsed() >= Duration::from_secs(5),
+        "taken over only after the lease"
+    );
+    let before = w.sandbox.create_requests();
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    let fenced = paused.wait_with_output().expect("wait");
+    assert_eq!(fenced.status.code(), Some(1), "{}", report(&fenced));
+    assert_eq!(
+        w.sandbox.create_requests(),
+        before,
+        "the fenced run sent no further create"
+    );
+    assert!(
+        stdout_text(&fenced).contains("Stopped:"),
+        "it says why: {}",
+        report(&fenced)
+    );
+    assert_never_twice(&w, 6);
+}
+
+#[test]
+fn a_store_that_goes_down_mid_apply_stops_the_creates_and_lists_the_ids_to_record() {
+    let server = s3(S3Kind::Moto);
+    let proxy = server.proxy();
+    let (w, bucket) = world(server, 6, Duration::from_millis(300));
+    let r = runner(&w);
+    let mut child = r.spawn(
+        &w,
+        &proxy.env(),
+        &bucket,
+        &[APPLY, &["--parallelism", "1"]].concat(),
+    );
+    w.wait_for_a_create_in_flight(&mut child);
+    proxy.set_mode(ProxyMode::Down);
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(1), "{}", report(&o));
+    let out = stdout_text(&o);
+    // The create in flight when the store went down got its id; it is printed, with the
+    // command that records it, and nothing was sent after it.
+    assert_eq!(w.sandbox.create_requests(), 1, "{out}");
+    let (name, ids) = w.server_by_name().into_iter().next().expect("one created");
+    assert!(
+        out.contains(&format!("  ✓ {name}  created, id {}", ids[0])),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "  saleshandy-webhooks state import '{name}' {} --state s3://{bucket}/{KEY}",
+            ids[0]
+        )),
+        "{out}"
+    );
+    proxy.set_mode(ProxyMode::Forward);
+}
+
+/// The ids a stored state records, by name, for [`World::with_named_ids`].
+fn recorded_ids_in(state: &serde_json::Value) -> Vec<(String, String)> {
+    state["webhooks"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(n, r)| Some((n.clone(), r["id"].as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
