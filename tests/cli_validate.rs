@@ -106,7 +106,7 @@ fn json_lists_every_problem_with_its_location() {
             "file": "tests/fixtures/bad/webhooks-missing.yaml",
             "line": 2,
             "column": 1,
-            "help": "did you mean `webhooks`? The keys allowed in the top level are `version`, `apiKeyEnv`, `webhooks`"
+            "help": "did you mean `webhooks`? The keys allowed in the top level are `version`, `apiKeyEnv`, `state`, `webhooks`"
         }
     ]))
     .run();
