@@ -106,7 +106,7 @@ fn json_lists_every_problem_with_its_location() {
             "file": "tests/fixtures/bad/webhooks-missing.yaml",
             "line": 2,
             "column": 1,
-            "help": "did you mean `webhooks`? The keys allowed in the top level are `version`, `apiKeyEnv`, `webhooks`"
+            "help": "did you mean `webhooks`? The keys allowed in the top level are `version`, `apiKeyEnv`, `state`, `webhooks`"
         }
     ]))
     .run();
@@ -201,4 +201,49 @@ fn text_from_the_file_cannot_drive_the_terminal() {
             "{format}: an escape character reached the output"
         );
     }
+}
+
+#[test]
+fn validate_checks_the_state_location() {
+    for (file, n) in [
+        ("tests/fixtures/good/state-s3.yaml", 1),
+        ("tests/fixtures/good/state-relative.yaml", 1),
+    ] {
+        validate(["-c", file])
+            .stdout(format!("{file} is valid: {n} webhook.\n"))
+            .run();
+        validate(["--format", "json", "-c", file])
+            .stdout("[]\n")
+            .run();
+    }
+    // `${…}` is refused, not resolved, even when the variable is set.
+    let file = "tests/fixtures/bad/state-interpolation.yaml";
+    validate(["--format", "json", "-c", file])
+        .env("STATE_BUCKET", "acme-infra")
+        .status(1)
+        .stdout_json(json!([{
+            "severity": "error",
+            "code": "config::state_interpolation",
+            "message": "`state` cannot use `${…}`: the state location must be readable without the environment's secrets",
+            "file": file,
+            "line": 2,
+            "column": 8,
+            "help": "write the location itself, e.g. `state: s3://acme-infra/saleshandy/prod.state.json`, so that `validate` and `plan` know it; to pick it per run, pass `--state` instead"
+        }]))
+        .run();
+    let file = "tests/fixtures/bad/state-scheme-gs.yaml";
+    validate(["--format", "github", "-c", file])
+        .status(1)
+        .stdout(format!("::error file={file},line=2,col=8,title=config%3A%3Astate::invalid `state`: `gs://` (Google Cloud Storage) is not supported: its conditional writes could not be tested for this tool; keep the state on S3 or an S3-compatible store (`s3://BUCKET/KEY`), or in a local file%0Ahelp: write `state: s3://BUCKET/KEY` for S3 or an S3-compatible store, or a local path such as `state: prod.state.json` (relative to this file's folder)\n"))
+        .run();
+}
+
+#[test]
+fn a_bad_state_is_reported_with_every_other_error() {
+    // A type error for `state`, a bad event and an unknown key: all three, in file order.
+    validate(["-c", "-"])
+        .stdin("version: 1\nstate: [s3://acme-infra/prod.state.json]\nwebhooks:\n  - name: x\n    url: https://example.org\n    events: [nope]\nstat: x\n")
+        .status(1)
+        .stderr_snapshot("validate-state-human")
+        .run();
 }

@@ -48,6 +48,8 @@ const SCHEMA_CODES: &[&str] = &[
     "config::unknown_key",
     "config::version_missing",
     "config::version_unsupported",
+    "config::state",
+    "config::state_interpolation",
     "config::name_blank",
     "config::url_scheme",
     "config::events_empty",
@@ -332,6 +334,63 @@ fn schema_agrees_with_the_tool_on_edge_cases() {
     ] {
         cases.push((format!("url {url}"), with_url(url)));
     }
+    for state in [
+        "s3://acme-infra/saleshandy/prod.state.json",
+        "s3://a.b-c/k",
+        "s3://a-b/...",
+        "s3://a-b/.k/..k/k.",
+        "s3://a-b/k:1/x@y",
+        "prod.state.json",
+        "../states/prod.state.json",
+        "/var/lib/sh/prod.state.json",
+        "'C:\\states\\prod.json'",
+        "prod$1.json",
+        "s3:/acme-infra/k",
+        "\"\"",
+        "\"   \"",
+        "\" prod.json \"",
+        "\"s3://acme-infra/k \"",
+        "\" s3://acme-infra/k\"",
+        "S3://acme-infra/k",
+        "s3://acme-infra",
+        "s3://acme-infra/",
+        "s3://acme-infra/a/",
+        "s3://acme-infra/a//b",
+        "s3://acme-infra/./k",
+        "s3://acme-infra/a/..",
+        "s3://acme-infra/k?v=1",
+        "s3://acme-infra/k#x",
+        "s3://ab/k",
+        "s3://a23456789012345678901234567890123456789012345678901234567890123/k",
+        "s3://a234567890123456789012345678901234567890123456789012345678901234/k",
+        "s3://-ab/k",
+        "s3://ab-/k",
+        "s3://Acme/k",
+        "s3://acme_infra/k",
+        "s3:///k",
+        "s3://",
+        "az://states/prod.json",
+        "gs://acme/prod.json",
+        "file:///var/lib/prod.json",
+        "http://example.org/prod.json",
+        "https://example.org/prod.json",
+        "states://prod.json",
+        "a/b://c",
+        "s3://acme-infra/k://x",
+        "s3://${BUCKET}/k",
+        "${STATE}",
+        "\"$${HOME}/prod.json\"",
+        "42",
+        "true",
+        "[a]",
+        "{bucket: a}",
+        "~",
+    ] {
+        cases.push((
+            format!("state {state}"),
+            format!("version: 1\nstate: {state}\nwebhooks: []\n"),
+        ));
+    }
     for name in [
         "Host",
         "HOST",
@@ -359,7 +418,7 @@ fn schema_agrees_with_the_tool_on_edge_cases() {
 }
 
 /// One character at a time, through YAML double-quoted escapes, for the rules on characters:
-/// blank names, header name tokens, forbidden characters in header values.
+/// blank names, header name tokens, forbidden characters in header values and state locations.
 #[test]
 fn schema_agrees_with_the_tool_on_every_character() {
     let validator = validator();
@@ -375,6 +434,13 @@ fn schema_agrees_with_the_tool_on_every_character() {
         tally.record(&format!("name {esc}"), check(&validator, &name));
         let name_around = name.replace(&format!("\"{esc}\""), &format!("\" {esc} \""));
         tally.record(&format!("name ' {esc} '"), check(&validator, &name_around));
+        if (c as u32) < 0x100 {
+            for state in ["a{c}b", "s3://acme-infra/a{c}b", "s3://acme{c}infra/k"] {
+                let state = state.replace("{c}", &esc);
+                let text = format!("version: 1\nstate: \"{state}\"\nwebhooks: []\n");
+                tally.record(&format!("state {state}"), check(&validator, &text));
+            }
+        }
         if c.is_ascii() {
             let header = |k: &str, v: &str| {
                 format!("version: 1\nwebhooks:\n  - name: a\n    url: https://example.org/x\n    events: [email-sent]\n    headers:\n      \"{k}\": \"{v}\"\n")

@@ -39,6 +39,10 @@ pub(crate) fn read_source(path: &Path) -> Result<SourceFile, Error> {
 /// Unreadable files are errors; problems in a readable one are in the [`Loaded`].
 pub(crate) fn read_config(path: &Path) -> Result<(SourceFile, Loaded), Error> {
     let file = read_source(path)?;
-    let loaded = config::load(file.text(), &config::process_env);
+    // A relative `state:` is relative to the config's folder; for standard input, to here.
+    let dir = path
+        .parent()
+        .filter(|d| path != Path::new("-") && !d.as_os_str().is_empty());
+    let loaded = config::load_in(file.text(), dir, &config::process_env);
     Ok((file, loaded))
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::path::Path;
 
 use super::interpolate::{interpolate, InterpolationError};
 use super::problem::ConfigProblem;
@@ -9,10 +10,11 @@ use super::rules::{self, UrlIssue};
 use super::{Config, Header, Webhook, SUPPORTED_VERSION};
 use crate::event::Event;
 use crate::secret::{Secret, Value};
+use crate::store::Address;
 use crate::yaml::{self, Node, NodeKind, ScalarType, Span};
 
 /// Keys allowed at the top of the file.
-pub const ROOT_KEYS: &[&str] = &["version", "apiKeyEnv", "webhooks"];
+pub const ROOT_KEYS: &[&str] = &["version", "apiKeyEnv", "state", "webhooks"];
 /// Keys allowed in one webhook.
 pub const WEBHOOK_KEYS: &[&str] = &["name", "url", "events", "headers"];
 
@@ -33,10 +35,17 @@ impl Loaded {
     }
 }
 
-/// Loads a config from its text; `env` resolves `${NAME}`. Pure: no I/O besides `env`.
+/// Loads a config from its text; `env` resolves `${NAME}`. Pure: no I/O besides `env`. A
+/// relative `state:` path stays relative (to the current directory), as for standard input.
 pub fn load(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Loaded {
+    load_in(text, None, env)
+}
+
+/// [`load()`] for a config file in the folder `dir`: a relative `state:` path is relative to it.
+pub fn load_in(text: &str, dir: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Loaded {
     let mut walker = Walker {
         text,
+        dir,
         env,
         problems: Vec::new(),
     };
@@ -74,6 +83,8 @@ fn name_of(item: &Node) -> Option<(&str, Span)> {
 
 struct Walker<'a> {
     text: &'a str,
+    /// The config file's folder, for a relative `state:` path.
+    dir: Option<&'a Path>,
     env: &'a dyn Fn(&str) -> Option<String>,
     problems: Vec<ConfigProblem>,
 }
@@ -91,6 +102,7 @@ impl Walker<'_> {
         let api_key_env = fields
             .get("apiKeyEnv")
             .and_then(|(_, v)| self.api_key_env(v));
+        let state = fields.get("state").and_then(|(k, v)| self.state(k, v));
         match fields.get("version") {
             None => self.push(ConfigProblem::VersionMissing {
                 at: root.head().into(),
@@ -145,6 +157,7 @@ impl Walker<'_> {
         }
         Some(Config {
             api_key_env,
+            state,
             webhooks,
         })
     }
@@ -162,6 +175,41 @@ impl Walker<'_> {
             return None;
         }
         Some(name.to_string())
+    }
+
+    /// Where the state is kept: a location [`Address::parse`] reads, taken literally.
+    fn state(&mut self, key: &Node, v: &Node) -> Option<Address> {
+        let Some(text) = v.as_str() else {
+            let at = if v.span.is_empty() { key.span } else { v.span };
+            let help = match &v.kind {
+                NodeKind::Scalar(s) if s.resolved_type() != ScalarType::Null => format!(
+                    "put the value in quotes to make it a string: \"{}\"",
+                    s.value
+                ),
+                _ => "write the location as a string: `state: s3://BUCKET/KEY` or a path such as `state: prod.state.json`".to_string(),
+            };
+            self.wrong_type("`state`", "a string", v, at, &help);
+            return None;
+        };
+        let at = v.span.into();
+        if text.contains("${") {
+            self.push(ConfigProblem::StateInterpolation { at });
+            return None;
+        }
+        let parsed = if rules::has_control(text) {
+            Err("the state location contains a control character".to_string())
+        } else if !text.is_empty() && text.trim().is_empty() {
+            Err("the state location is blank".to_string())
+        } else {
+            Address::parse(text, self.dir).map_err(|e| e.0)
+        };
+        match parsed {
+            Ok(address) => Some(address),
+            Err(reason) => {
+                self.push(ConfigProblem::StateInvalid { reason, at });
+                None
+            }
+        }
     }
 
     fn version(&mut self, v: &Node) {
@@ -522,5 +570,192 @@ impl Walker<'_> {
             fields.insert(key, (k, v));
         }
         Some(fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    const HOOKS: &str = "webhooks: []\n";
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    /// The config's `state` from `version: 1`, `state: VALUE`, `webhooks: []` in `dir`.
+    fn state_in(value: &str, dir: Option<&Path>) -> Loaded {
+        load_in(
+            &format!("version: 1\nstate: {value}\n{HOOKS}"),
+            dir,
+            &no_env,
+        )
+    }
+
+    /// Where `state: VALUE` puts a scalar value: after `version: 1\nstate: `.
+    fn value_span(value: &str) -> miette::SourceSpan {
+        (18, value.len()).into()
+    }
+
+    #[test]
+    fn state_is_none_when_absent() {
+        let loaded = load(&format!("version: 1\n{HOOKS}"), &no_env);
+        assert_eq!(loaded.problems, vec![]);
+        assert_eq!(loaded.config.expect("valid").state, None);
+    }
+
+    #[test]
+    fn state_is_an_s3_url_or_a_path_relative_to_the_config() {
+        let dir = Path::new("infra/accounts");
+        for (value, dir, want) in [
+            (
+                "s3://acme-infra/saleshandy/prod.state.json",
+                Some(dir),
+                Address::S3 {
+                    bucket: "acme-infra".into(),
+                    key: "saleshandy/prod.state.json".into(),
+                },
+            ),
+            (
+                "states/prod.state.json",
+                Some(dir),
+                Address::Local(PathBuf::from("infra/accounts/states/prod.state.json")),
+            ),
+            (
+                "../prod.state.json",
+                Some(dir),
+                Address::Local(PathBuf::from("infra/accounts/../prod.state.json")),
+            ),
+            (
+                "/var/lib/sh/prod.state.json",
+                Some(dir),
+                Address::Local(PathBuf::from("/var/lib/sh/prod.state.json")),
+            ),
+            // Standard input: relative to the current directory.
+            (
+                "prod.state.json",
+                None,
+                Address::Local(PathBuf::from("prod.state.json")),
+            ),
+            // `$` alone is no interpolation.
+            (
+                "\"prod$1.json\"",
+                None,
+                Address::Local(PathBuf::from("prod$1.json")),
+            ),
+        ] {
+            let loaded = state_in(value, dir);
+            assert_eq!(loaded.problems, vec![], "{value}");
+            assert_eq!(loaded.config.expect(value).state, Some(want), "{value}");
+        }
+    }
+
+    #[test]
+    fn a_refused_state_says_why_at_its_value() {
+        for (value, reason) in [
+            ("\"\"", "the state location is empty"),
+            ("\"  \"", "the state location is blank"),
+            ("\"a\\eb\"", "the state location contains a control character"),
+            (
+                "gs://acme/prod.json",
+                "`gs://` (Google Cloud Storage) is not supported: its conditional writes could not be tested for this tool; keep the state on S3 or an S3-compatible store (`s3://BUCKET/KEY`), or in a local file",
+            ),
+            (
+                "s3://Acme/prod.json",
+                "`Acme` is not an S3 bucket name (3 to 63 lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit): write it as `s3://BUCKET/KEY`, e.g. `s3://acme-infra/saleshandy/prod.state.json`",
+            ),
+            (
+                "s3://acme/states/",
+                "`s3://acme/states/` names a folder, not an object: write it as `s3://BUCKET/KEY`, e.g. `s3://acme-infra/saleshandy/prod.state.json`",
+            ),
+        ] {
+            let loaded = state_in(value, None);
+            assert_eq!(
+                loaded.problems,
+                vec![ConfigProblem::StateInvalid {
+                    reason: reason.into(),
+                    at: value_span(value),
+                }],
+                "{value}"
+            );
+            assert!(loaded.config.is_none(), "{value}");
+        }
+    }
+
+    #[test]
+    fn a_state_with_interpolation_is_refused_not_resolved() {
+        let env = |_: &str| Some("bucket".to_string());
+        for value in ["s3://${BUCKET}/prod.json", "\"$${HOME}/prod.json\"", "${"] {
+            let loaded = load_in(&format!("version: 1\nstate: {value}\n{HOOKS}"), None, &env);
+            assert_eq!(
+                loaded.problems,
+                vec![ConfigProblem::StateInterpolation {
+                    at: value_span(value)
+                }],
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_state_that_is_not_a_string_is_a_type_error() {
+        let write = "write the location as a string: `state: s3://BUCKET/KEY` or a path such as `state: prod.state.json`";
+        // A collection's span ends with its last item (see `yaml`).
+        for (value, len, found, help) in [
+            (
+                "42",
+                2,
+                "an integer",
+                "put the value in quotes to make it a string: \"42\"",
+            ),
+            ("[a, b]", 5, "a list", write),
+            ("{a: b}", 5, "a mapping", write),
+            ("~", 1, "nothing (null)", write),
+        ] {
+            let loaded = state_in(value, None);
+            assert_eq!(
+                loaded.problems,
+                vec![ConfigProblem::WrongType {
+                    what: "`state`".into(),
+                    expected: "a string",
+                    found,
+                    at: (18, len).into(),
+                    help: help.into(),
+                }],
+                "{value}"
+            );
+        }
+        // With no value at all, the key is marked.
+        let loaded = load("version: 1\nstate:\nwebhooks: []\n", &no_env);
+        assert_eq!(
+            loaded.problems,
+            vec![ConfigProblem::WrongType {
+                what: "`state`".into(),
+                expected: "a string",
+                found: "nothing (null)",
+                at: (11, 5).into(),
+                help: write.into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_refused_state_is_reported_with_the_other_errors() {
+        let text = "version: 2\nstate: az://c/k\nwebhooks:\n  - name: a\n    url: https://example.org\n    events: [email-snt]\n";
+        let codes: Vec<String> = load(text, &no_env)
+            .problems
+            .iter()
+            .map(|p| miette::Diagnostic::code(p).expect("a code").to_string())
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                "config::version_unsupported",
+                "config::state",
+                "config::event_unknown"
+            ]
+        );
     }
 }

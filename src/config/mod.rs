@@ -8,11 +8,12 @@ mod load;
 mod problem;
 pub mod rules;
 
-pub use load::{load, Loaded, ROOT_KEYS, WEBHOOK_KEYS};
+pub use load::{load, load_in, Loaded, ROOT_KEYS, WEBHOOK_KEYS};
 pub use problem::ConfigProblem;
 
 use crate::event::Event;
 use crate::secret::Value;
+use crate::store::Address;
 use crate::yaml::Span;
 
 /// The only config format version this build reads.
@@ -24,6 +25,9 @@ pub struct Config {
     /// The environment variable that holds this account's API key (`apiKeyEnv`), for runs
     /// over several accounts; `SALESHANDY_API_KEY` when absent.
     pub api_key_env: Option<String>,
+    /// Where this account's state is kept (`state`), resolved against the config's folder;
+    /// None when absent (the default beside the config, or `--state`).
+    pub state: Option<Address>,
     pub webhooks: Vec<Webhook>,
 }
 

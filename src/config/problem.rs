@@ -108,6 +108,27 @@ pub enum ConfigProblem {
         at: SourceSpan,
     },
 
+    #[error("invalid `state`: {reason}")]
+    #[diagnostic(
+        code(config::state),
+        help("write `state: s3://BUCKET/KEY` for S3 or an S3-compatible store, or a local path such as `state: prod.state.json` (relative to this file's folder)")
+    )]
+    StateInvalid {
+        reason: String,
+        #[label("not a state location")]
+        at: SourceSpan,
+    },
+
+    #[error("`state` cannot use `${{…}}`: the state location must be readable without the environment's secrets")]
+    #[diagnostic(
+        code(config::state_interpolation),
+        help("write the location itself, e.g. `state: s3://acme-infra/saleshandy/prod.state.json`, so that `validate` and `plan` know it; to pick it per run, pass `--state` instead")
+    )]
+    StateInterpolation {
+        #[label("`${{` here is not interpolated")]
+        at: SourceSpan,
+    },
+
     #[error("a webhook's `name` is blank")]
     #[diagnostic(
         code(config::name_blank),
@@ -304,6 +325,8 @@ impl ConfigProblem {
             | VersionMissing { at }
             | VersionUnsupported { at, .. }
             | ApiKeyEnvInvalid { at, .. }
+            | StateInvalid { at, .. }
+            | StateInterpolation { at }
             | NameBlank { at }
             | NameControl { at }
             | NameDuplicate { at, .. }

@@ -184,6 +184,7 @@ mod tests {
         plan(
             &Config {
                 api_key_env: None,
+                state: None,
                 webhooks: (0..n).map(|i| webhook(i, "new")).collect(),
             },
             &state,
