@@ -33,6 +33,16 @@ impl StateFile {
         Ok(StateFile { address })
     }
 
+    /// The state of the config at `config` for a command that reads nothing else of it: the
+    /// config is read for its `state:` only when `--state` is not given.
+    pub(crate) fn of_config_file(config: &Path, args: &StateArgs) -> Result<StateFile, Error> {
+        let configured = match &args.state {
+            Some(_) => None,
+            None => super::configured_state(config)?,
+        };
+        StateFile::of(config, args, configured.as_ref())
+    }
+
     /// The location as messages show it.
     pub(crate) fn name(&self) -> String {
         self.address.to_string()

@@ -6,7 +6,7 @@ mod location;
 mod source;
 
 pub(crate) use location::StateFile;
-pub(crate) use source::read_config;
+pub(crate) use source::{configured_state, read_config};
 
 use std::path::{Path, PathBuf};
 
@@ -46,11 +46,12 @@ impl Account {
             file: file.name().to_string(),
             errors,
         })?;
+        let state_file = StateFile::of(config_path, state, config.state.as_ref())?;
         Ok(Account {
             config_path: config_path.to_path_buf(),
             file,
             config,
-            state_file: StateFile::of(config_path, state, None)?,
+            state_file,
         })
     }
 

@@ -46,3 +46,28 @@ pub(crate) fn read_config(path: &Path) -> Result<(SourceFile, Loaded), Error> {
     let loaded = config::load_in(file.text(), dir, &config::process_env);
     Ok((file, loaded))
 }
+
+/// Where the config at `path` says its state is (`state:`), for commands that read the config
+/// for nothing else (`state list`, `show`, `rm`, and the check that accounts do not share a
+/// state). Every `${VAR}` reads as set, so that no secret is needed to know where the state is;
+/// a config with errors is refused rather than guessed at. No config file: no `state:`.
+pub(crate) fn configured_state(path: &Path) -> Result<Option<crate::store::Address>, Error> {
+    let file = match read_source(path) {
+        Err(Error::ReadConfig { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None)
+        }
+        other => other?,
+    };
+    let dir = path
+        .parent()
+        .filter(|d| path != Path::new("-") && !d.as_os_str().is_empty());
+    let loaded = config::load_in(file.text(), dir, &|_| Some("set".to_string()));
+    let errors = loaded.errors();
+    match loaded.config {
+        Some(c) => Ok(c.state),
+        None => Err(Error::ConfigInvalid {
+            file: file.name().to_string(),
+            errors,
+        }),
+    }
+}

@@ -67,7 +67,7 @@ fn rows(state: &State) -> Vec<Row<'_>> {
 }
 
 pub(crate) fn list(args: &ListArgs) -> Result<Outcome, Error> {
-    let state_file = StateFile::of(&args.config.config, &args.state, None)?;
+    let state_file = StateFile::of_config_file(&args.config.config, &args.state)?;
     let opened = state_file.open(None)?;
     let (state, exists) = (opened.state, opened.exists);
     let rows = rows(&state);
@@ -198,7 +198,7 @@ enum Shows<'a> {
 }
 
 pub(crate) fn show(args: &ShowArgs) -> Result<Outcome, Error> {
-    let state_file = StateFile::of(&args.config.config, &args.state, None)?;
+    let state_file = StateFile::of_config_file(&args.config.config, &args.state)?;
     let opened = state_file.open(None)?;
     let (state, exists) = (opened.state, opened.exists);
     let name = args.name.as_str();

@@ -183,7 +183,7 @@ fn sent_from_live(live: &Live, desired: Option<&Webhook>, lineage: &str) -> Sent
 }
 
 pub(crate) fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
-    let state_file = StateFile::of(&args.config.config, &args.state, None)?;
+    let state_file = StateFile::of_config_file(&args.config.config, &args.state)?;
     let state_name = state_file.name();
     let mut opened = state_file.open(Some(args.lock.locking()))?;
     let (state, exists) = (&mut opened.state, opened.exists);
