@@ -26,6 +26,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::State(StateCommand::Show(args)) => commands::inspect::show(args),
         Command::State(StateCommand::Import(args)) => commands::reconcile::import(args, ui),
         Command::State(StateCommand::Rm(args)) => commands::reconcile::rm(args, ui),
+        Command::State(StateCommand::Push(args)) => commands::transfer::push(args),
+        Command::State(StateCommand::Pull(args)) => commands::transfer::pull(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

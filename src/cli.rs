@@ -261,6 +261,40 @@ pub enum StateCommand {
     /// Resolves an `unknown` entry (the webhook does not exist) or an orphaned one (you
     /// deleted it in Saleshandy). It does not delete anything in Saleshandy.
     Rm(RmArgs),
+
+    /// Copy the state (with an interrupted apply's journal replayed) to a new location.
+    ///
+    /// For moving a committed local state to remote state: `state push s3://BUCKET/KEY`.
+    /// Refused if anything exists there already; the source is not changed.
+    Push(PushArgs),
+
+    /// Print the state as a local state file holds it (e.g. a remote one, to inspect or keep).
+    Pull(PullArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Where to copy it: `s3://BUCKET/KEY` (or a file).
+    #[arg(value_name = "URL")]
+    pub to: String,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 #[derive(Debug, Args)]

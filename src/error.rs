@@ -180,6 +180,17 @@ pub(crate) enum Error {
     )]
     ManyConfigs { what: &'static str },
 
+    #[error("`{to}` already holds a state: `state push` only copies to a location where nothing exists yet")]
+    #[diagnostic(
+        code(state::push_exists),
+        help("nothing was changed. Compare the two with `saleshandy-webhooks state pull --state {to}`; to use the one there, point the config's `state:` at it")
+    )]
+    PushExists { to: String },
+
+    #[error("`{given}` is not a state location: {reason}")]
+    #[diagnostic(code(state::push_to), help("pass `s3://BUCKET/KEY` (or a file path)"))]
+    PushTo { given: String, reason: String },
+
     #[error("`--state {given}` is not a state location: {reason}")]
     #[diagnostic(
         code(cli::state),

@@ -428,3 +428,59 @@ fn recorded_ids_in(state: &serde_json::Value) -> Vec<(String, String)> {
         })
         .unwrap_or_default()
 }
+
+#[test]
+fn a_committed_state_moves_to_remote_state_and_the_config_names_it() {
+    let server = s3(S3Kind::SeaweedFs);
+    let env = server.env();
+    let (w, bucket) = world(server, 3, Duration::ZERO);
+    w.ok(&["apply", "--auto-approve"]);
+    let url = format!("s3://{bucket}/{KEY}");
+    let push = w
+        .cmd()
+        .envs(env.clone())
+        .args(["state", "push", &url])
+        .output()
+        .expect("runs");
+    assert_eq!(push.status.code(), Some(0), "{}", report(&push));
+    assert_eq!(
+        shown(&w, &bucket, &stdout_text(&push)),
+        "Pushed the state of webhooks.state.json (3 webhooks, 0 unknown) to s3://[BUCKET]/saleshandy/prod.state.json. Point the config at it with `state: s3://[BUCKET]/saleshandy/prod.state.json`; the copy at webhooks.state.json is no longer used by runs that do.\n"
+    );
+    // Pushing again would replace what is there: refused.
+    let again = w
+        .cmd()
+        .envs(env.clone())
+        .args(["state", "push", &url])
+        .output()
+        .expect("runs");
+    assert_eq!(again.status.code(), Some(1), "{}", report(&again));
+    snapshot(
+        "remote-push-exists",
+        &crate::support::flat(&shown(&w, &bucket, &stderr_text(&again))),
+    );
+
+    // A runner whose config names the state needs no flag, and no local file.
+    let r = runner(&w);
+    let named = format!("state: {url}\n{}", config(3));
+    std::fs::write(r.dir.path().join("webhooks.yaml"), named).expect("config");
+    let mut pull = w.process();
+    pull.current_dir(r.dir.path())
+        .envs(env.clone())
+        .args(["state", "pull"]);
+    let pull = pull.output().expect("runs");
+    assert_eq!(pull.status.code(), Some(0), "{}", report(&pull));
+    let mut local: serde_json::Value = w.state_json();
+    local["serial"] = serde_json::json!(local["serial"].as_u64().expect("serial") + 1);
+    let pulled: serde_json::Value = serde_json::from_slice(&pull.stdout).expect("JSON");
+    assert_eq!(pulled, local, "the same state, one save later");
+    let mut plan = w.process();
+    plan.current_dir(r.dir.path()).envs(env).args(["plan"]);
+    let plan = plan.output().expect("runs");
+    assert_eq!(plan.status.code(), Some(0), "{}", report(&plan));
+    snapshot(
+        "remote-plan-all-unchanged",
+        &shown(&w, &bucket, &stdout_text(&plan)),
+    );
+    assert_eq!(r.leftovers(), Vec::<String>::new());
+}

@@ -9,4 +9,5 @@ pub(crate) mod plan;
 pub(crate) mod reconcile;
 pub(crate) mod sandbox;
 pub(crate) mod status;
+pub(crate) mod transfer;
 pub(crate) mod validate;
