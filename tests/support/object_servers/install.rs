@@ -8,7 +8,7 @@
 use std::fs;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -79,23 +79,28 @@ fn install(root: &Path) -> Result<PathBuf, String> {
         fs::remove_dir_all(&venv)
             .map_err(|e| format!("cannot remove the unfinished {}: {e}", venv.display()))?;
     }
+    let mut make_venv = Command::new("python3");
+    make_venv.args(["-m", "venv"]).arg(&venv);
+    let log = root.join("install.log");
     run(
-        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        make_venv,
         "python3 -m venv (the S3 test servers need Python 3.9 or later with venv and ensurepip; \
          on Debian: apt-get install python3-venv)",
+        &log,
     )?;
+    let mut pip = Command::new(bin.join("python"));
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+    ])
+    .args(REQUIREMENTS);
     run(
-        Command::new(bin.join("python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--no-input",
-            ])
-            .args(["--quiet", "--quiet"])
-            .args(REQUIREMENTS),
+        pip,
         &format!("pip install {}", REQUIREMENTS.join(" ")),
+        &log,
     )?;
     for program in ["weed", "moto_server"] {
         if !bin.join(program).is_file() {
@@ -106,10 +111,9 @@ fn install(root: &Path) -> Result<PathBuf, String> {
             ));
         }
     }
-    run(
-        Command::new(bin.join("weed")).arg("version"),
-        "weed version",
-    )?;
+    let mut weed = Command::new(bin.join("weed"));
+    weed.arg("version");
+    run(weed, "weed version", &log)?;
     fs::write(venv.join(MARKER), &wanted)
         .map_err(|e| format!("cannot write {}: {e}", venv.join(MARKER).display()))?;
     eprintln!(
@@ -120,19 +124,18 @@ fn install(root: &Path) -> Result<PathBuf, String> {
     Ok(bin)
 }
 
-/// Runs `command` to its end; an error names `what` and holds its output.
-fn run(command: &mut Command, what: &str) -> Result<(), String> {
-    let out = command
-        .stdin(Stdio::null())
-        .output()
+/// Runs `command` to its end, killed with the test binary if that ends first (a pip left
+/// running would write into the venv that the next install starts anew); an error names
+/// `what` and holds its output.
+fn run(command: Command, what: &str, log: &Path) -> Result<(), String> {
+    let status = super::spawn_in_own_group(command, log)
+        .and_then(|mut child| child.wait())
         .map_err(|e| format!("installing the S3 test servers: cannot run {what}: {e}"))?;
-    if out.status.success() {
+    if status.success() {
         return Ok(());
     }
     Err(format!(
-        "installing the S3 test servers: {what} failed ({})\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        "installing the S3 test servers: {what} failed ({status})\n--- its output, last lines\n{}",
+        super::tail(&fs::read_to_string(log).unwrap_or_default(), 40)
     ))
 }

@@ -12,7 +12,8 @@
 //! installed or started fails the test that asked for it, with the reason and its log's tail.
 //! Servers run in their own process group and get `SIGKILL` when the test binary ends,
 //! however it ends (`PR_SET_PDEATHSIG`); their files are under
-//! `<target>/test-servers/run/<kind>-<pid>-<n>/`, removed by a later run once `<pid>` is gone.
+//! `<target>/test-servers/run/<kind>-<pid>-<n>/` (and SeaweedFS's Unix sockets in /tmp),
+//! removed by a later run once `<pid>` is gone.
 //!
 //! Neither server checks request signatures (checked: any access key and secret, and unsigned
 //! requests, are accepted), so the credentials here are only what a client must send.
@@ -43,7 +44,7 @@ pub const SECRET_ACCESS_KEY: &str = "saleshandy-test-secret";
 /// The region every client names (both servers accept any).
 pub const REGION: &str = "us-east-1";
 
-/// How long a server may take to answer after its start (SeaweedFS takes about 3.5 s).
+/// How long a server may take to answer after its start (SeaweedFS takes about 2.4 s).
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The S3-compatible servers the tests run against.
@@ -108,7 +109,7 @@ impl S3Server {
         // with other ports when the server exits early.
         let mut last = String::new();
         for _ in 0..3 {
-            let _ = fs::remove_dir_all(&dir);
+            remove_run(&dir);
             let data = dir.join("data");
             fs::create_dir_all(&data)
                 .map_err(|e| format!("cannot create {}: {e}", data.display()))?;
@@ -253,7 +254,7 @@ impl Drop for S3Server {
         let child = self.child.get_mut().unwrap();
         unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
         let _ = child.wait();
-        let _ = fs::remove_dir_all(&self.dir);
+        remove_run(&self.dir);
     }
 }
 
@@ -261,6 +262,22 @@ enum Ready {
     /// The server exited: perhaps a port was taken, so another try may work.
     Exited(String),
     TimedOut(String),
+}
+
+/// The file of a run dir that lists the server's Unix sockets outside it.
+const SOCKETS: &str = "sockets";
+
+/// Removes a run dir and the sockets it lists.
+fn remove_run(dir: &Path) {
+    for socket in fs::read_to_string(dir.join(SOCKETS))
+        .unwrap_or_default()
+        .lines()
+    {
+        if socket.starts_with("/tmp/seaweedfs-") && socket.ends_with(".sock") {
+            let _ = fs::remove_file(socket);
+        }
+    }
+    let _ = fs::remove_dir_all(dir);
 }
 
 /// `weed server` with all its ports free ones on 127.0.0.1 (iceberg and lance off), run in
@@ -276,14 +293,32 @@ fn seaweedfs_command(bin: &Path, dir: &Path) -> Result<(Command, u16), String> {
     .map_err(|e| format!("cannot write master.toml: {e}"))?;
     let [master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc] =
         free_ports::<8>();
+    // Its Unix sockets are always in /tmp: named here for `remove_dead_runs`.
+    let sockets = [
+        format!("master-grpc-{master_grpc}"),
+        format!("volume-grpc-{volume_grpc}"),
+        format!("filer-grpc-{filer_grpc}"),
+        format!("filer-{filer}"),
+        format!("s3-grpc-{s3_grpc}"),
+        format!("s3-{s3}"),
+    ]
+    .map(|name| format!("/tmp/seaweedfs-{name}.sock\n"));
+    fs::write(dir.join(SOCKETS), sockets.concat())
+        .map_err(|e| format!("cannot write {SOCKETS}: {e}"))?;
     let mut c = Command::new(bin.join("weed"));
     c.current_dir(&data)
         // Keeps a developer's ~/.seaweedfs/*.toml out.
         .env("HOME", dir)
+        // Its log files (glog writes them to the temp dir besides standard error).
+        .env("TMPDIR", dir)
         .arg("server")
         .arg("-dir=.")
         .args(["-ip=127.0.0.1", "-ip.bind=127.0.0.1"])
         .args(["-master.telemetry=false", "-volume.preStopSeconds=0"])
+        // Leader at once: with the default raft bootstrap (about 1.9 s) the volume server's
+        // first heartbeat often comes before there is a leader, and it retries only 5 s
+        // later (ready in 8 s instead of 2.4 s).
+        .arg("-master.peers=none")
         .args(["-volume.max=1000", "-master.volumeSizeLimitMB=64"])
         .arg(format!("-master.port={master}"))
         .arg(format!("-master.port.grpc={master_grpc}"))
@@ -380,7 +415,7 @@ fn remove_dead_runs(run: &Path) {
             let gone = unsafe { libc::kill(pid, 0) } != 0
                 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
             if gone {
-                let _ = fs::remove_dir_all(entry.path());
+                remove_run(&entry.path());
             }
         }
     }
@@ -427,13 +462,13 @@ fn truncate(text: &str) -> &str {
 
 /// The last lines of a server's log, for a failure message.
 fn log_tail(log: &str) -> String {
-    let lines: Vec<&str> = log.lines().collect();
-    let tail = &lines[lines.len().saturating_sub(30)..];
-    format!(
-        "--- the server's log, last {} lines\n{}",
-        tail.len(),
-        tail.join("\n")
-    )
+    format!("--- the server's log, last lines\n{}", tail(log, 30))
+}
+
+/// The last `n` lines of `text`.
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// [`S3Server::env`] for any endpoint (a server's or a proxy's).
