@@ -358,7 +358,7 @@ pub struct ConfigsArgs {
 }
 
 /// Where the state is read from.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct StateArgs {
     /// The state: a file, or `s3://BUCKET/KEY` on S3 or an S3-compatible store (default: the
     /// config's `state:`, else `<config stem>.state.json` beside the config).

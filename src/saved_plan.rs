@@ -46,6 +46,9 @@ pub(crate) struct StateRef {
     pub serial: u64,
     /// False when the plan was made before any state file existed.
     pub existed: bool,
+    /// Where the state is kept (a path or `s3://…`); absent in plans of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// Why a saved plan cannot be applied any more.
@@ -83,6 +86,13 @@ pub(crate) enum Stale {
     )]
     StateMissing { state: String },
 
+    #[error("this plan was made against the state `{planned}`, not `{now}`")]
+    #[diagnostic(
+        code(saved_plan::other_location),
+        help("apply it without --state (it uses the state it was made against), or make a new plan against `{now}`; nothing was sent")
+    )]
+    OtherLocation { planned: String, now: String },
+
     #[error("the config changed since this plan was made")]
     #[diagnostic(code(saved_plan::config_changed), help("make a new plan from the current config with `plan --out FILE` and review it; nothing was sent"))]
     ConfigChanged,
@@ -101,6 +111,7 @@ impl SavedPlan {
         config: &Config,
         state: &State,
         existed: bool,
+        location: String,
         plan: &Plan,
     ) -> SavedPlan {
         let (config_digest, secrets) = digest(config, &state.lineage);
@@ -112,6 +123,7 @@ impl SavedPlan {
                 lineage: state.lineage.clone(),
                 serial: state.serial,
                 existed,
+                location: Some(location),
             },
             config_digest,
             secrets,

@@ -484,3 +484,104 @@ fn a_committed_state_moves_to_remote_state_and_the_config_names_it() {
     );
     assert_eq!(r.leftovers(), Vec::<String>::new());
 }
+
+#[test]
+fn writes_whose_answers_are_lost_are_recognised_by_reading_back() {
+    let server = s3(S3Kind::Moto);
+    let proxy = server.proxy();
+    proxy.set_mode(ProxyMode::LoseConditionalAnswers);
+    let (w, bucket) = world(server, 3, Duration::ZERO);
+    let o = runner(&w).run(&w, &proxy.env(), &bucket, APPLY);
+    assert_eq!(o.status.code(), Some(0), "{}", report(&o));
+    assert_eq!(w.sandbox.create_requests(), 3);
+    assert_never_twice(&w, 3);
+    let lost = proxy.requests().iter().filter(|r| r.status == 503).count();
+    assert!(
+        lost >= 4,
+        "the lock, the journal and the save all lost answers: {lost}"
+    );
+    let state = stored_state(server, &bucket);
+    assert_eq!(
+        recorded_ids_in(&state).len(),
+        3,
+        "every id recorded: {state}"
+    );
+}
+
+#[test]
+fn plan_only_reads_and_shows_the_creates_of_a_running_apply_in_progress() {
+    let server = s3(S3Kind::SeaweedFs);
+    let proxy = server.proxy();
+    let env = server.env();
+    let (w, bucket) = world(server, 3, Duration::from_millis(1500));
+    let applying = runner(&w);
+    let mut running = applying.spawn(
+        &w,
+        &env,
+        &bucket,
+        &[APPLY, &["--parallelism", "1"]].concat(),
+    );
+    w.wait_for_a_create_in_flight(&mut running);
+    let plan = runner(&w).run(&w, &proxy.env(), &bucket, &["plan"]);
+    let done = running.wait_with_output().expect("wait");
+    assert_eq!(done.status.code(), Some(0), "{}", report(&done));
+    assert_eq!(plan.status.code(), Some(0), "{}", report(&plan));
+    let methods: Vec<String> = proxy.requests().iter().map(|r| r.method.clone()).collect();
+    assert!(
+        methods.iter().all(|m| m == "GET" || m == "HEAD"),
+        "plan only reads: {methods:?}"
+    );
+    let text = crate::support::flat(&shown(&w, &bucket, &crate::support::output_text(&plan)));
+    let text = regex::Regex::new(r"at \[TIME\]|since \[TIME\]")
+        .expect("regex")
+        .replace_all(&text, "[T]");
+    snapshot("remote-plan-in-progress", &text);
+}
+
+#[test]
+fn a_run_longer_than_its_lease_renews_it_and_finishes() {
+    let server = s3(S3Kind::SeaweedFs);
+    let env = server.env();
+    let (w, bucket) = world(server, 5, Duration::from_millis(1800));
+    // 5 creates one at a time at 1.8 s each: 9 s, almost twice the 5 s lease.
+    let o = runner(&w).run(
+        &w,
+        &env,
+        &bucket,
+        &[APPLY, &["--parallelism", "1", "--lock-lease", "5"]].concat(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", report(&o));
+    assert_eq!(w.sandbox.create_requests(), 5);
+    assert_eq!(recorded_ids_in(&stored_state(server, &bucket)).len(), 5);
+}
+
+#[test]
+fn a_saved_plan_applies_to_the_remote_state_it_was_made_against_once() {
+    let server = s3(S3Kind::Moto);
+    let env = server.env();
+    let (w, bucket) = world(server, 3, Duration::ZERO);
+    let r = runner(&w);
+    let plan = r.run(&w, &env, &bucket, &["plan", "--out", "plan.json"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", report(&plan));
+    // No --state: the plan knows where its state is.
+    let mut apply = w.process();
+    apply
+        .current_dir(r.dir.path())
+        .envs(env.clone())
+        .args(["apply", "plan.json"]);
+    let applied = apply.output().expect("runs");
+    assert_eq!(applied.status.code(), Some(0), "{}", report(&applied));
+    assert_eq!(w.sandbox.create_requests(), 3);
+    let mut again = w.process();
+    again
+        .current_dir(r.dir.path())
+        .envs(env)
+        .args(["apply", "plan.json"]);
+    let again = again.output().expect("runs");
+    assert_eq!(again.status.code(), Some(1), "{}", report(&again));
+    snapshot(
+        "remote-saved-plan-applied-twice",
+        &crate::support::flat(&shown(&w, &bucket, &stderr_text(&again))),
+    );
+    assert_eq!(w.sandbox.create_requests(), 3);
+}

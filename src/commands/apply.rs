@@ -177,7 +177,16 @@ fn prepare(
     ui: Ui,
     accounts: &Accounts,
 ) -> Result<Option<Prepared>, Error> {
-    let mut opened = Account::open(file, &args.state, ui)?.read_state(Some(args.lock.locking()))?;
+    let saved = match &args.plan {
+        Some(path) => Some(read_saved(path)?),
+        None => None,
+    };
+    // A saved plan applies to the state it was made against, wherever that is kept.
+    let mut state_args = args.state.clone();
+    if let Some(location) = saved.as_ref().and_then(|s| s.state.location.clone()) {
+        state_args.state.get_or_insert(location);
+    }
+    let mut opened = Account::open(file, &state_args, ui)?.read_state(Some(args.lock.locking()))?;
     // Everything that can refuse the run is checked before anything is sent.
     let target = if args.sandbox {
         Target::Sandbox
@@ -188,11 +197,20 @@ fn prepare(
     let key = opened.account.key(&target)?;
     let state_name = opened.state_name();
     opened.check_endpoint(&endpoint)?;
-    let saved = match &args.plan {
-        Some(path) => Some(read_saved(path)?),
-        None => None,
-    };
     if let Some(saved) = &saved {
+        if let Some(planned) = &saved.state.location {
+            let args = crate::cli::StateArgs {
+                state: Some(planned.clone()),
+            };
+            let planned_file = crate::account::StateFile::of(file, &args, None)?;
+            if planned_file.identity() != opened.account.state_file.identity() {
+                return Err(crate::saved_plan::Stale::OtherLocation {
+                    planned: planned.clone(),
+                    now: state_name,
+                }
+                .into());
+            }
+        }
         if saved.creates.is_empty() {
             if args.format == ApplyFormat::Human {
                 println!("The saved plan has nothing to create: no request was sent.");

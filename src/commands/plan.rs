@@ -136,6 +136,7 @@ fn save(plan: &Plan, opened: &Opened, out: &Path) -> Result<(), Error> {
         &opened.account.config,
         &opened.state,
         opened.state_exists,
+        opened.state_name(),
         plan,
     );
     crate::store::local::atomic_write(out, saved.to_json().as_bytes()).map_err(|source| {

@@ -1,5 +1,6 @@
 //! The plan for a person at a terminal (or reading a CI log).
 
+use crate::store::journal::in_progress_by;
 use std::fmt::Write as _;
 
 use super::text::{wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW};
@@ -92,7 +93,10 @@ fn detail(e: &Entry) -> String {
             format!("changed ({}), id {id}", fields.join(", "))
         }
         (Action::Orphaned, Some(id)) => format!("orphaned: not in the config, id {id}"),
-        (Action::Unknown, _) => "unknown: a create was sent, its answer was lost".to_string(),
+        (Action::Unknown, _) => match e.lost.as_ref().and_then(|(_, r)| in_progress_by(r)) {
+            Some(by) => format!("in progress: being created by {by}"),
+            None => "unknown: a create was sent, its answer was lost".to_string(),
+        },
         (_, None) => e.action.as_str().to_string(),
     }
 }

@@ -37,6 +37,11 @@ pub(crate) fn manual_step(e: &Entry) -> Option<String> {
         )),
         Action::Unknown => {
             let (since, reason) = e.lost.clone().unwrap_or_default();
+            if let Some(by) = crate::store::journal::in_progress_by(&reason) {
+                return Some(format!(
+                    "Another apply ({by}) sent this create at {since} and is waiting for its answer: run plan again once it has finished. Should that run die, the next apply takes over its lock when its lease runs out and reports this create as unknown."
+                ));
+            }
             Some(format!(
                 "A create request was sent at {since} but its answer was lost ({reason}), so the webhook may or may not exist; apply will not send it again on its own. Look for `{name}` in Saleshandy: if it exists, run `saleshandy-webhooks state import \"{name}\" ID` with its id; if it does not, run `saleshandy-webhooks state rm \"{name}\"` and the next apply creates it."
             ))

@@ -49,6 +49,19 @@ pub enum Record {
 /// What an intent without an answer is recorded as.
 pub(crate) const INTERRUPTED: &str = "the run was interrupted before the answer was recorded";
 
+/// How the reason of an intent of an apply still running elsewhere starts (then its holder).
+const IN_PROGRESS: &str = "in progress by ";
+
+/// The reason of an intent that another apply, `holder`, still has in flight.
+pub(crate) fn in_progress(holder: &str) -> String {
+    format!("{IN_PROGRESS}{holder}")
+}
+
+/// Who has this create in flight, if its `reason` says another apply is running it.
+pub(crate) fn in_progress_by(reason: &str) -> Option<&str> {
+    reason.strip_prefix(IN_PROGRESS)
+}
+
 #[derive(Debug, Error, Diagnostic)]
 pub enum JournalError {
     #[error("cannot use the journal `{}`: {source}", path.display())]

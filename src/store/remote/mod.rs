@@ -265,7 +265,7 @@ impl Store for RemoteStore {
             for r in &journal {
                 if let Record::Intent { name, .. } = r {
                     if let Some(u) = state.unknown.get_mut(name) {
-                        u.reason = format!("in progress by {by}");
+                        u.reason = super::journal::in_progress(by);
                     }
                 }
             }

@@ -33,6 +33,10 @@ pub enum ProxyMode {
     /// Down: every connection is reset (RST) when the proxy reads from it, new and kept-alive
     /// ones alike, before any request on it is forwarded; clients see a reset, no answer.
     Down,
+    /// Forwards every request, but answers each conditional PUT (except the start-of-run
+    /// conditions probe) with a 503 instead of the server's answer: the write happened and
+    /// its answer was lost, and the client's retries fare no better.
+    LoseConditionalAnswers,
 }
 
 /// A request the proxy forwarded to the server, as the client sent it.
@@ -79,6 +83,7 @@ impl Shared {
         match self.mode.load(Ordering::SeqCst) {
             0 => ProxyMode::Forward,
             1 => ProxyMode::StripConditions,
+            3 => ProxyMode::LoseConditionalAnswers,
             _ => ProxyMode::Down,
         }
     }
@@ -136,6 +141,7 @@ impl StoreProxy {
             ProxyMode::Forward => 0,
             ProxyMode::StripConditions => 1,
             ProxyMode::Down => 2,
+            ProxyMode::LoseConditionalAnswers => 3,
         };
         self.shared.mode.store(value, Ordering::SeqCst);
     }
@@ -246,6 +252,18 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
                 .await;
             match sent {
                 Err(e) => plain(StatusCode::BAD_GATEWAY, format!("proxy: upstream: {e}")),
+                Ok(_)
+                    if mode == ProxyMode::LoseConditionalAnswers
+                        && parts.method == axum::http::Method::PUT
+                        && (record.if_match.is_some() || record.if_none_match.is_some())
+                        && !record.path.contains(".conditions-") =>
+                {
+                    record.status = 503;
+                    plain(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "<Error><Code>SlowDown</Code><Message>the test proxy lost the answer</Message></Error>".into(),
+                    )
+                }
                 Ok(upstream) => {
                     let status = upstream.status();
                     let headers = without_hop_by_hop(upstream.headers());
