@@ -142,8 +142,12 @@ fn report_all(
     for a in applied {
         match &a.result {
             Ok(report) => {
+                let kept = keep_unrecorded(report, &a.state_name);
                 if human {
                     print!("{}", results_text(report, &a.state_name, ui.color_stdout));
+                    if let Some(note) = kept {
+                        println!("{note}");
+                    }
                 } else {
                     accounts.print_json(&json_report(report, &a.endpoint, &a.state_name))?;
                 }
@@ -424,26 +428,66 @@ fn results_text(report: &Report, state: &str, color: bool) -> String {
             printable(why)
         );
     }
-    if !report.unrecorded.is_empty() {
+    let lines = import_lines(report, state);
+    if !lines.is_empty() {
         let _ = writeln!(
             out,
             "\nThese ids arrived but could not be recorded in {state}. Record each once the state can be written again:"
         );
-        for name in &report.unrecorded {
-            if let Some((_, Done::Created { id, .. })) =
-                report.results.iter().find(|(n, _)| n == name)
-            {
-                let _ = writeln!(
-                    out,
-                    "  saleshandy-webhooks state import {} {id} --state {}",
-                    shell_word(name),
-                    shell_word(state)
-                );
-            }
+        for line in lines {
+            let _ = writeln!(out, "  {line}");
         }
     }
     let _ = writeln!(out, "\nApply: {}. State: {state}", report.tally());
     out
+}
+
+/// The `state import` lines that record each id the state could not take.
+fn import_lines(report: &Report, state: &str) -> Vec<String> {
+    report
+        .unrecorded
+        .iter()
+        .filter_map(
+            |name| match report.results.iter().find(|(n, _)| n == name) {
+                Some((_, Done::Created { id, .. })) => Some(format!(
+                    "saleshandy-webhooks state import {} {} --state {}",
+                    shell_word(name),
+                    shell_word(id),
+                    shell_word(state)
+                )),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
+/// Appends the ids the state could not take, as the commands that record them, to a file in
+/// the current directory, so that they outlive the terminal; says where (or why not).
+fn keep_unrecorded(report: &Report, state: &str) -> Option<String> {
+    use std::io::Write;
+    let lines = import_lines(report, state);
+    if lines.is_empty() {
+        return None;
+    }
+    let base = state.rsplit('/').next().unwrap_or(state);
+    let path = format!("{base}.unrecorded.sh");
+    let mut text = format!(
+        "# Ids that arrived but could not be recorded in {state}, at {}. Run these once it can be written again.\n",
+        crate::execute::now()
+    );
+    for l in &lines {
+        text.push_str(l);
+        text.push('\n');
+    }
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()));
+    Some(match written {
+        Ok(()) => format!("The same lines were appended to ./{path}."),
+        Err(e) => format!("They could not be kept in ./{path} either ({e}): copy them from here."),
+    })
 }
 
 /// `s` as one word for a POSIX shell.

@@ -30,7 +30,7 @@ pub enum RemoteError {
     #[error("cannot write the state `{place}`: {reason}")]
     #[diagnostic(
         code(remote::write),
-        help("the store failed or could not be reached; the state there is as it was before this write. Run the command again once the store answers")
+        help("the store failed or could not be reached, so this write may or may not have been stored; nothing it held is lost. Run the command again once the store answers: it reads what the store holds (`plan` shows it)")
     )]
     Write { place: String, reason: String },
 

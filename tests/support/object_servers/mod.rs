@@ -185,7 +185,8 @@ impl S3Server {
     /// Creates a fresh, empty bucket with a name no other test of this binary gets.
     pub fn new_bucket(&self) -> String {
         let n = self.buckets.fetch_add(1, Ordering::Relaxed);
-        let bucket = format!("test-{}-{n}", std::process::id());
+        // Of one length whatever the pid, so that messages that quote it wrap the same way.
+        let bucket = format!("test-{:08}-{n:04}", std::process::id());
         // Bucket creation is not in object_store: a plain PUT, unsigned (both servers take it).
         match http_request(self.port, "PUT", &format!("/{bucket}"), b"") {
             Ok((200, _)) => bucket,
