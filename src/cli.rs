@@ -31,11 +31,12 @@ pub enum Command {
     /// network call.
     Validate(ValidateArgs),
 
-    /// Show what apply would do: compare the config with the state, offline.
+    /// Show what apply would do: compare the config with the state, without the API.
     ///
     /// Each webhook is to create (+), unchanged, changed (~), orphaned (-) or unknown (?).
     /// The API can neither update nor delete, so changed, orphaned and unknown webhooks need a
-    /// person; the plan says what to do. Needs no API key and makes no network call.
+    /// person; the plan says what to do. Needs no API key; the only network call is reading a
+    /// state kept in a bucket (read access is enough: plan takes no lock).
     Plan(PlanArgs),
 
     /// Create the webhooks the plan says are missing, and record their ids in the state.
@@ -265,7 +266,8 @@ pub enum StateCommand {
     /// Copy the state (with an interrupted apply's journal replayed) to a new location.
     ///
     /// For moving a committed local state to remote state: `state push s3://BUCKET/KEY`.
-    /// Refused if anything exists there already; the source is not changed.
+    /// Refused if anything exists there already. The source is locked while it is read, so
+    /// an interrupted apply's journal beside it is folded into it first; nothing else changes.
     Push(PushArgs),
 
     /// Print the state as a local state file holds it (e.g. a remote one, to inspect or keep).

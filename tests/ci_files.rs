@@ -235,6 +235,92 @@ fn gitlab_pipeline_validates_plans_and_applies() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Remote state: the recommended pipelines
+
+#[test]
+fn github_remote_state_workflow_uses_oidc_roles_and_never_pushes() {
+    let wf = load("examples/ci/github-actions-remote-state.yml");
+    assert!(as_str(&wf["env"]["WEBHOOKS_STATE"]).starts_with("s3://"));
+    assert_eq!(as_str(&wf["permissions"]["contents"]), "read");
+    let steps = steps(&wf);
+    for job in ["plan", "apply"] {
+        let j = &wf["jobs"][job];
+        assert_eq!(as_str(&j["permissions"]["id-token"]), "write", "{job}");
+        assert_eq!(as_str(&j["permissions"]["contents"]), "read", "{job}");
+        let creds = steps
+            .iter()
+            .filter(|s| s.job == job)
+            .find(|s| as_str(&s.step["uses"]).starts_with("aws-actions/configure-aws-credentials@"))
+            .unwrap_or_else(|| panic!("{job} gets AWS credentials by OIDC"));
+        assert!(as_str(&creds.step["with"]["role-to-assume"]).contains("vars."));
+        assert!(
+            creds.step["with"].get("aws-access-key-id").is_none(),
+            "no long-lived keys"
+        );
+    }
+    let plan = steps
+        .iter()
+        .find(|s| s.job == "plan" && runs(s.run(), "plan"))
+        .expect("plan runs");
+    assert!(plan.run().contains("--state \"$WEBHOOKS_STATE\""));
+    let apply = steps
+        .iter()
+        .find(|s| runs(s.run(), "apply"))
+        .expect("a step runs `apply`");
+    assert!(apply.run().contains("saleshandy-webhooks apply plan.json"));
+    assert!(apply.run().contains("--lock-timeout"));
+    assert!(apply.job_if.contains("refs/heads/main"));
+    assert_eq!(
+        wf["jobs"][apply.job]["concurrency"]["cancel-in-progress"],
+        Value::Bool(false)
+    );
+    assert!(
+        steps.iter().all(|s| !s.run().contains("git push")),
+        "nothing is pushed back"
+    );
+    let text = serde_yaml::to_string(&wf).expect("serialises");
+    assert_eq!(text.matches("secrets.SALESHANDY_API_KEY").count(), 1);
+}
+
+#[test]
+fn gitlab_remote_state_pipeline_uses_id_tokens_and_never_pushes() {
+    let ci = load("examples/ci/gitlab-ci-remote-state.yml");
+    assert!(as_str(&ci["variables"]["WEBHOOKS_STATE"]).starts_with("s3://"));
+    let aws = &ci[".saleshandy-webhooks-aws"];
+    assert!(aws["id_tokens"].is_mapping(), "an OIDC token for AWS");
+    assert!(!as_str(&aws["variables"]["AWS_WEB_IDENTITY_TOKEN_FILE"]).is_empty());
+    let script = |job: &str| -> String {
+        ci[job]["script"]
+            .as_sequence()
+            .expect("a script list")
+            .iter()
+            .map(as_str)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for job in ["plan", "apply"] {
+        assert_eq!(
+            as_str(&ci[job]["extends"]),
+            ".saleshandy-webhooks-aws",
+            "{job}"
+        );
+        assert!(
+            as_str(&ci[job]["variables"]["AWS_ROLE_ARN"]).starts_with('$'),
+            "{job}"
+        );
+        assert!(
+            !script(job).contains("git push"),
+            "{job} pushes nothing back"
+        );
+    }
+    let apply = script("apply");
+    assert!(apply.contains("saleshandy-webhooks apply plan.json"));
+    assert!(apply.contains("--lock-timeout"));
+    assert!(!as_str(&ci["apply"]["resource_group"]).is_empty());
+    assert_eq!(ci["apply"]["interruptible"], Value::Bool(false));
+}
+
+// ---------------------------------------------------------------------------------------------
 // pre-commit
 
 /// The hooks that run the tool.

@@ -1,36 +1,38 @@
 //! Where a state, its lock and its journal are kept: every read and write of them goes
-//! through a [`Store`]. Today the only one is [`LocalStore`] (files beside the state); the
-//! interface speaks in the terms of an object store without append, rename or OS locks, which
-//! offers only a read with a version tag (ETag), create-if-absent (`If-None-Match: *`) and
-//! compare-and-swap (`If-Match: <etag>`), so that a remote state plugs in here.
+//! through a [`Store`]. There are two: [`LocalStore`] (files beside the state) and
+//! [`remote::RemoteStore`] (one object in an S3 bucket). The interface speaks in the terms of
+//! an object store without append, rename or OS locks, which offers only a read with a
+//! version tag (ETag), create-if-absent (`If-None-Match: *`) and compare-and-swap
+//! (`If-Match: <etag>`).
 //!
-//! What each call guarantees, and how a remote store would meet it:
+//! What each call guarantees, and how each store meets it:
 //!
 //! - [`Store::lock`]: at most one holder per state, named for other runs. Local: an exclusive
 //!   kernel lock on `<state>.lock`, released by the kernel when the holder dies, so never
-//!   stale and never renewed. Remote: a lock object created with `If-None-Match: *` that
-//!   holds the holder and an expiry, renewed by compare-and-swap, deleted on release; a lock
-//!   past its expiry may be taken over by compare-and-swap.
+//!   stale and never renewed. Remote: a lock object created with `If-None-Match: *` naming
+//!   the holder and its lease, renewed by compare-and-swap while the run lasts, released by
+//!   one; a lock whose lease ran out (by the store's clock) is taken over by compare-and-swap.
+//!   [`Lock::check`] tells a holder whether its lock is surely still its own.
 //! - [`Store::load`]: the state (with an interrupted run's journal replayed onto it) and the
-//!   [`Version`] it was read at. Local: the file's lineage and serial. Remote: a get returning
-//!   the object and its ETag, then the journal's objects.
+//!   [`Version`] it was read at. Local: the file's lineage and serial. Remote: a get of the
+//!   object, which holds the state and the journal of the apply in flight, if any.
 //! - [`Store::save`]: replaces the state only if it is still at the version the writer saw,
 //!   and never leaves a mix of old and new. Local: under this process's kernel lock, compare
-//!   the file's version, then temp file, fsync, rename. Remote: a put with `If-Match: <etag>`
-//!   (`If-None-Match: *` for [`Version::Absent`]).
+//!   the file's version, then temp file, fsync, rename. Remote: a put with `If-Match` on the
+//!   ETag this run last saw (`If-None-Match: *` when there was none).
 //! - [`Store::begin_journal`] and [`JournalWriter::append`]: a record is durable when the
 //!   call returns, and records are replayed in the order they were appended. Intents are
 //!   appended before their create is sent, answers after it comes. Local: an append-only file,
-//!   one `write` and one `fdatasync` per call. Remote: one object per call,
-//!   `<state>.journal/<run>/<sequence>`, created with `If-None-Match: *` and read back in
-//!   sequence until the first that is missing.
+//!   one `write` and one `fdatasync` per call. Remote: one compare-and-swap write of the state
+//!   object per call, with the answered records folded into the state and the intents still
+//!   in flight listed beside it.
 //! - [`Store::end_journal`]: removes the journal once its records are in a saved state.
 //!
 //! [`group::GroupCommit`] makes many workers' records durable with one `append` per group.
-//! Callers today take the version a save is conditional on from the state itself
-//! ([`Version::of`]): right for the local store, whose versions are the state's own lineage
-//! and serial (every save increments the serial). A remote store would either do the same
-//! comparison itself before its conditional put, or have callers pass [`Loaded::version`].
+//! Callers take the version a save is conditional on from the state itself
+//! ([`Version::of`]): the local store's versions are the state's own lineage and serial
+//! (every save increments the serial); the remote store checks that version against what it
+//! last read or wrote, then makes its write conditional on that object's ETag.
 
 pub mod address;
 pub mod group;

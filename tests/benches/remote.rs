@@ -1,0 +1,142 @@
+//! `apply` of 200 webhooks at 50 ms of API latency and parallelism 16, with the state in a
+//! local file and on a local SeaweedFS (the test suite's S3 server, installed on first use
+//! into `<target>/test-servers`): `cargo bench --bench remote`.
+//!
+//! Each run gets a fresh sandbox and a fresh state (a new bucket for the remote runs) and
+//! times the release binary from spawn to exit. Efficiency = ideal ÷ measured wall, with the
+//! ideal `ceil(N/P) × latency`. Store writes per create are counted in one more run per store
+//! through the test suite's proxy (not timed): PUTs of the state object, of the lock and of
+//! the probes, over N.
+
+mod common;
+
+/// The binary under test, where the test servers' installer looks for the target dir.
+const BIN: &str = env!("CARGO_BIN_EXE_saleshandy-webhooks");
+
+// The test suite's servers, shared as source: this bench uses a part of what they offer.
+#[allow(dead_code, unused_imports)]
+#[path = "../support/object_servers/mod.rs"]
+mod object_servers;
+
+use std::time::Duration;
+
+use common::{bin, config_of, ms, run, webhooks_yaml};
+use object_servers::{s3, S3Kind};
+
+const N: usize = 200;
+const P: usize = 16;
+const LATENCY: Duration = Duration::from_millis(50);
+const KEY: &str = "bench/prod.state.json";
+
+/// One apply: its wall time and exit code.
+fn apply_once(config: &str, env: &[(String, String)], state: &str) -> (Duration, i32, String) {
+    use saleshandy_webhooks::emulator::{self, SandboxOptions, SANDBOX_API_KEY};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sandbox = rt
+        .block_on(emulator::start(SandboxOptions {
+            latency: LATENCY,
+            ..Default::default()
+        }))
+        .expect("sandbox starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("webhooks.yaml"), config).expect("write config");
+    let out = dir.path().join("out.txt");
+    let p = P.to_string();
+    let url = sandbox.url();
+    let mut cmd = bin(
+        &[
+            "apply",
+            "--state",
+            state,
+            "--api-url",
+            &url,
+            "--auto-approve",
+            "--parallelism",
+            &p,
+        ],
+        dir.path(),
+    );
+    cmd.env("SALESHANDY_API_KEY", SANDBOX_API_KEY)
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    let r = run(&cmd, Some(&out), None);
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let summary = text
+        .lines()
+        .find(|l| l.starts_with("Apply:"))
+        .map(|l| l.split(" State:").next().unwrap_or(l).to_string())
+        .unwrap_or_else(|| format!("no summary (exit {})", r.code));
+    rt.block_on(sandbox.shutdown());
+    (r.wall, r.code, summary)
+}
+
+fn main() {
+    common::measure_mode();
+    let config = config_of(&webhooks_yaml("Hook ", 0..N, &|i| {
+        format!("https://h{i}.example.internal/x")
+    }));
+    let server = s3(S3Kind::SeaweedFs);
+    if !common::benching() {
+        // Under `cargo test --benches`: one small remote apply.
+        let small = config_of(&webhooks_yaml("Hook ", 0..3, &|i| {
+            format!("https://h{i}.example.internal/x")
+        }));
+        let bucket = server.new_bucket();
+        let (_, code, summary) = apply_once(&small, &server.env(), &format!("s3://{bucket}/{KEY}"));
+        assert_eq!(code, 0, "{summary}");
+        return;
+    }
+    let ideal = LATENCY * u32::try_from(N.div_ceil(P)).expect("small");
+    println!("binary: {}\napply of {N} webhooks at {} ms latency, P={P}; ideal ceil(N/P)×latency = {:.0} ms\n", common::BIN, LATENCY.as_millis(), ms(ideal));
+    println!("| state | runs | median wall | min wall | efficiency (ideal ÷ median) | store writes | per create | result |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    for remote in [false, true] {
+        let mut walls = Vec::new();
+        let mut summary = String::new();
+        for _ in 0..5 {
+            let state = match remote {
+                true => format!("s3://{}/{KEY}", server.new_bucket()),
+                false => "webhooks.state.json".to_string(),
+            };
+            let env = if remote { server.env() } else { Vec::new() };
+            let (wall, code, s) = apply_once(&config, &env, &state);
+            assert_eq!(code, 0, "{s}");
+            walls.push(wall);
+            summary = s;
+        }
+        walls.sort();
+        let median = common::median(&walls);
+        let writes = if remote {
+            let proxy = server.proxy();
+            let bucket = server.new_bucket();
+            let (_, code, s) = apply_once(&config, &proxy.env(), &format!("s3://{bucket}/{KEY}"));
+            assert_eq!(code, 0, "{s}");
+            let puts = proxy
+                .requests()
+                .iter()
+                .filter(|r| r.method == "PUT")
+                .count();
+            let state_puts = proxy.count("PUT", &format!("/{bucket}/{KEY}"));
+            format!(
+                "{puts} PUTs ({state_puts} of the state) | {:.2}",
+                puts as f64 / N as f64
+            )
+        } else {
+            "- | -".to_string()
+        };
+        println!(
+            "| {} | 5 | {:.0} ms | {:.0} ms | **{:.1} %** | {writes} | {summary} |",
+            if remote {
+                "SeaweedFS (s3://)"
+            } else {
+                "local file"
+            },
+            ms(median),
+            ms(walls[0]),
+            100.0 * ideal.as_secs_f64() / median.as_secs_f64(),
+        );
+    }
+}
