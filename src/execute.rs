@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
+use futures_util::FutureExt;
+
 use crate::api::{Api, CreateBody, CreateOutcome};
 use crate::config::{Config, Webhook};
 use crate::planner::Plan;
@@ -124,13 +126,26 @@ struct Recorder<'s> {
     state: Mutex<&'s mut State>,
 }
 
-impl Recorder<'_> {
+impl<'s> Recorder<'s> {
     /// Returns once `r` is durable, and then applies it to the state.
     async fn record(&self, r: Record) -> Result<(), JournalError> {
-        self.committer.commit(vec![r.clone()]).await?;
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        fold(&mut state, r);
-        Ok(())
+        self.record_later(r).await
+    }
+
+    /// Hands `r` to the committer now; the future resolves once it is durable (and applied to
+    /// the state). An answer is recorded this way, so that its worker's next intent can share
+    /// its write.
+    fn record_later(
+        &self,
+        r: Record,
+    ) -> impl std::future::Future<Output = Result<(), JournalError>> + use<'_, 's> {
+        let durable = self.committer.submit(vec![r.clone()]);
+        async move {
+            durable.await?;
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            fold(&mut state, r);
+            Ok(())
+        }
     }
 }
 
@@ -248,7 +263,6 @@ async fn send_all(
     let stop = AtomicBool::new(false);
     let unauthorized = Mutex::new(None);
     let stopped: Mutex<Option<String>> = Mutex::new(None);
-    let unrecorded = Mutex::new(Vec::new());
     let halt = |why: String| {
         stop.store(true, Ordering::SeqCst);
         stopped
@@ -258,10 +272,10 @@ async fn send_all(
     };
     let one = |i: usize| {
         let webhook: &Webhook = creates[i];
-        let (stop, unauthorized, halt, unrecorded) = (&stop, &unauthorized, &halt, &unrecorded);
+        let (stop, unauthorized, halt) = (&stop, &unauthorized, &halt);
         async move {
             if stop.load(Ordering::SeqCst) {
-                return (i, Done::NotSent);
+                return (i, Done::NotSent, None);
             }
             // Durable before the request goes out.
             let intent = Record::Intent {
@@ -271,7 +285,7 @@ async fn send_all(
             };
             if let Err(e) = recorder.record(intent).await {
                 halt(render(&e));
-                return (i, Done::NotSent);
+                return (i, Done::NotSent, None);
             }
             // A lock that may have run out sends nothing more; its intent is taken back.
             if let Some(Err(e)) = run.lock.map(crate::store::Lock::check) {
@@ -281,7 +295,7 @@ async fn send_all(
                         name: webhook.name.clone(),
                     })
                     .await;
-                return (i, Done::NotSent);
+                return (i, Done::NotSent, None);
             }
             let permit = match run.options.global.as_ref() {
                 Some(g) => g.acquire().await.ok(),
@@ -295,21 +309,28 @@ async fn send_all(
                 u.get_or_insert((*status, message.clone()));
             }
             let (answer, done) = answer(&webhook.name, outcome);
-            if let Err(e) = recorder.record(answer).await {
-                halt(render(&e));
-                unrecorded.lock().unwrap_or_else(|e| e.into_inner()).push(i);
-            }
+            // Not awaited here: the worker's next intent can then share the answer's write.
+            let recorded = recorder.record_later(answer).boxed_local();
             run.progress.finished(&webhook.name, &done);
-            (i, done)
+            (i, done, Some(recorded))
         }
     };
     // The first create goes alone: a refused key then stops the run after one request, as
     // it would one at a time. The rest go `parallelism` at once.
-    let mut outcomes: Vec<Outcome> = vec![one(0).await];
-    let rest = crate::bounded::in_order(1..creates.len(), run.options.parallelism, one).await;
-    outcomes.extend(rest);
-    let mut unrecorded = unrecorded.into_inner().unwrap_or_else(|e| e.into_inner());
-    unrecorded.sort_unstable();
+    let mut sent = vec![one(0).await];
+    sent.extend(crate::bounded::in_order(1..creates.len(), run.options.parallelism, one).await);
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(sent.len());
+    let mut unrecorded = Vec::new();
+    for (i, done, recorded) in sent {
+        if let Some(Err(e)) = match recorded {
+            Some(r) => Some(r.await),
+            None => None,
+        } {
+            halt(render(&e));
+            unrecorded.push(i);
+        }
+        outcomes.push((i, done));
+    }
     Sent {
         outcomes,
         unauthorized: unauthorized.into_inner().unwrap_or_else(|e| e.into_inner()),

@@ -39,18 +39,28 @@ impl GroupCommit {
         }
     }
 
-    /// Hands `records` to the committer; returns once they are durable.
-    pub(crate) async fn commit(&self, records: Vec<Record>) -> Result<(), JournalError> {
+    /// Hands `records` to the committer now, so that they join the next group; the future
+    /// resolves once they are durable. A caller that need not wait goes on meanwhile, and
+    /// what it hands over next can share the same write.
+    pub(crate) fn submit(
+        &self,
+        records: Vec<Record>,
+    ) -> impl std::future::Future<Output = Result<(), JournalError>> + use<> {
         let stopped = || JournalError::Io {
             path: Default::default(),
             source: std::io::Error::other("the journal's committer stopped"),
         };
         let (durable, done) = oneshot::channel();
-        let queue = self.queue.as_ref().ok_or_else(stopped)?;
-        queue
-            .send(Pending { records, durable })
-            .map_err(|_| stopped())?;
-        done.await.map_err(|_| stopped())?
+        let sent = match self.queue.as_ref() {
+            Some(queue) => queue.send(Pending { records, durable }).is_ok(),
+            None => false,
+        };
+        async move {
+            if !sent {
+                return Err(stopped());
+            }
+            done.await.map_err(|_| stopped())?
+        }
     }
 
     /// Stops the committer once everything handed to it is written.
@@ -143,7 +153,7 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(futures_util::future::join_all(
-            (0..n).map(|i| gc.commit(vec![failed(i)])),
+            (0..n).map(|i| gc.submit(vec![failed(i)])),
         ))
     }
 
@@ -179,7 +189,7 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        assert!(rt.block_on(gc.commit(vec![failed(9)])).is_err());
+        assert!(rt.block_on(gc.submit(vec![failed(9)])).is_err());
         assert!(appended.lock().unwrap().is_empty());
     }
 }

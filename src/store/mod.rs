@@ -101,7 +101,8 @@ pub trait Store: Send + Sync {
     /// Saves `state` with its serial incremented, if the stored state is still at `seen`;
     /// returns the new version. Requires the lock.
     fn save(&self, state: &mut State, seen: &Version) -> Result<Version, StateError>;
-    /// Starts this run's journal with `begin` durable in it.
+    /// Starts this run's journal with `begin` as its first record: durable when this returns
+    /// (local), or with the first append (remote, where it alone would replay to nothing).
     fn begin_journal(&self, begin: &Record) -> Result<Box<dyn JournalWriter>, JournalError>;
     /// Removes the journal, once what it recorded is saved in the state.
     fn end_journal(&self) -> Result<(), JournalError>;

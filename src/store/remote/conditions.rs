@@ -56,13 +56,13 @@ pub(super) async fn check(object: &Object, place: &str) -> Result<(), LockError>
 
 /// What the store got wrong about the probe at `etag`, if anything.
 async fn verdict(object: &Object, etag: &str) -> Result<Option<&'static str>, Failure> {
-    if let Written::Done(_) = object.write(&probe(), None).await? {
+    if let Written::Done(_) = object.write_refusable(&probe(), None).await? {
         return Ok(Some(
             "a create-if-absent (If-None-Match: *) of an object that exists was accepted",
         ));
     }
     if let Written::Done(_) = object
-        .write(&probe(), Some("\"0123456789abcdef0123456789abcdef\""))
+        .write_refusable(&probe(), Some("\"0123456789abcdef0123456789abcdef\""))
         .await?
     {
         return Ok(Some(

@@ -101,6 +101,8 @@ pub(crate) async fn acquire(
     timeout: Duration,
 ) -> Result<Lease, LockError> {
     let started = Instant::now();
+    // The first attempt creates the lock without looking: no lock is the common case.
+    let mut look = false;
     loop {
         let body = LockBody {
             holder: holder.clone(),
@@ -109,7 +111,12 @@ pub(crate) async fn acquire(
             write: uuid::Uuid::new_v4().to_string(),
         };
         let sent = Instant::now();
-        let seen = match inspect_for_taking(&lock, place).await? {
+        let taking = match look {
+            false => Taking::Free,
+            true => inspect_for_taking(&lock, place).await?,
+        };
+        look = true;
+        let seen = match taking {
             Taking::Free => None,
             Taking::TakeOver(etag) => Some(etag),
             Taking::Held(found) => {

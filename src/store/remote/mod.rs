@@ -171,12 +171,14 @@ fn write_object(
     journal: Vec<Record>,
 ) -> Result<(), RemoteError> {
     let seen = head.lock().unwrap_or_else(|e| e.into_inner()).etag.clone();
-    let state = serde_json::value::RawValue::from_string(stored.to_json()).map_err(|e| {
-        RemoteError::Write {
+    // Compact: the object is rewritten on every group of creates, and read by this tool
+    // (`state pull` prints it as a state file holds it).
+    let state = serde_json::to_string(stored)
+        .and_then(serde_json::value::RawValue::from_string)
+        .map_err(|e| RemoteError::Write {
             place: shown.to_string(),
             reason: e.to_string(),
-        }
-    })?;
+        })?;
     let envelope = Envelope {
         saleshandy_webhooks_remote_state: FORMAT,
         write: uuid::Uuid::new_v4().to_string(),
@@ -219,19 +221,22 @@ impl Store for RemoteStore {
 
     fn lock(&self, timeout: Duration) -> Result<Lock, LockError> {
         let lock = self.object.sibling(".lock");
-        let held = crate::runtime::wait(async {
-            let probe = format!(".conditions-{}", uuid::Uuid::new_v4());
-            conditions::check(&self.object.sibling(&probe), &self.shown).await?;
+        // The check and the lock go out together; a lock taken on a store that failed the
+        // check is released at once (by dropping it), before anything is read or written.
+        let probe = self.object.sibling(&format!(".conditions-{}", uuid::Uuid::new_v4()));
+        let (checked, held) = crate::runtime::wait(futures_util::future::join(
+            conditions::check(&probe, &self.shown),
             lease::acquire(
                 lock,
                 &self.shown,
                 holder(),
                 self.lease,
                 crate::clock::wait(timeout),
-            )
-            .await
-        })
-        .map_err(|e| LockError::Remote(Box::new(self.unreachable(e.to_string()))))??;
+            ),
+        ))
+        .map_err(|e| LockError::Remote(Box::new(self.unreachable(e.to_string()))))?;
+        let held = held?;
+        checked?;
         self.locked.store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(Lock::new(Box::new(held)))
     }
@@ -300,17 +305,15 @@ impl Store for RemoteStore {
 
     fn begin_journal(&self, begin: &Record) -> Result<Box<dyn JournalWriter>, JournalError> {
         let stored = self.head().stored.clone();
-        let mut writer = RemoteJournal {
+        let writer = RemoteJournal {
             object: self.object.clone(),
             head: self.head.clone(),
             shown: self.shown.clone(),
             place: self.shown.clone().into(),
             folded: stored,
-            outstanding: Vec::new(),
+            // Written with the first intent: alone it would change nothing a replay does.
+            outstanding: vec![begin.clone()],
         };
-        writer
-            .append(std::slice::from_ref(begin))
-            .map_err(|source| JournalError::from_append(self.shown.clone().into(), source))?;
         Ok(Box::new(writer))
     }
 

@@ -76,7 +76,26 @@ impl Object {
         value: &T,
         seen: Option<&str>,
     ) -> Result<Written, Failure> {
-        let body = serde_json::to_vec_pretty(value).map_err(|e| Failure::Invalid(e.to_string()))?;
+        self.write_checked(value, seen, true).await
+    }
+
+    /// [`Object::write`] that takes a refusal at its word, without reading back: for a write
+    /// meant to be refused (the conditions probe), where only its own answer matters.
+    pub(crate) async fn write_refusable<T: Stamped>(
+        &self,
+        value: &T,
+        seen: Option<&str>,
+    ) -> Result<Written, Failure> {
+        self.write_checked(value, seen, false).await
+    }
+
+    async fn write_checked<T: Stamped>(
+        &self,
+        value: &T,
+        seen: Option<&str>,
+        settle_refusal: bool,
+    ) -> Result<Written, Failure> {
+        let body = serde_json::to_vec(value).map_err(|e| Failure::Invalid(e.to_string()))?;
         let mode = match seen {
             None => PutMode::Create,
             Some(etag) => PutMode::Update(UpdateVersion {
@@ -97,6 +116,10 @@ impl Object {
                 Some(etag) => Ok(Written::Done(etag)),
                 None => self.settle::<T>(value.write_id(), None).await,
             },
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) if !settle_refusal => Ok(Written::Lost),
             Err(
                 object_store::Error::AlreadyExists { .. }
                 | object_store::Error::Precondition { .. },
