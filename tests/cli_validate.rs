@@ -234,7 +234,7 @@ fn validate_checks_the_state_location() {
     let file = "tests/fixtures/bad/state-scheme-gs.yaml";
     validate(["--format", "github", "-c", file])
         .status(1)
-        .stdout(format!("::error file={file},line=2,col=8,title=config%3A%3Astate::invalid `state`: `gs://` (Google Cloud Storage) is not supported: its conditional writes could not be tested for this tool; keep the state on S3 or an S3-compatible store (`s3://BUCKET/KEY`), or in a local file%0Ahelp: write `state: s3://BUCKET/KEY` for S3 or an S3-compatible store, or a local path such as `state: prod.state.json` (relative to this file's folder)\n"))
+        .stdout(format!("::error file={file},line=2,col=8,title=config%3A%3Astate::invalid `state`: `gs://` (Google Cloud Storage) is not supported: its conditional writes could not be tested for this tool; keep the state on S3 or an S3-compatible store (`s3://BUCKET/KEY`), on Azure Blob Storage (`az://CONTAINER/KEY`), or in a local file%0Ahelp: write `state: s3://BUCKET/KEY` for S3 or an S3-compatible store, `state: az://CONTAINER/KEY` for Azure Blob Storage, or a local path such as `state: prod.state.json` (relative to this file's folder)\n"))
         .run();
 }
 

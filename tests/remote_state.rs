@@ -47,11 +47,16 @@ fn runner(w: &World) -> Runner {
 
 impl Runner {
     fn command(&self, w: &World, env: &[(String, String)], bucket: &str, args: &[&str]) -> Command {
+        // On Azurite the bucket is a container, and its environment says so.
+        let scheme = match env.iter().any(|(k, _)| k == "AZURE_STORAGE_USE_EMULATOR") {
+            true => "az",
+            false => "s3",
+        };
         let mut c = w.process();
         c.current_dir(self.dir.path())
             .envs(env.iter().map(|(k, v)| (k, v)))
             .args(args)
-            .args(["--state", &format!("s3://{bucket}/{KEY}")])
+            .args(["--state", &format!("{scheme}://{bucket}/{KEY}")])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -610,4 +615,38 @@ fn a_saved_plan_applies_to_the_remote_state_it_was_made_against_once() {
         &shown(&w, &bucket, &crate::support::flat(&stderr_text(&again))),
     );
     assert_eq!(w.sandbox.create_requests(), 3);
+}
+
+#[test]
+fn azure_blob_storage_on_azurite_shares_a_state_between_runners() {
+    let server = s3(S3Kind::Azurite);
+    let env = server.env();
+    let (w, container) = world(server, 3, Duration::ZERO);
+    let o = runner(&w).run(&w, &env, &container, APPLY);
+    assert_eq!(o.status.code(), Some(0), "{}", report(&o));
+    assert_eq!(w.sandbox.create_requests(), 3);
+    let plan = runner(&w).run(&w, &env, &container, &["plan"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", report(&plan));
+    snapshot(
+        "remote-azure-plan-all-unchanged",
+        &shown(&w, &container, &stdout_text(&plan)),
+    );
+    // The state pulled from a third runner records the ids the sandbox gave.
+    let pull = runner(&w).run(&w, &env, &container, &["state", "pull"]);
+    assert_eq!(pull.status.code(), Some(0), "{}", report(&pull));
+    let pulled: serde_json::Value = serde_json::from_slice(&pull.stdout).expect("JSON");
+    let mut recorded = recorded_ids_in(&pulled);
+    recorded.sort();
+    let mut created: Vec<(String, String)> = w
+        .server_by_name()
+        .into_iter()
+        .map(|(name, ids)| (name, ids[0].clone()))
+        .collect();
+    created.sort();
+    assert_eq!(recorded, created);
+    let text = String::from_utf8_lossy(&pull.stdout);
+    assert!(
+        !text.contains("hook-secret-value-7731"),
+        "no secret in the state"
+    );
 }

@@ -660,7 +660,7 @@ mod tests {
             ("\"a\\eb\"", "the state location contains a control character"),
             (
                 "gs://acme/prod.json",
-                "`gs://` (Google Cloud Storage) is not supported: its conditional writes could not be tested for this tool; keep the state on S3 or an S3-compatible store (`s3://BUCKET/KEY`), or in a local file",
+                "`gs://` (Google Cloud Storage) is not supported: its conditional writes could not be tested for this tool; keep the state on S3 or an S3-compatible store (`s3://BUCKET/KEY`), on Azure Blob Storage (`az://CONTAINER/KEY`), or in a local file",
             ),
             (
                 "s3://Acme/prod.json",

@@ -111,7 +111,7 @@ pub enum ConfigProblem {
     #[error("invalid `state`: {reason}")]
     #[diagnostic(
         code(config::state),
-        help("write `state: s3://BUCKET/KEY` for S3 or an S3-compatible store, or a local path such as `state: prod.state.json` (relative to this file's folder)")
+        help("write `state: s3://BUCKET/KEY` for S3 or an S3-compatible store, `state: az://CONTAINER/KEY` for Azure Blob Storage, or a local path such as `state: prod.state.json` (relative to this file's folder)")
     )]
     StateInvalid {
         reason: String,

@@ -185,6 +185,10 @@ pub(crate) fn connect(address: &Address, lease: Duration) -> Result<Box<dyn Stor
             remote::RemoteStore::s3(bucket, key, lease)
                 .map_err(|e| StoreError::State(Box::new(StateError::Remote(Box::new(e)))))?,
         ),
+        Address::Azure { container, key } => Box::new(
+            remote::RemoteStore::azure(container, key, lease)
+                .map_err(|e| StoreError::State(Box::new(StateError::Remote(Box::new(e)))))?,
+        ),
     })
 }
 

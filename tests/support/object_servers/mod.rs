@@ -18,7 +18,8 @@
 //! Neither server checks request signatures (checked: any access key and secret, and unsigned
 //! requests, are accepted), so the credentials here are only what a client must send.
 
-pub mod install;
+mod azurite;
+mod install;
 pub mod proxy;
 
 pub use proxy::{ProxiedRequest, ProxyMode, StoreProxy};
@@ -54,6 +55,9 @@ pub enum S3Kind {
     SeaweedFs,
     /// moto's server, the AWS mock, in memory.
     Moto,
+    /// Azurite, Azure Blob Storage's emulator (not S3: its clients speak the Azure API, and
+    /// [`S3Server::store`] does not apply to it).
+    Azurite,
 }
 
 impl S3Kind {
@@ -62,6 +66,7 @@ impl S3Kind {
         match self {
             S3Kind::SeaweedFs => "seaweedfs",
             S3Kind::Moto => "moto",
+            S3Kind::Azurite => "azurite",
         }
     }
 }
@@ -71,9 +76,11 @@ impl S3Kind {
 pub fn s3(kind: S3Kind) -> &'static S3Server {
     static SEAWEEDFS: OnceLock<Result<S3Server, String>> = OnceLock::new();
     static MOTO: OnceLock<Result<S3Server, String>> = OnceLock::new();
+    static AZURITE: OnceLock<Result<S3Server, String>> = OnceLock::new();
     let cell = match kind {
         S3Kind::SeaweedFs => &SEAWEEDFS,
         S3Kind::Moto => &MOTO,
+        S3Kind::Azurite => &AZURITE,
     };
     match cell.get_or_init(|| S3Server::try_start(kind)) {
         Ok(server) => server,
@@ -117,6 +124,7 @@ impl S3Server {
             let (command, port) = match kind {
                 S3Kind::SeaweedFs => seaweedfs_command(bin, &dir)?,
                 S3Kind::Moto => moto_command(bin, &dir),
+                S3Kind::Azurite => azurite_command(bin, &dir),
             };
             let log = dir.join("server.log");
             let child = spawn_in_own_group(command, &log)
@@ -179,7 +187,10 @@ impl S3Server {
     /// The environment a process needs to reach this server as AWS tools read it, plus
     /// `NO_PROXY` so that a proxy set in the tests' environment never carries the traffic.
     pub fn env(&self) -> Vec<(String, String)> {
-        env_for(&self.endpoint())
+        match self.kind {
+            S3Kind::Azurite => azurite_env(&self.endpoint()),
+            _ => env_for(&self.endpoint()),
+        }
     }
 
     /// Creates a fresh, empty bucket with a name no other test of this binary gets.
@@ -187,9 +198,8 @@ impl S3Server {
         let n = self.buckets.fetch_add(1, Ordering::Relaxed);
         // Of one length whatever the pid, so that messages that quote it wrap the same way.
         let bucket = format!("test-{:08}-{n:04}", std::process::id());
-        // Bucket creation is not in object_store: a plain PUT, unsigned (both servers take it).
-        match http_request(self.port, "PUT", &format!("/{bucket}"), b"") {
-            Ok((200, _)) => bucket,
+        match self.create_bucket(&bucket) {
+            Ok((200 | 201, _)) => bucket,
             Ok((status, body)) => panic!(
                 "{}: creating bucket {bucket} answered {status}: {body}",
                 self.kind.name()
@@ -199,6 +209,15 @@ impl S3Server {
                 self.kind.name(),
                 log_tail(&self.log())
             ),
+        }
+    }
+
+    /// Creates `bucket` (an Azure container on Azurite). Not in object_store: for S3, a plain
+    /// PUT, unsigned (both S3 servers take it); for Azurite, signed with the emulator's key.
+    fn create_bucket(&self, bucket: &str) -> std::io::Result<(u16, String)> {
+        match self.kind {
+            S3Kind::Azurite => azurite::create_container(self.port, bucket),
+            _ => http_request(self.port, "PUT", &format!("/{bucket}"), b""),
         }
     }
 
@@ -224,9 +243,11 @@ impl S3Server {
                 )));
             }
             // Ready once a bucket can be made and written to (SeaweedFS answers before its
-            // filer and volume server are up).
-            let probe = http_request(self.port, "PUT", "/ready-probe", b"").and_then(|r| {
-                if r.0 == 200 {
+            // filer and volume server are up); Azurite, once a container can be made.
+            let probe = self.create_bucket("ready-probe").and_then(|r| {
+                if self.kind == S3Kind::Azurite {
+                    Ok((if r.0 == 201 { 200 } else { r.0 }, r.1))
+                } else if r.0 == 200 {
                     http_request(self.port, "PUT", "/ready-probe/probe", b"ready")
                 } else {
                     Ok(r)
@@ -345,6 +366,29 @@ fn moto_command(bin: &Path, dir: &Path) -> (Command, u16) {
         &port.to_string(),
     ]);
     (c, port)
+}
+
+fn azurite_command(bin: &Path, dir: &Path) -> (Command, u16) {
+    let [port] = free_ports::<1>();
+    let mut c = Command::new(install::azurite_blob(bin));
+    c.current_dir(dir.join("data"))
+        .env("HOME", dir)
+        .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
+        .args(["--location", "."])
+        .args(["--silent", "--skipApiVersionCheck", "--disableTelemetry"]);
+    (c, port)
+}
+
+/// What a process needs to reach Azurite: the emulator's well-known account and key.
+fn azurite_env(endpoint: &str) -> Vec<(String, String)> {
+    [
+        ("AZURE_STORAGE_USE_EMULATOR", "true"),
+        ("AZURITE_BLOB_STORAGE_URL", endpoint),
+        ("NO_PROXY", "127.0.0.1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
 }
 
 /// `N` distinct ports free on 127.0.0.1 at the time of the call.
