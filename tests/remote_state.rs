@@ -650,3 +650,77 @@ fn azure_blob_storage_on_azurite_shares_a_state_between_runners() {
         "no secret in the state"
     );
 }
+
+/// A container-credentials endpoint (as EKS Pod Identity serves one) on 127.0.0.1:
+/// answers every request with the same temporary keys, and counts the requests.
+struct CredentialsEndpoint {
+    port: u16,
+    served: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+const CONTAINER_SECRET: &str = "container-secret-6f1c";
+const CONTAINER_TOKEN: &str = "container-token-9d2e";
+
+fn credentials_endpoint() -> CredentialsEndpoint {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let port = listener.local_addr().expect("address").port();
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = served.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let body = format!(
+                "{{\"AccessKeyId\":\"ASIACONTAINERKEY\",\"SecretAccessKey\":\"{CONTAINER_SECRET}\",\"Token\":\"{CONTAINER_TOKEN}\",\"Expiration\":\"2100-01-01T00:00:00Z\"}}"
+            );
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    CredentialsEndpoint { port, served }
+}
+
+#[test]
+fn container_credentials_are_fetched_and_never_shown_or_stored() {
+    let server = s3(S3Kind::Moto);
+    let creds = credentials_endpoint();
+    let token = tempfile::NamedTempFile::new().expect("token file");
+    std::fs::write(token.path(), "pod-identity-token").expect("token");
+    let env: Vec<(String, String)> = server
+        .env()
+        .into_iter()
+        .filter(|(k, _)| k != "AWS_ACCESS_KEY_ID" && k != "AWS_SECRET_ACCESS_KEY")
+        .chain([
+            (
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI".to_string(),
+                format!("http://127.0.0.1:{}/v2/credentials", creds.port),
+            ),
+            (
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE".to_string(),
+                token.path().display().to_string(),
+            ),
+        ])
+        .collect();
+    let (w, bucket) = world(server, 3, Duration::ZERO);
+    let o = runner(&w).run(&w, &env, &bucket, APPLY);
+    assert_eq!(o.status.code(), Some(0), "{}", report(&o));
+    assert_eq!(w.sandbox.create_requests(), 3);
+    assert!(
+        creds.served.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "the keys came from the endpoint"
+    );
+    let printed = crate::support::output_text(&o);
+    for (key, bytes) in objects(server, &bucket) {
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in [CONTAINER_SECRET, CONTAINER_TOKEN] {
+            assert!(!text.contains(secret), "{secret} in {key}");
+            assert!(!printed.contains(secret), "{secret} printed");
+        }
+    }
+}
