@@ -258,6 +258,17 @@ fn a_second_runner_without_a_wait_fails_naming_the_holder() {
     assert_eq!(w.sandbox.create_requests(), 3);
 }
 
+/// An apply with a lease of 5 s: a killed runner's lock is taken over 7 s later at the
+/// latest, and every run waits that long for it (3000 s on the test clock: 30 s).
+const KILLED_APPLY: &[&str] = &[
+    "apply",
+    "--auto-approve",
+    "--lock-lease",
+    "5",
+    "--lock-timeout",
+    "3000",
+];
+
 #[test]
 fn runners_killed_at_random_moments_never_create_twice() {
     let server = s3(S3Kind::Moto);
@@ -270,21 +281,7 @@ fn runners_killed_at_random_moments_never_create_twice() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let r = runner(&w);
-        // A lease of 5 s: a killed runner's lock is taken over 7 s later at the latest, and
-        // every run waits that long for it.
-        let mut child = r.spawn(
-            &w,
-            &env,
-            &bucket,
-            &[
-                "apply",
-                "--auto-approve",
-                "--lock-lease",
-                "5",
-                "--lock-timeout",
-                "3000",
-            ],
-        );
+        let mut child = r.spawn(&w, &env, &bucket, KILLED_APPLY);
         std::thread::sleep(Duration::from_millis(50 + seed % 400));
         let _ = child.kill();
         let _ = child.wait();
@@ -293,19 +290,7 @@ fn runners_killed_at_random_moments_never_create_twice() {
     }
     // A last run from yet another machine finishes the job: every webhook exists exactly once
     // or is reported unknown.
-    let last = runner(&w).run(
-        &w,
-        &env,
-        &bucket,
-        &[
-            "apply",
-            "--auto-approve",
-            "--lock-lease",
-            "5",
-            "--lock-timeout",
-            "3000",
-        ],
-    );
+    let last = runner(&w).run(&w, &env, &bucket, KILLED_APPLY);
     assert!(
         matches!(last.status.code(), Some(0) | Some(1)),
         "{}",
@@ -386,11 +371,7 @@ fn a_paused_holder_is_fenced_after_another_runner_took_over() {
         "the fenced run sent no further create"
     );
     // It says why it stopped, and how to record the id it got.
-    let ids: Vec<(String, String)> = w
-        .server_by_name()
-        .into_iter()
-        .map(|(name, ids)| (name, ids[0].clone()))
-        .collect();
+    let ids = created_ids(&w);
     snapshot(
         "remote-fenced",
         &w.with_named_ids(&fenced.stdout, &ids)
@@ -418,11 +399,7 @@ fn a_store_that_goes_down_mid_apply_stops_the_creates_and_lists_the_ids_to_recor
     // The create in flight when the store went down got its id; it is printed, with the
     // command that records it (also kept in a file), and nothing was sent after it.
     assert_eq!(w.sandbox.create_requests(), 1, "{}", report(&o));
-    let ids: Vec<(String, String)> = w
-        .server_by_name()
-        .into_iter()
-        .map(|(name, ids)| (name, ids[0].clone()))
-        .collect();
+    let ids = created_ids(&w);
     let out = w
         .with_named_ids(&o.stdout, &ids)
         .replace(&bucket, "[BUCKET]");
@@ -442,6 +419,14 @@ fn a_store_that_goes_down_mid_apply_stops_the_creates_and_lists_the_ids_to_recor
         .replace(&bucket, "[BUCKET]");
     snapshot("remote-store-down-kept", &kept);
     proxy.set_mode(ProxyMode::Forward);
+}
+
+/// The first id the sandbox gave each name, by name (sorted), for [`World::with_named_ids`].
+fn created_ids(w: &World) -> Vec<(String, String)> {
+    w.server_by_name()
+        .into_iter()
+        .map(|(name, ids)| (name, ids[0].clone()))
+        .collect()
 }
 
 /// The ids a stored state records, by name, for [`World::with_named_ids`].
@@ -637,12 +622,7 @@ fn azure_blob_storage_on_azurite_shares_a_state_between_runners() {
     let pulled: serde_json::Value = serde_json::from_slice(&pull.stdout).expect("JSON");
     let mut recorded = recorded_ids_in(&pulled);
     recorded.sort();
-    let mut created: Vec<(String, String)> = w
-        .server_by_name()
-        .into_iter()
-        .map(|(name, ids)| (name, ids[0].clone()))
-        .collect();
-    created.sort();
+    let created = created_ids(&w);
     assert_eq!(recorded, created);
     let text = String::from_utf8_lossy(&pull.stdout);
     assert!(

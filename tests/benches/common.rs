@@ -330,6 +330,26 @@ pub fn apply_once(
     latency: Duration,
     parallelism: usize,
 ) -> Outcome {
+    apply_in(
+        config,
+        state,
+        "webhooks.state.json",
+        &[],
+        latency,
+        parallelism,
+    )
+}
+
+/// [`apply_once`] with the state at `location` (`--state`: a file in the temp dir, which
+/// holds `state` if given, or a remote URL) and `env` added to the binary's environment.
+pub fn apply_in(
+    config: &str,
+    state: Option<&str>,
+    location: &str,
+    env: &[(String, String)],
+    latency: Duration,
+    parallelism: usize,
+) -> Outcome {
     use saleshandy_webhooks::emulator::{self, SandboxOptions, SANDBOX_API_KEY};
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -345,7 +365,7 @@ pub fn apply_once(
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("webhooks.yaml"), config).expect("write config");
     if let Some(state) = state {
-        std::fs::write(dir.path().join("webhooks.state.json"), state).expect("write state");
+        std::fs::write(dir.path().join(location), state).expect("write state");
     }
     let out = dir.path().join("out.txt");
     let err = dir.path().join("err.txt");
@@ -357,7 +377,7 @@ pub fn apply_once(
             "-c",
             "webhooks.yaml",
             "--state",
-            "webhooks.state.json",
+            location,
             "--api-url",
             &url,
             "--auto-approve",
@@ -366,7 +386,8 @@ pub fn apply_once(
         ],
         dir.path(),
     );
-    cmd.env("SALESHANDY_API_KEY", SANDBOX_API_KEY);
+    cmd.env("SALESHANDY_API_KEY", SANDBOX_API_KEY)
+        .envs(env.iter().map(|(k, v)| (k, v)));
     let run = run(&cmd, Some(&out), Some(&err));
     let text = std::fs::read_to_string(&out).expect("output");
     let errors = std::fs::read_to_string(&err).expect("errors");

@@ -20,7 +20,7 @@ mod object_servers;
 
 use std::time::Duration;
 
-use common::{bin, config_of, ms, run, webhooks_yaml};
+use common::{config_of, ms, webhooks_yaml};
 use object_servers::{s3, S3Kind};
 
 const N: usize = 200;
@@ -28,49 +28,10 @@ const P: usize = 16;
 const LATENCY: Duration = Duration::from_millis(50);
 const KEY: &str = "bench/prod.state.json";
 
-/// One apply: its wall time and exit code.
+/// One apply with the state at `state`: its wall time, exit code and summary line.
 fn apply_once(config: &str, env: &[(String, String)], state: &str) -> (Duration, i32, String) {
-    use saleshandy_webhooks::emulator::{self, SandboxOptions, SANDBOX_API_KEY};
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let sandbox = rt
-        .block_on(emulator::start(SandboxOptions {
-            latency: LATENCY,
-            ..Default::default()
-        }))
-        .expect("sandbox starts");
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("webhooks.yaml"), config).expect("write config");
-    let out = dir.path().join("out.txt");
-    let p = P.to_string();
-    let url = sandbox.url();
-    let mut cmd = bin(
-        &[
-            "apply",
-            "--state",
-            state,
-            "--api-url",
-            &url,
-            "--auto-approve",
-            "--parallelism",
-            &p,
-        ],
-        dir.path(),
-    );
-    cmd.env("SALESHANDY_API_KEY", SANDBOX_API_KEY)
-        .envs(env.iter().map(|(k, v)| (k, v)));
-    let r = run(&cmd, Some(&out), None);
-    let text = std::fs::read_to_string(&out).unwrap_or_default();
-    let summary = text
-        .lines()
-        .find(|l| l.starts_with("Apply:"))
-        .map(|l| l.split(" State:").next().unwrap_or(l).to_string())
-        .unwrap_or_else(|| format!("no summary (exit {})", r.code));
-    rt.block_on(sandbox.shutdown());
-    (r.wall, r.code, summary)
+    let o = common::apply_in(config, None, state, env, LATENCY, P);
+    (o.run.wall, o.run.code, o.summary)
 }
 
 fn main() {
