@@ -89,13 +89,14 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N")]
     pub max_creates: Option<usize>,
 
-    /// How many creates to send at once. Results are reported in config order either way.
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    /// How many creates to send at once (1 to 256). Results are reported in config order
+    /// either way.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = parallelism)]
     pub parallelism: usize,
 
     /// At most this many requests per second to the account (default: no ceiling; a 429
     /// always slows every worker).
-    #[arg(long, value_name = "RPS")]
+    #[arg(long, value_name = "RPS", value_parser = requests_per_second)]
     pub max_rps: Option<f64>,
 
     /// Do not ask for confirmation (required without a terminal).
@@ -136,7 +137,7 @@ pub struct ApiArgs {
     pub api_key_file: Option<PathBuf>,
 
     /// Seconds to wait for each API answer (connecting waits at most 10).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 }
 
@@ -144,7 +145,7 @@ pub struct ApiArgs {
 #[derive(Debug, Args)]
 pub struct LockArgs {
     /// Seconds to wait for the state's lock when another run holds it (0: fail at once).
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub lock_timeout: u64,
     /// Seconds a remote state's lock lasts without renewal: it is renewed while the run
     /// lasts, and another run takes it over once it has run out (a runner that died).
@@ -197,7 +198,7 @@ pub struct StatusArgs {
     pub update_state: bool,
 
     /// How many webhooks to read at once.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = parallelism)]
     pub parallelism: usize,
 }
 
@@ -426,4 +427,20 @@ pub struct ValidateArgs {
     /// How to print problems.
     #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
     pub format: DiagnosticFormat,
+}
+
+/// `--parallelism`: a whole number from 1 to 256 (more would only queue at the API).
+fn parallelism(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err("expected a whole number from 1 to 256".to_string()),
+    }
+}
+
+/// `--max-rps`: a number of requests per second from 0.01 to 10000.
+fn requests_per_second(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(r) if (0.01..=10_000.0).contains(&r) => Ok(r),
+        _ => Err("expected a number of requests per second from 0.01 to 10000".to_string()),
+    }
 }

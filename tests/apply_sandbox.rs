@@ -343,3 +343,64 @@ fn plain_http_is_refused_for_a_non_loopback_api() {
         .run();
     assert!(!w.state_path().exists());
 }
+
+/// Every numeric option is range-checked before anything runs: a value that would overflow
+/// or stall (a parallelism of 2^64-1, a rate of 1e-30 per second) is refused, saying what
+/// is allowed, and nothing is sent.
+#[test]
+fn numeric_options_out_of_range_are_refused_with_what_is_allowed() {
+    let w = world(CONFIG);
+    for (command, option, value, allowed) in [
+        (
+            "apply",
+            "--parallelism",
+            "18446744073709551615",
+            "expected a whole number from 1 to 256",
+        ),
+        (
+            "apply",
+            "--parallelism",
+            "0",
+            "expected a whole number from 1 to 256",
+        ),
+        (
+            "status",
+            "--parallelism",
+            "1000",
+            "expected a whole number from 1 to 256",
+        ),
+        (
+            "apply",
+            "--max-rps",
+            "1e-30",
+            "expected a number of requests per second from 0.01 to 10000",
+        ),
+        (
+            "apply",
+            "--max-rps",
+            "NaN",
+            "expected a number of requests per second from 0.01 to 10000",
+        ),
+        ("apply", "--timeout", "0", "0 is not in 1..=3600"),
+        (
+            "apply",
+            "--lock-timeout",
+            "99999999999",
+            "99999999999 is not in 0..=86400",
+        ),
+        ("apply", "--lock-lease", "1", "1 is not in 5..=3600"),
+    ] {
+        let placeholder = match option {
+            "--max-rps" => "<RPS>",
+            "--parallelism" => "<N>",
+            _ => "<SECONDS>",
+        };
+        w.test([command, option, value])
+            .status(2)
+            .stderr(format!(
+                "error: invalid value '{value}' for '{option} {placeholder}': {allowed}\n\nFor more information, try '--help'.\n"
+            ))
+            .run();
+    }
+    assert_eq!(w.sandbox.requests().len(), 0);
+}
