@@ -234,7 +234,13 @@ impl Api {
         if !url.path().ends_with('/') {
             url.set_path(&format!("{}/", url.path()));
         }
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder();
+        // Plain http is for loopback only: through a proxy, the key would cross the network
+        // in clear (https through a proxy stays encrypted end to end).
+        if url.scheme() == "http" {
+            client = client.no_proxy();
+        }
+        let client = client
             // A redirect could carry the API key to another host: never follow one.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10).min(timeout))

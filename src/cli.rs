@@ -363,8 +363,9 @@ pub struct ConfigsArgs {
 /// Where the state is read from.
 #[derive(Debug, Clone, Args)]
 pub struct StateArgs {
-    /// The state: a file, or `s3://BUCKET/KEY` on S3 or an S3-compatible store (default: the
-    /// config's `state:`, else `<config stem>.state.json` beside the config).
+    /// The state: a file, `s3://BUCKET/KEY` (S3 or an S3-compatible store) or
+    /// `az://CONTAINER/KEY` (Azure Blob Storage). Default: the config's `state:`, else
+    /// `<config stem>.state.json` beside the config.
     #[arg(long, value_name = "FILE|URL")]
     pub state: Option<String>,
 }

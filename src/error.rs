@@ -191,6 +191,13 @@ pub(crate) enum Error {
     #[diagnostic(code(state::push_to), help("pass `s3://BUCKET/KEY` (or a file path)"))]
     PushTo { given: String, reason: String },
 
+    #[error("the API URL `{url}` (shown without it) has {part}, which would be stored in the state and printed")]
+    #[diagnostic(
+        code(api::url_parts),
+        help("pass the bare base URL (`--api-url` or SALESHANDY_API_URL), such as https://open-api.saleshandy.com; the API key goes in SALESHANDY_API_KEY or --api-key-file, never in the URL")
+    )]
+    ApiUrlParts { url: String, part: &'static str },
+
     #[error("`--state {given}` is not a state location: {reason}")]
     #[diagnostic(
         code(cli::state),

@@ -404,3 +404,47 @@ fn numeric_options_out_of_range_are_refused_with_what_is_allowed() {
     }
     assert_eq!(w.sandbox.requests().len(), 0);
 }
+
+/// An API URL with a password, a query or a fragment is refused before anything is sent or
+/// written: they would be stored in the state as its endpoint and printed. The error shows
+/// the URL without them.
+#[test]
+fn an_api_url_with_userinfo_query_or_fragment_is_refused_without_showing_them() {
+    let w = world(CONFIG);
+    let url = w.sandbox.url();
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    for (name, given) in [
+        ("userinfo", format!("{scheme}://user:pw-8841@{rest}")),
+        ("query", format!("{url}/?token=tk-8841")),
+        ("fragment", format!("{url}/#frag-8841")),
+    ] {
+        let t = w.apply().env("SALESHANDY_API_URL", &given).status(1);
+        t.stderr_snapshot(&format!("api-url-with-{name}")).run();
+    }
+    assert_eq!(w.sandbox.requests().len(), 0);
+    assert!(!w.state_path().exists());
+}
+
+/// Plain http (loopback only) never goes through a proxy from the environment, which would
+/// receive the API key in clear; the creates go straight to the sandbox.
+#[test]
+fn plain_http_to_loopback_bypasses_any_proxy() {
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    proxy.set_nonblocking(true).expect("non-blocking");
+    let proxy_url = format!("http://{}", proxy.local_addr().expect("address"));
+    let w = world(CONFIG);
+    w.apply()
+        .env("HTTP_PROXY", &proxy_url)
+        .env("http_proxy", &proxy_url)
+        .env("ALL_PROXY", &proxy_url)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .stdout(CREATED_THREE)
+        .stderr_unchecked()
+        .run();
+    assert_eq!(w.sandbox.create_requests(), 3);
+    assert!(
+        matches!(proxy.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the proxy received a connection"
+    );
+}

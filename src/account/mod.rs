@@ -139,10 +139,39 @@ pub(crate) enum Target<'a> {
 
 impl Target<'_> {
     /// How a state names this API: `sandbox`, or the base URL without a trailing slash.
-    pub(crate) fn endpoint(&self) -> String {
-        match self {
-            Target::Sandbox => SANDBOX_ENDPOINT.to_string(),
-            Target::Api(api) => api.api_url.trim_end_matches('/').to_string(),
+    /// A URL with a user name, password, query or fragment is refused (they would be stored
+    /// in the state and printed), and the error shows it without them.
+    pub(crate) fn endpoint(&self) -> Result<String, Error> {
+        let raw = match self {
+            Target::Sandbox => return Ok(SANDBOX_ENDPOINT.to_string()),
+            Target::Api(api) => &api.api_url,
+        };
+        // A URL that does not parse is reported by the API client, without being stored.
+        let Ok(url) = url::Url::parse(raw) else {
+            return Ok(raw.trim_end_matches('/').to_string());
+        };
+        let part = if !url.username().is_empty() || url.password().is_some() {
+            Some("a user name or password")
+        } else if url.query().is_some() {
+            Some("a query (`?…`)")
+        } else if url.fragment().is_some() {
+            Some("a fragment (`#…`)")
+        } else {
+            None
+        };
+        match part {
+            None => Ok(raw.trim_end_matches('/').to_string()),
+            Some(part) => {
+                let mut shown = url.clone();
+                let _ = shown.set_username("");
+                let _ = shown.set_password(None);
+                shown.set_query(None);
+                shown.set_fragment(None);
+                Err(Error::ApiUrlParts {
+                    url: shown.to_string(),
+                    part,
+                })
+            }
         }
     }
 }

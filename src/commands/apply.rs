@@ -197,7 +197,7 @@ fn prepare(
     } else {
         Target::Api(&args.api)
     };
-    let endpoint = target.endpoint();
+    let endpoint = target.endpoint()?;
     let key = opened.account.key(&target)?;
     let state_name = opened.state_name();
     opened.check_endpoint(&endpoint)?;

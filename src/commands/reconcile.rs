@@ -19,7 +19,7 @@ pub(crate) fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
 
 async fn import_one(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
     let target = Target::Api(&args.api);
-    let endpoint = target.endpoint();
+    let endpoint = target.endpoint()?;
     let mut opened = Account::open(&args.config.config, &args.state, ui)?
         .read_state(Some(args.lock.locking()))?;
     let key = opened.account.key(&target)?;

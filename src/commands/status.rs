@@ -64,7 +64,7 @@ struct Checked {
 fn check(config: &Path, args: &StatusArgs, ui: Ui) -> Result<Checked, Error> {
     // Everything that can refuse the run is checked before anything is sent.
     let target = Target::Api(&args.api);
-    let endpoint = target.endpoint();
+    let endpoint = target.endpoint()?;
     let account = Account::open(config, &args.state, ui)?;
     let key = account.key(&target)?;
     let locking = args.update_state.then(|| args.lock.locking());
