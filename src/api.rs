@@ -396,7 +396,7 @@ pub(crate) fn classify(
 ) -> CreateOutcome {
     match status {
         200..=299 => match serde_json::from_slice::<Envelope>(body).ok().and_then(|e| e.payload) {
-            Some(Payload { id: Some(serde_json::Value::String(id)), status, test_delivery }) if !id.trim().is_empty() => {
+            Some(Payload { id: Some(serde_json::Value::String(id)), status, test_delivery }) if is_plausible_id(&id) => {
                 CreateOutcome::Created {
                     id,
                     status: status.unwrap_or(WebhookStatus::Active),
@@ -459,6 +459,13 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String>
         }
     }
     Ok(body)
+}
+
+/// Whether `id` looks like a Saleshandy webhook id: letters and digits only (at most 64), so
+/// that it is safe in a URL path and a terminal. A create answered with anything else is
+/// `unknown`, and `state import` refuses it.
+pub(crate) fn is_plausible_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Whether the URL's host is this machine: the one case where plain http is allowed.

@@ -262,6 +262,17 @@ async fn send_all(
 ) -> Sent {
     let stop = AtomicBool::new(false);
     let unauthorized = Mutex::new(None);
+    // Every id the state holds, by name: an answer with one of them is not a new webhook's.
+    let ids: Mutex<HashMap<String, String>> = Mutex::new(
+        recorder
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .webhooks
+            .iter()
+            .map(|(name, r)| (r.id.clone(), name.clone()))
+            .collect(),
+    );
     let stopped: Mutex<Option<String>> = Mutex::new(None);
     let halt = |why: String| {
         stop.store(true, Ordering::SeqCst);
@@ -272,7 +283,7 @@ async fn send_all(
     };
     let one = |i: usize| {
         let webhook: &Webhook = creates[i];
-        let (stop, unauthorized, halt) = (&stop, &unauthorized, &halt);
+        let (stop, unauthorized, halt, ids) = (&stop, &unauthorized, &halt, &ids);
         async move {
             if stop.load(Ordering::SeqCst) {
                 return (i, Done::NotSent, None);
@@ -303,6 +314,7 @@ async fn send_all(
             };
             let outcome = send(run.api, &CreateBody::new(webhook)).await;
             drop(permit);
+            let outcome = claim_id(outcome, &webhook.name, ids);
             if let CreateOutcome::Unauthorized { status, message } = &outcome {
                 stop.store(true, Ordering::SeqCst);
                 let mut u = unauthorized.lock().unwrap_or_else(|e| e.into_inner());
@@ -336,6 +348,32 @@ async fn send_all(
         unauthorized: unauthorized.into_inner().unwrap_or_else(|e| e.into_inner()),
         stopped: stopped.into_inner().unwrap_or_else(|e| e.into_inner()),
         unrecorded,
+    }
+}
+
+/// A create answered with an id that another webhook already has is `unknown`: the API
+/// repeated itself, so whether this create made a webhook cannot be told. Otherwise the id is
+/// claimed for `name`.
+fn claim_id(
+    outcome: CreateOutcome,
+    name: &str,
+    ids: &Mutex<HashMap<String, String>>,
+) -> CreateOutcome {
+    let CreateOutcome::Created { id, .. } = &outcome else {
+        return outcome;
+    };
+    let mut ids = ids.lock().unwrap_or_else(|e| e.into_inner());
+    match ids.get(id) {
+        Some(other) => CreateOutcome::Unknown {
+            reason: format!(
+                "the API answered with id {id}, which `{}` already has; the webhook may or may not exist",
+                crate::terminal_text::printable_line(other)
+            ),
+        },
+        None => {
+            ids.insert(id.clone(), name.to_string());
+            outcome
+        }
     }
 }
 

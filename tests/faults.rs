@@ -561,3 +561,70 @@ fn no_secret_appears_in_any_output_or_file() {
     );
     assert!(!journal.exists(), "a locked run folded the journal");
 }
+
+// --- ids the API should never give ---------------------------------------------------------
+
+/// A server on 127.0.0.1 that answers every request with 201 and `body`; its URL.
+fn always_answering(body: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 65536];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_create_answered_with_an_id_that_is_not_one_is_unknown() {
+    let w = world(ONE);
+    let url = always_answering(r#"{"payload":{"id":"..","status":"active"}}"#);
+    w.apply()
+        .args(["--api-url", &url])
+        .status(1)
+        .stdout_snapshot("faults-create-id-dot-dot")
+        .stderr("[1/1] unknown: Only\n")
+        .run();
+    assert_eq!(
+        w.state_json()["webhooks"],
+        json!({}),
+        "no id `..` recorded, which a later GET would turn into /v1/webhook/"
+    );
+}
+
+#[test]
+fn the_same_id_for_two_creates_is_recorded_once_and_the_rest_are_unknown() {
+    let w = world(CONFIG);
+    let url =
+        always_answering(r#"{"payload":{"id":"6a1b2c3d4e5f60718293a4b5","status":"active"}}"#);
+    w.apply()
+        .args(["--api-url", &url, "--parallelism", "1"])
+        .status(1)
+        .stdout_snapshot("faults-create-id-repeated")
+        .stderr_unchecked()
+        .run();
+    let state = w.state_json();
+    let recorded: Vec<&str> = state["webhooks"]
+        .as_object()
+        .expect("webhooks")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(recorded, ["Email Sent"]);
+    let unknown: Vec<&str> = state["unknown"]
+        .as_object()
+        .expect("unknown")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(unknown, ["Bounces", "Replies"]);
+}

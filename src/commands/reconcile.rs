@@ -38,7 +38,7 @@ async fn import_one(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
             id: args.id.clone(),
         });
     }
-    if !is_plausible_id(&args.id) {
+    if !crate::api::is_plausible_id(&args.id) {
         return Err(Error::ImportFailed {
             id: args.id.clone(),
             reason: "an id is the letters and digits Saleshandy shows for the webhook (24 hex characters)".into(),
@@ -139,11 +139,6 @@ fn record_import(
         }
     }
     Ok(())
-}
-
-/// Ids are opaque, but always letters and digits; anything else cannot be one.
-fn is_plausible_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// What the state records for a live webhook. A value is kept in clear only where the config
