@@ -58,7 +58,7 @@ pub(crate) struct Scalar {
     pub value: String,
     /// Plain (unquoted) scalars are resolved to null, bool, int or float when they look like one.
     pub plain: bool,
-    /// A tag such as `!!str` forces the type; anything else is kept for the caller to refuse.
+    /// A core-schema tag such as `!!str`, which forces the type (the parser refuses others).
     pub tag: Option<String>,
 }
 
@@ -294,11 +294,24 @@ impl<'a> Builder<'a> {
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
+                let tag = tag.map(|t| tag_name(&t));
+                // The core schema's scalar tags force a type; any other (`!!binary`, `!foo`)
+                // would silently change what the text means.
+                if let Some(t) = tag.as_deref() {
+                    if !SCALAR_TAGS.contains(&t) {
+                        return Err(ParseError {
+                            message: format!(
+                                "the tag `{t}` is not supported here (only !!str, !!int, !!float, !!bool and !!null)"
+                            ),
+                            span,
+                        });
+                    }
+                }
                 let node = Node {
                     kind: NodeKind::Scalar(Scalar {
                         value: value.into_owned(),
                         plain: style == ScalarStyle::Plain,
-                        tag: tag.map(|t| tag_name(&t)),
+                        tag,
                     }),
                     span,
                 };
@@ -413,6 +426,9 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 }
+
+/// The tags a scalar may have: the YAML 1.2 core schema's.
+const SCALAR_TAGS: &[&str] = &["!!str", "!!int", "!!float", "!!bool", "!!null"];
 
 fn tag_name(tag: &saphyr_parser::Tag) -> String {
     if tag.is_yaml_core_schema() {
