@@ -247,3 +247,29 @@ fn a_bad_state_is_reported_with_every_other_error() {
         .stderr_snapshot("validate-state-human")
         .run();
 }
+
+/// A variable that is set but empty is a missing secret (CI expands an unset secret to an
+/// empty string): an error naming it, unless the config allows it with `${NAME:-}`.
+#[test]
+fn an_empty_variable_is_an_error_unless_the_config_allows_it() {
+    let header = |value: &str| {
+        format!("version: 1\nwebhooks:\n  - name: Sent\n    url: https://x.example.org/h\n    events: [email-sent]\n    headers:\n      Authorization: \"{value}\"\n")
+    };
+    let strict = crate::support::World::builder()
+        .config(&header("Bearer ${TOKEN}"))
+        .env("TOKEN", "")
+        .build();
+    strict
+        .test(["validate"])
+        .status(1)
+        .stderr_snapshot("validate-env-empty")
+        .run();
+    let allowed = crate::support::World::builder()
+        .config(&header("${TOKEN:-}"))
+        .env("TOKEN", "")
+        .build();
+    allowed
+        .test(["validate"])
+        .stdout("webhooks.yaml is valid: 1 webhook.\n")
+        .run();
+}

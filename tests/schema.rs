@@ -13,7 +13,7 @@
 //! - `config::header_duplicate`: header names that differ only in case (JSON keys are exact);
 //! - `config::duplicate_key`: a repeated YAML key (JSON has no such thing; the YAML reader
 //!   refuses it, so such files are skipped here);
-//! - `config::env_unset`, `config::interpolation_syntax`: `${NAME}` is resolved from the
+//! - `config::env_unset`, `config::env_empty`, `config::interpolation_syntax`: `${NAME}` is resolved from the
 //!   environment, and a value that uses it is checked only after resolution;
 //! - `config::url_invalid`, `config::url_credentials`: the schema checks only that the URL
 //!   starts with `http(s)://` and a host; parsing the URL is the tool's job;

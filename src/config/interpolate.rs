@@ -1,4 +1,6 @@
-//! `${NAME}` interpolation from the environment; `$${` is a literal `${`.
+//! `${NAME}` interpolation from the environment; `$${` is a literal `${`. A variable that is
+//! set but empty is an error (in CI a missing secret expands to an empty string), unless the
+//! config says an empty value is meant: `${NAME:-}`, which is also empty when unset.
 
 use std::ops::Range;
 
@@ -14,6 +16,10 @@ pub(super) struct Interpolated {
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum InterpolationError {
     Unset {
+        var: String,
+        at: Range<usize>,
+    },
+    Empty {
         var: String,
         at: Range<usize>,
     },
@@ -53,7 +59,10 @@ pub(super) fn interpolate(
                     offset = raw.len();
                 }
                 Some(close) => {
-                    let name = &body[..close];
+                    let (name, may_be_empty) = match body[..close].strip_suffix(":-") {
+                        Some(name) => (name, true),
+                        None => (&body[..close], false),
+                    };
                     let span = at..at + close + 3;
                     if !is_var_name(name) {
                         errors.push(InterpolationError::Syntax {
@@ -62,10 +71,17 @@ pub(super) fn interpolate(
                         });
                     } else {
                         match env(name) {
+                            Some(v) if v.is_empty() && !may_be_empty => {
+                                errors.push(InterpolationError::Empty {
+                                    var: name.to_string(),
+                                    at: span,
+                                })
+                            }
                             Some(v) => {
                                 value.push_str(&v);
                                 used_env = true;
                             }
+                            None if may_be_empty => used_env = true,
                             None => errors.push(InterpolationError::Unset {
                                 var: name.to_string(),
                                 at: span,
@@ -101,7 +117,24 @@ mod tests {
     use super::*;
 
     fn env(name: &str) -> Option<String> {
-        (name == "TOKEN").then(|| "s3cr3t".to_string())
+        match name {
+            "TOKEN" => Some("s3cr3t".to_string()),
+            "BLANK" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn an_empty_value_is_an_error_unless_allowed_with_colon_dash() {
+        assert_eq!(
+            interpolate("Bearer ${BLANK}", &env).unwrap_err(),
+            vec![InterpolationError::Empty {
+                var: "BLANK".into(),
+                at: 7..15
+            }]
+        );
+        let allowed = interpolate("a${BLANK:-}b${NOPE:-}c", &env).unwrap();
+        assert_eq!(allowed.value, "abc");
     }
 
     #[test]

@@ -455,6 +455,13 @@ impl Walker<'_> {
                             var,
                             at: self.sub_span(n, raw, at).into(),
                         },
+                        InterpolationError::Empty { var, at } => ConfigProblem::EnvEmpty {
+                            help: format!(
+                                "an empty value is almost always a missing secret (CI expands an unset secret to an empty string): set {var}, or write `${{{var}:-}}` to allow an empty value on purpose"
+                            ),
+                            var,
+                            at: self.sub_span(n, raw, at).into(),
+                        },
                         InterpolationError::Syntax { reason, at } => {
                             ConfigProblem::InterpolationSyntax {
                                 reason,

@@ -299,6 +299,16 @@ pub enum ConfigProblem {
         help: String,
     },
 
+    #[error("the environment variable `{var}` is set but empty")]
+    #[diagnostic(code(config::env_empty))]
+    EnvEmpty {
+        var: String,
+        #[label("${var} is empty")]
+        at: SourceSpan,
+        #[help]
+        help: String,
+    },
+
     #[error("malformed `${{…}}` reference: {reason}")]
     #[diagnostic(
         code(config::interpolation_syntax),
@@ -343,6 +353,7 @@ impl ConfigProblem {
             | HeaderDuplicate { at, .. }
             | HeaderForbidden { at, .. }
             | EnvUnset { at, .. }
+            | EnvEmpty { at, .. }
             | InterpolationSyntax { at, .. } => *at,
         }
     }
