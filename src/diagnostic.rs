@@ -7,8 +7,13 @@ use crate::error::Error;
 use crate::terminal_text::{printable, Printable};
 use crate::ui::Ui;
 
+/// The most of a file a snippet may show: lines around a label longer than this (a minified
+/// or garbage file) are not drawn, and neither are columns miette cannot draw (past 65,535).
+const MAX_SNIPPET_BYTES: usize = 4000;
+
 /// Draws `d` with its code, help, labels and any source snippet; `color` picks the themed or
-/// plain drawing. Fails only if formatting into a string fails.
+/// plain drawing. A snippet that would be too wide is left out, and the message says where
+/// instead. Fails only if formatting into a string fails.
 pub(crate) fn draw(d: &dyn Diagnostic, color: bool) -> Result<String, std::fmt::Error> {
     let theme = if color {
         GraphicalTheme::unicode()
@@ -16,10 +21,59 @@ pub(crate) fn draw(d: &dyn Diagnostic, color: bool) -> Result<String, std::fmt::
         GraphicalTheme::unicode_nocolor()
     };
     let mut out = String::new();
-    GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .render_report(&mut out, d)?;
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    match too_wide(d) {
+        Some((line, column)) => handler.render_report(&mut out, &Unsnipped { d, line, column })?,
+        None => handler.render_report(&mut out, d)?,
+    }
     Ok(out)
+}
+
+/// The 1-based line and column of `d`'s first label, if its snippet would be too wide.
+fn too_wide(d: &dyn Diagnostic) -> Option<(usize, usize)> {
+    let source = d.source_code()?;
+    let label = d.labels()?.next()?;
+    let around = source.read_span(label.inner(), 0, 0).ok()?;
+    let wide = around.data().len() > MAX_SNIPPET_BYTES
+        || around.column() + label.inner().len() > MAX_SNIPPET_BYTES;
+    wide.then(|| (around.line() + 1, around.column() + 1))
+}
+
+/// `d` without its source snippet, its message saying where the snippet would have been.
+struct Unsnipped<'a> {
+    d: &'a dyn Diagnostic,
+    line: usize,
+    column: usize,
+}
+
+impl std::fmt::Debug for Unsnipped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.d, f)
+    }
+}
+
+impl std::fmt::Display for Unsnipped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (at line {}, column {}; the line is too long to show)",
+            self.d, self.line, self.column
+        )
+    }
+}
+
+impl std::error::Error for Unsnipped<'_> {}
+
+impl Diagnostic for Unsnipped<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.d.code()
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.d.severity()
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.d.help()
+    }
 }
 
 /// An error that ends a command, as standard error shows it. Its message, help and labels may

@@ -273,3 +273,29 @@ fn an_empty_variable_is_an_error_unless_the_config_allows_it() {
         .stdout("webhooks.yaml is valid: 1 webhook.\n")
         .run();
 }
+
+/// A line too long to draw (a minified or garbage file) is reported with its line and column
+/// and no snippet: miette panicked past column 65,535, and echoed whole lines of any size.
+#[test]
+fn a_problem_on_a_line_too_long_to_show_is_located_without_a_snippet() {
+    let wide = format!(
+        "version: 1\nwebhooks:\n  - name: x\n    url: https://x.example.org/h\n    events: [email-sent]\n    headers: {{{}X-Z: 1 1 1: :}}\n",
+        "X-A: b, ".repeat(12_000)
+    );
+    let w = crate::support::World::builder().config(&wide).build();
+    w.test(["validate"])
+        .status(1)
+        .stderr_snapshot("validate-line-too-long")
+        .run();
+    // The same for a state file that does not parse.
+    std::fs::write(
+        w.state_path(),
+        format!("{{\"lineage\": \"{}\", \"bad\": }}", "x".repeat(70_000)),
+    )
+    .expect("state");
+    std::fs::write(w.config_path(), "version: 1\nwebhooks: []\n").expect("config");
+    w.plan()
+        .status(1)
+        .stderr_snapshot("plan-state-line-too-long")
+        .run();
+}
