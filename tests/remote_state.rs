@@ -418,7 +418,6 @@ fn a_store_that_goes_down_mid_apply_stops_the_creates_and_lists_the_ids_to_recor
         .with_named_ids(kept.as_bytes(), &ids)
         .replace(&bucket, "[BUCKET]");
     snapshot("remote-store-down-kept", &kept);
-    proxy.set_mode(ProxyMode::Forward);
 }
 
 /// The first id the sandbox gave each name, by name (sorted), for [`World::with_named_ids`].

@@ -39,11 +39,7 @@ pub(crate) fn read_source(path: &Path) -> Result<SourceFile, Error> {
 /// Unreadable files are errors; problems in a readable one are in the [`Loaded`].
 pub(crate) fn read_config(path: &Path) -> Result<(SourceFile, Loaded), Error> {
     let file = read_source(path)?;
-    // A relative `state:` is relative to the config's folder; for standard input, to here.
-    let dir = path
-        .parent()
-        .filter(|d| path != Path::new("-") && !d.as_os_str().is_empty());
-    let loaded = config::load_in(file.text(), dir, &config::process_env);
+    let loaded = config::load_in(file.text(), folder(path), &config::process_env);
     Ok((file, loaded))
 }
 
@@ -58,10 +54,7 @@ pub(crate) fn configured_state(path: &Path) -> Result<Option<crate::store::Addre
         }
         other => other?,
     };
-    let dir = path
-        .parent()
-        .filter(|d| path != Path::new("-") && !d.as_os_str().is_empty());
-    let loaded = config::load_in(file.text(), dir, &|_| Some("set".to_string()));
+    let loaded = config::load_in(file.text(), folder(path), &|_| Some("set".to_string()));
     let errors = loaded.errors();
     match loaded.config {
         Some(c) => Ok(c.state),
@@ -70,4 +63,11 @@ pub(crate) fn configured_state(path: &Path) -> Result<Option<crate::store::Addre
             errors,
         }),
     }
+}
+
+/// What a relative `state:` in the config at `path` is relative to: its folder; for standard
+/// input or a bare file name, the current directory.
+fn folder(path: &Path) -> Option<&Path> {
+    path.parent()
+        .filter(|d| path != Path::new("-") && !d.as_os_str().is_empty())
 }

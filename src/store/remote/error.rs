@@ -37,14 +37,14 @@ pub enum RemoteError {
     #[error("the state `{place}` is not a state this tool wrote: {reason}")]
     #[diagnostic(
         code(remote::invalid),
-        help("it was not changed. Look at it with `aws s3 cp {place} -`; if it was replaced by mistake, restore a previous version of the object (bucket versioning) or `state push` a good copy to a new key")
+        help("it was not changed. Look at it with the store's own tools (`aws s3 cp s3://… -`, `az storage blob download`); if it was replaced by mistake, restore a previous version of the object (bucket versioning) or `state push` a good copy to a new key")
     )]
     Invalid { place: String, reason: String },
 
     #[error("the lock of `{place}` is damaged: {reason}")]
     #[diagnostic(
         code(remote::lock_invalid),
-        help("no run holds a lock this tool can read. If no apply is running, remove the lock object (`aws s3 rm {place}.lock`) and run again")
+        help("no run holds a lock this tool can read. If no apply is running, remove the lock object `{place}` with the store's own tools (`aws s3 rm`, `az storage blob delete`) and run again")
     )]
     LockInvalid { place: String, reason: String },
 }

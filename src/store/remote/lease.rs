@@ -200,6 +200,17 @@ impl Lease {
     }
 }
 
+impl Shared {
+    /// The lock's next write (held or released, with a fresh write id, so that its bytes and
+    /// ETag differ from the last), and the ETag it is conditional on.
+    fn next_write(&self, held: bool) -> (LockBody, String) {
+        let (mut body, etag) = self.body.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        body.held = held;
+        body.write = uuid::Uuid::new_v4().to_string();
+        (body, etag)
+    }
+}
+
 /// Rewrites the lock every third of its lease; a refused write means another run took it.
 async fn renew_until_lost(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let every = shared.lease / 3;
@@ -208,12 +219,7 @@ async fn renew_until_lost(shared: Arc<Shared>, mut stop: tokio::sync::watch::Rec
         if tokio::time::timeout(every, stop.changed()).await.is_ok() {
             return;
         }
-        let (mut body, etag) = shared
-            .body
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        body.write = uuid::Uuid::new_v4().to_string();
+        let (body, etag) = shared.next_write(true);
         let sent = Instant::now();
         match shared.object.write(&body, Some(&etag)).await {
             Ok(Written::Done(etag)) => {
@@ -262,13 +268,7 @@ impl Drop for Lease {
             if shared.lost.load(Ordering::SeqCst) {
                 return;
             }
-            let (mut body, etag) = shared
-                .body
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
-            body.held = false;
-            body.write = uuid::Uuid::new_v4().to_string();
+            let (body, etag) = shared.next_write(false);
             let _ = shared.object.write(&body, Some(&etag)).await;
         };
         let _ = crate::runtime::wait(release);
