@@ -10,6 +10,7 @@ use crate::config::Webhook;
 use crate::error_chain::root_cause;
 use crate::reported::{LastFailure, WebhookStatus};
 use crate::secret::Secret;
+use crate::server_text::Redactor;
 
 /// The real API.
 pub(crate) const DEFAULT_BASE_URL: &str = "https://open-api.saleshandy.com";
@@ -137,6 +138,8 @@ pub(crate) struct Api {
     base: Url,
     key: Secret,
     pace: Pace,
+    /// Every text of an answer passes through it before it leaves this client.
+    redactor: Redactor,
 }
 
 /// The request rhythm shared by every worker of one account: a hold after a 429 applies to
@@ -248,12 +251,28 @@ impl Api {
             .user_agent(concat!("saleshandy-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::Client(e.to_string()))?;
+        let redactor = Redactor::new([key.expose()]);
         Ok(Api {
             client,
             base: url,
             key,
             pace: Pace::default(),
+            redactor,
         })
+    }
+
+    /// Redacts `secrets` (the config's `${VAR}` values and what they made), besides the key,
+    /// from everything the server says.
+    pub(crate) fn with_secrets<'a>(mut self, secrets: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut all: Vec<&str> = secrets.into_iter().collect();
+        all.push(self.key.expose());
+        self.redactor = Redactor::new(all);
+        self
+    }
+
+    /// What makes this account's server text safe to show and store.
+    pub(crate) fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     /// Spaces this account's requests at most `rps` per second.
@@ -291,19 +310,19 @@ impl Api {
             // Connect errors include DNS and TLS failures: nothing reached the API.
             Err(e) if e.is_connect() => {
                 return CreateOutcome::NotSent {
-                    reason: format!("could not connect to the API: {}", root_cause(&e)),
+                    reason: format!("could not connect to the API: {}", self.cause(&e)),
                 }
             }
             Err(e) if e.is_builder() => {
                 return CreateOutcome::Failed {
-                    reason: format!("the request could not be built: {}", root_cause(&e)),
+                    reason: format!("the request could not be built: {}", self.cause(&e)),
                 }
             }
             Err(e) => {
                 return CreateOutcome::Unknown {
                     reason: format!(
                         "the request was sent but no answer came back ({})",
-                        root_cause(&e)
+                        self.cause(&e)
                     ),
                 }
             }
@@ -324,12 +343,20 @@ impl Api {
             Ok(b) => b,
             Err(e) if (200..300).contains(&status) => {
                 return CreateOutcome::Unknown {
-                    reason: format!("HTTP {status}, but the answer was cut off ({e})"),
+                    reason: format!(
+                        "HTTP {status}, but the answer was cut off ({})",
+                        self.redactor.clean(&e)
+                    ),
                 }
             }
             Err(_) => Vec::new(),
         };
-        classify(status, &body, retry_after, location)
+        classify(status, &body, retry_after, location, &self.redactor)
+    }
+
+    /// An error's root cause as safe text (it may quote the server).
+    fn cause(&self, e: &reqwest::Error) -> String {
+        self.redactor.clean(&root_cause(e))
     }
 }
 
@@ -358,7 +385,7 @@ impl Api {
             Ok(r) => r,
             Err(e) => {
                 return GetOutcome::Failed {
-                    reason: root_cause(&e),
+                    reason: self.cause(&e),
                 }
             }
         };
@@ -368,20 +395,24 @@ impl Api {
         struct Envelope {
             payload: Live,
         }
+        let r = &self.redactor;
         match status {
             200 => match serde_json::from_slice::<Envelope>(&body) {
-                Ok(e) => GetOutcome::Found(Box::new(e.payload)),
+                Ok(e) => GetOutcome::Found(Box::new(e.payload.cleaned(r))),
                 Err(e) => GetOutcome::Failed {
-                    reason: format!("HTTP 200 with an unreadable body ({e})"),
+                    reason: format!(
+                        "HTTP 200 with an unreadable body ({})",
+                        r.clean(&e.to_string())
+                    ),
                 },
             },
             404 => GetOutcome::NotFound,
             401 | 403 => GetOutcome::Unauthorized {
                 status,
-                message: api_message(&body),
+                message: api_message(&body, r),
             },
             _ => GetOutcome::Failed {
-                reason: format!("HTTP {status}: {}", api_message(&body)),
+                reason: format!("HTTP {status}: {}", api_message(&body, r)),
             },
         }
     }
@@ -393,35 +424,36 @@ pub(crate) fn classify(
     body: &[u8],
     retry_after: Option<Duration>,
     location: Option<String>,
+    r: &Redactor,
 ) -> CreateOutcome {
     match status {
         200..=299 => match serde_json::from_slice::<Envelope>(body).ok().and_then(|e| e.payload) {
             Some(Payload { id: Some(serde_json::Value::String(id)), status, test_delivery }) if is_plausible_id(&id) => {
                 CreateOutcome::Created {
                     id,
-                    status: status.unwrap_or(WebhookStatus::Active),
-                    test_delivery: test_delivery.and_then(|t| t.status),
+                    status: status.map_or(WebhookStatus::Active, |s| cleaned_status(s, r)),
+                    test_delivery: test_delivery.and_then(|t| t.status).map(|s| r.clean(&s)),
                 }
             }
             _ => CreateOutcome::Unknown {
-                reason: format!("HTTP {status} without a usable webhook id: {}", excerpt(body)),
+                reason: format!("HTTP {status} without a usable webhook id: {}", excerpt(body, r)),
             },
         },
         300..=399 => CreateOutcome::Failed {
             reason: format!(
                 "HTTP {status} redirect to {}; redirects are never followed, so the API key stays with the API host. Check --api-url",
-                location.as_deref().unwrap_or("(no Location)")
+                location.map_or_else(|| "(no Location)".into(), |l| r.clean(&l))
             ),
         },
-        401 | 403 => CreateOutcome::Unauthorized { status, message: api_message(body) },
+        401 | 403 => CreateOutcome::Unauthorized { status, message: api_message(body, r) },
         429 => CreateOutcome::RateLimited { retry_after },
-        400..=499 => CreateOutcome::Failed { reason: format!("HTTP {status}: {}", api_message(body)) },
-        _ => CreateOutcome::Unknown { reason: format!("HTTP {status} from the server: {}", api_message(body)) },
+        400..=499 => CreateOutcome::Failed { reason: format!("HTTP {status}: {}", api_message(body, r)) },
+        _ => CreateOutcome::Unknown { reason: format!("HTTP {status} from the server: {}", api_message(body, r)) },
     }
 }
 
-/// The API's `message`, or the first part of the body.
-fn api_message(body: &[u8]) -> String {
+/// The API's `message`, or the first part of the body, as safe text.
+fn api_message(body: &[u8], r: &Redactor) -> String {
     #[derive(Deserialize)]
     struct Message {
         message: serde_json::Value,
@@ -429,24 +461,41 @@ fn api_message(body: &[u8]) -> String {
     match serde_json::from_slice::<Message>(body) {
         Ok(Message {
             message: serde_json::Value::String(m),
-        }) => m,
-        Ok(Message { message }) => message.to_string(),
-        Err(_) => excerpt(body),
+        }) => r.clean(&m),
+        Ok(Message { message }) => r.clean(&message.to_string()),
+        Err(_) => excerpt(body, r),
     }
 }
 
-/// The first 200 characters of a body, on one line.
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.is_empty() {
+/// The first part of a body, as safe text.
+fn excerpt(body: &[u8], r: &Redactor) -> String {
+    let text = r.clean(&String::from_utf8_lossy(body));
+    if text.is_empty() {
         return "(empty body)".into();
     }
-    let mut cut: String = one_line.chars().take(200).collect();
-    if cut.len() < one_line.len() {
-        cut.push('…');
+    text
+}
+
+/// A status the server sent, as safe text: an unknown one may hold anything.
+fn cleaned_status(status: WebhookStatus, r: &Redactor) -> WebhookStatus {
+    match status {
+        WebhookStatus::Other(s) => WebhookStatus::from(r.clean_kept(&s)),
+        known => known,
     }
-    cut
+}
+
+impl Live {
+    /// The parts of a live webhook that are only shown, never compared, as safe text. Name,
+    /// URL, events and headers stay as they came: drift compares them with what was sent,
+    /// and the drift report cleans what it shows.
+    fn cleaned(mut self, r: &Redactor) -> Live {
+        self.status = self.status.map(|s| cleaned_status(s, r));
+        if let Some(f) = self.last_failure.as_mut() {
+            f.failed_at = r.clean(&f.failed_at);
+            f.message = r.clean(&f.message);
+        }
+        self
+    }
 }
 
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
@@ -477,6 +526,54 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::classify`] with no secret to redact.
+    fn classify(
+        status: u16,
+        body: &[u8],
+        retry_after: Option<Duration>,
+        location: Option<String>,
+    ) -> CreateOutcome {
+        super::classify(status, body, retry_after, location, &Redactor::default())
+    }
+
+    #[test]
+    fn every_server_text_is_cleaned_and_redacted() {
+        let r = Redactor::new(["KEY-1", "tok/2"]);
+        let body = br#"{"message":"bad \u001b[2J key KEY-1\n::error::x for https://h/?t=tok%2F2"}"#;
+        assert_eq!(
+            super::classify(400, body, None, None, &r),
+            CreateOutcome::Failed {
+                reason:
+                    "HTTP 400: bad \\u{1b}[2J key (secret) : :error: :x for https://h/?t=(secret)"
+                        .into()
+            }
+        );
+        assert_eq!(
+            super::classify(503, b"<h1>\x07 tok/2</h1>", None, None, &r),
+            CreateOutcome::Unknown {
+                reason: "HTTP 503 from the server: <h1>\\u{7} (secret)</h1>".into()
+            }
+        );
+        let status = br#"{"payload":{"id":"abc","status":"odd\u0007","testDelivery":{"status":"x\nKEY-1"}}}"#;
+        assert_eq!(
+            super::classify(201, status, None, None, &r),
+            CreateOutcome::Created {
+                id: "abc".into(),
+                status: WebhookStatus::Other("odd\\u{7}".into()),
+                test_delivery: Some("x (secret)".into()),
+            }
+        );
+        let CreateOutcome::Failed { reason } =
+            super::classify(302, b"", None, Some("https://h/KEY-1\r\nX: y".into()), &r)
+        else {
+            panic!("a redirect fails")
+        };
+        assert!(
+            reason.starts_with("HTTP 302 redirect to https://h/(secret) X: y;"),
+            "{reason}"
+        );
+    }
 
     #[test]
     fn created_with_and_without_a_paused_test_delivery() {
@@ -600,7 +697,8 @@ mod tests {
         let CreateOutcome::Failed { reason } = classify(418, &body, None, None) else {
             panic!("failed")
         };
-        assert!(reason.chars().count() < 260);
+        let cut = "x".repeat(crate::server_text::MAX_CHARS);
+        assert_eq!(reason, format!("HTTP 418: {cut}…"));
     }
 
     #[test]

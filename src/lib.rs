@@ -38,9 +38,11 @@
 //!   (runs over several configs), [`diagnostic`] (the one miette handler), [`ui`], [`outcome`],
 //!   [`progress`], [`clock`] (the tool's own waits, shortened in test builds only).
 //! - One of each helper, used everywhere: `suggest` (the closest name, for did-you-mean),
-//!   `host` (what is loopback, private or unreachable from the internet), `terminal_text`
-//!   (server and config text made safe to print), `error_chain` (an error's causes in one
-//!   line), `bounded` (ordered, bounded concurrency), `runtime` (the one async runtime).
+//!   `host` (what is loopback, private or unreachable from the internet), `server_text`
+//!   (what a server wrote, redacted and made safe before it is shown or stored),
+//!   `terminal_text` (config text and diagnostics made safe to print), `error_chain` (an
+//!   error's causes in one line), `bounded` (ordered, bounded concurrency), `runtime` (the
+//!   one async runtime).
 //!
 //! # What must stay true
 //!
@@ -52,7 +54,8 @@
 //!   deliveries (loopback only). `plan` and the renderers are pure.
 //! - A state that cannot be read is never overwritten; every save is conditional on the
 //!   version the writer read, under the state's lock.
-//! - A secret (the API key, every `${VAR}` value) is never printed, logged or stored in clear.
+//! - A secret (the API key, every `${VAR}` value) is never printed, logged or stored in clear;
+//!   server text is redacted of them, and kept on one line without control characters.
 //! - Nothing a user, a file or a server controls can make the tool panic.
 //!
 //! Read this map with `cargo doc --document-private-items`: most modules it names are internal.
@@ -89,6 +92,7 @@ mod reported;
 mod runtime;
 pub(crate) mod saved_plan;
 pub mod secret;
+mod server_text;
 pub mod state;
 pub mod store;
 mod suggest;

@@ -279,8 +279,8 @@ fn a_huge_error_body_is_reported_as_a_short_excerpt() {
         .run();
 }
 
-/// A server's message is the server's text: its control characters never reach the terminal,
-/// and JSON keeps it exact (escaped).
+/// A server's message is the server's text: its control characters reach neither the terminal
+/// nor JSON (shown escaped), and its line breaks do not break the line it is printed on.
 #[test]
 fn a_message_with_control_characters_is_shown_printable() {
     let w = world(ONE);
@@ -295,7 +295,7 @@ fn a_message_with_control_characters_is_shown_printable() {
     w.apply()
         .status(1)
         .stdout(format!(
-            "{PLAN_ONE}  ✗ Only  failed: HTTP 400: bad ?[2Jurl??next line
+            "{PLAN_ONE}  ✗ Only  failed: HTTP 400: bad \\u{{1b}}[2Jurl\\u{{7}} next line
       Nothing was created; fix the cause and apply again.
 
 Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: webhooks.state.json
@@ -320,7 +320,7 @@ Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: webhooks.st
     let v: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
     assert_eq!(
         v["webhooks"][0]["reason"],
-        json!(format!("HTTP 400: {message}"))
+        json!("HTTP 400: bad \\u{1b}[2Jurl\\u{7} next line")
     );
 }
 

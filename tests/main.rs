@@ -13,6 +13,7 @@ mod config_fixtures;
 mod config_props;
 mod crash_and_lock;
 mod faults;
+mod hostile_server;
 mod json_schemas;
 mod local_state;
 mod object_servers;

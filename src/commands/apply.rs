@@ -330,7 +330,8 @@ async fn execute(
     } = p;
     let result = async {
         let api = Api::new(base, key, Duration::from_secs(args.api.timeout.max(1)))?
-            .with_max_rps(args.max_rps);
+            .with_max_rps(args.max_rps)
+            .with_secrets(opened.account.config.secrets());
         let mut state = opened.state;
         let options = execute::Options {
             parallelism: args.parallelism.max(1),

@@ -10,7 +10,6 @@ use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::secret::{fingerprint, Secret};
 use crate::state::{Fingerprint, Recorded, Sent, Stored, WebhookStatus};
-use crate::terminal_text::printable_line;
 use crate::ui::Ui;
 
 pub(crate) fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
@@ -54,9 +53,11 @@ async fn import_one(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
         &args.api.api_url,
         key,
         Duration::from_secs(args.api.timeout.max(1)),
-    )?;
+    )?
+    .with_secrets(opened.account.config.secrets());
     let live = read_live(&api, &args.id).await?;
-    record_import(&mut opened, &live, endpoint, &args.name)?;
+    let shown_name = api.redactor().clean(&live.name);
+    record_import(&mut opened, &live, &shown_name, endpoint, &args.name)?;
     Ok(Outcome::Success)
 }
 
@@ -83,6 +84,7 @@ async fn read_live(api: &Api, id: &str) -> Result<Live, Error> {
 fn record_import(
     opened: &mut Opened,
     live: &Live,
+    shown_name: &str,
     endpoint: String,
     name: &str,
 ) -> Result<(), Error> {
@@ -114,18 +116,15 @@ fn record_import(
     } else {
         ""
     };
-    // The id, status and name are the server's words: shown printable.
+    // The id was checked when given, and the API client cleaned the status; the live name
+    // is compared as it came, so it is cleaned only to be shown.
     println!(
-        "Imported `{name}` (id {}, {}) into {}{resolved}.",
-        printable_line(&live.id),
-        printable_line(status.as_str()),
+        "Imported `{name}` (id {}, {status}) into {}{resolved}.",
+        live.id,
         opened.account.state_file.name()
     );
     if live.name != name {
-        println!(
-            "Note: Saleshandy calls it `{}`; the state records it under `{name}`.",
-            printable_line(&live.name)
-        );
+        println!("Note: Saleshandy calls it `{shown_name}`; the state records it under `{name}`.");
     }
     match differences {
         None => println!("It is not in the config: `plan` shows it as orphaned."),

@@ -85,7 +85,8 @@ fn check(config: &Path, args: &StatusArgs, ui: Ui) -> Result<Checked, Error> {
         &args.api.api_url,
         key,
         Duration::from_secs(args.api.timeout.max(1)),
-    )?;
+    )?
+    .with_secrets(opened.account.config.secrets());
     let checks =
         crate::runtime::block_on(check_all(Arc::new(api), &opened.state, args.parallelism))?
             .map_err(|r| Error::StatusRefused {

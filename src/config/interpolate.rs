@@ -10,6 +10,8 @@ pub(super) struct Interpolated {
     pub value: String,
     /// True when at least one `${NAME}` was replaced: the value is then a secret.
     pub used_env: bool,
+    /// The value of each variable replaced, in order.
+    pub vars: Vec<crate::secret::Secret>,
 }
 
 /// Something wrong at a byte range of the raw string.
@@ -38,6 +40,7 @@ pub(super) fn interpolate(
     let mut value = String::with_capacity(raw.len());
     let mut errors = Vec::new();
     let mut used_env = false;
+    let mut vars = Vec::new();
     let mut rest = raw;
     let mut offset = 0;
     while let Some(i) = rest.find('$') {
@@ -80,6 +83,7 @@ pub(super) fn interpolate(
                             Some(v) => {
                                 value.push_str(&v);
                                 used_env = true;
+                                vars.push(crate::secret::Secret::new(v));
                             }
                             None if may_be_empty => used_env = true,
                             None => errors.push(InterpolationError::Unset {
@@ -100,7 +104,11 @@ pub(super) fn interpolate(
     }
     value.push_str(rest);
     if errors.is_empty() {
-        Ok(Interpolated { value, used_env })
+        Ok(Interpolated {
+            value,
+            used_env,
+            vars,
+        })
     } else {
         Err(errors)
     }
@@ -144,7 +152,8 @@ mod tests {
             r,
             Interpolated {
                 value: "Bearer s3cr3t".into(),
-                used_env: true
+                used_env: true,
+                vars: vec![crate::secret::Secret::new("s3cr3t".into())],
             }
         );
     }
@@ -156,7 +165,8 @@ mod tests {
             r,
             Interpolated {
                 value: "a ${TOKEN} $5 $".into(),
-                used_env: false
+                used_env: false,
+                vars: Vec::new(),
             }
         );
     }

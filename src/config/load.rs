@@ -48,6 +48,7 @@ pub fn load_in(text: &str, dir: Option<&Path>, env: &dyn Fn(&str) -> Option<Stri
         dir,
         env,
         problems: Vec::new(),
+        env_values: Vec::new(),
     };
     let config = match yaml::parse(text) {
         Err(e) => {
@@ -87,6 +88,8 @@ struct Walker<'a> {
     dir: Option<&'a Path>,
     env: &'a dyn Fn(&str) -> Option<String>,
     problems: Vec<ConfigProblem>,
+    /// Every variable's value the webhooks use.
+    env_values: Vec<Secret>,
 }
 
 /// The entries of a checked mapping: the first occurrence of each allowed key.
@@ -159,6 +162,7 @@ impl Walker<'_> {
             api_key_env,
             state,
             webhooks,
+            env_values: std::mem::take(&mut self.env_values),
         })
     }
 
@@ -443,7 +447,10 @@ impl Walker<'_> {
     /// Resolves `${NAME}` in a string node; the result is secret when anything was replaced.
     fn interpolated(&mut self, n: &Node, raw: &str) -> Option<Value> {
         match interpolate(raw, self.env) {
-            Ok(r) if r.used_env => Some(Value::Secret(Secret::new(r.value))),
+            Ok(r) if r.used_env => {
+                self.env_values.extend(r.vars);
+                Some(Value::Secret(Secret::new(r.value)))
+            }
             Ok(r) => Some(Value::Plain(r.value)),
             Err(errors) => {
                 for e in errors {

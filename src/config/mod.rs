@@ -12,7 +12,7 @@ pub use load::{load, load_in, Loaded, ROOT_KEYS, WEBHOOK_KEYS};
 pub use problem::ConfigProblem;
 
 use crate::event::Event;
-use crate::secret::Value;
+use crate::secret::{Secret, Value};
 use crate::store::Address;
 use crate::yaml::Span;
 
@@ -29,6 +29,22 @@ pub struct Config {
     /// None when absent (the default beside the config, or `--state`).
     pub state: Option<Address>,
     pub webhooks: Vec<Webhook>,
+    /// The value of every `${NAME}` the webhooks use: what server text is redacted of.
+    pub(crate) env_values: Vec<Secret>,
+}
+
+impl Config {
+    /// Every secret of this config in clear — each `${NAME}` value and each value built from
+    /// them — for redacting server text only.
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = &str> {
+        let built = self.webhooks.iter().flat_map(|w| {
+            std::iter::once(&w.url)
+                .chain(w.headers.iter().map(|h| &h.value))
+                .filter(|v| v.is_secret())
+                .map(Value::expose)
+        });
+        built.chain(self.env_values.iter().map(Secret::expose))
+    }
 }
 
 /// One desired webhook. Its `name` is its identity.

@@ -6,14 +6,17 @@ use std::sync::Arc;
 use super::drift::compare;
 use super::{Check, Health};
 use crate::api::{Api, GetOutcome};
+use crate::server_text::Redactor;
 use crate::state::{Recorded, State, WebhookStatus};
 
-/// What a live read of one webhook means, as a [`Health`].
+/// What a live read of one webhook means, as a [`Health`]. Drift is found on the live
+/// values as they came, then shown as safe text (`r`): the server wrote them.
 pub(super) fn health(
     name: &str,
     recorded: &Recorded,
     outcome: GetOutcome,
     lineage: &str,
+    r: &Redactor,
 ) -> Health {
     match outcome {
         GetOutcome::Found(live) => Health::Live {
@@ -25,7 +28,10 @@ pub(super) fn health(
                 .unwrap_or(WebhookStatus::Active),
             failed: live.failed.unwrap_or(false),
             last_failure: live.last_failure.clone(),
-            drift: compare(name, recorded, &live, lineage),
+            drift: compare(name, recorded, &live, lineage)
+                .into_iter()
+                .map(|d| d.cleaned(r))
+                .collect(),
         },
         GetOutcome::NotFound => Health::Deleted,
         GetOutcome::Unauthorized { status, message } => Health::Error {
@@ -71,7 +77,7 @@ pub(crate) async fn check_all(
             Some(GetOutcome::Unauthorized { status, message }) => {
                 return Err(Refused { status, message })
             }
-            Some(o) => health(name, recorded, o, &state.lineage),
+            Some(o) => health(name, recorded, o, &state.lineage, api.redactor()),
             None => Health::Error {
                 reason: "the check did not finish".into(),
             },

@@ -41,9 +41,10 @@ pub(crate) fn describe(failure: &LastFailure) -> String {
     let at = if failure.failed_at.is_empty() {
         "at an unreported time"
     } else {
-        &failure.failed_at
+        &crate::server_text::one_line(&failure.failed_at)
     };
-    let message = one_line(&failure.message, 200);
+    // Read back from a state, it may come from any writer: shown safe again.
+    let message = crate::server_text::one_line(&failure.message);
     if message.is_empty() {
         format!("{at}: {code}")
     } else {
@@ -69,6 +70,26 @@ pub(crate) struct HeaderDrift {
     pub name: String,
     pub recorded: String,
     pub live: String,
+}
+
+impl Drift {
+    /// The same drift with both sides as safe text: the live side is the server's.
+    fn cleaned(self, r: &crate::server_text::Redactor) -> Drift {
+        Drift {
+            field: self.field,
+            recorded: r.clean(&self.recorded),
+            live: r.clean(&self.live),
+            headers: self
+                .headers
+                .into_iter()
+                .map(|h| HeaderDrift {
+                    name: r.clean(&h.name),
+                    recorded: r.clean(&h.recorded),
+                    live: r.clean(&h.live),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One row of the report.
@@ -302,16 +323,6 @@ pub(crate) fn record(state: &mut State, checks: &[Check], now: &str) -> usize {
         .checks
         .retain(|name, check| webhooks.get(name).is_some_and(|r| r.id == check.id));
     updated
-}
-
-/// The first `max` characters of `text`, on one line.
-fn one_line(text: &str, max: usize) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut cut: String = joined.chars().take(max).collect();
-    if cut.len() < joined.len() {
-        cut.push('…');
-    }
-    cut
 }
 
 #[cfg(test)]

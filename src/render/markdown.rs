@@ -186,6 +186,7 @@ mod tests {
                 api_key_env: None,
                 state: None,
                 webhooks: (0..n).map(|i| webhook(i, "new")).collect(),
+                env_values: Vec::new(),
             },
             &state,
         )

@@ -3,6 +3,7 @@
 //! JSON, pretty, keys sorted, trailing newline, so that it diffs well in git. Secret values
 //! are stored only as keyed fingerprints ([`crate::secret::fingerprint`]).
 
+mod hygiene;
 mod load_error;
 mod unique_keys;
 
@@ -276,16 +277,20 @@ impl State {
             }
             _ => {}
         }
-        let state: State = serde_json::from_str(text).map_err(located)?;
+        let mut state: State = serde_json::from_str(text).map_err(located)?;
         state.check().map_err(|reason| StateError::Invalid {
             path: name.to_string(),
             reason,
         })?;
+        state.clean_server_text();
         Ok(state)
     }
 
     /// What serde cannot check: the values that later code relies on.
     fn check(&self) -> Result<(), String> {
+        if let Some(reason) = self.hidden_characters() {
+            return Err(reason);
+        }
         if self.version == 0 {
             return Err("format version 0 does not exist".into());
         }

@@ -8,6 +8,7 @@
 
 pub mod filters;
 pub mod object_servers;
+pub mod scripted;
 pub mod test;
 
 pub use test::{snapshot, Test};

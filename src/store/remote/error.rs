@@ -49,13 +49,8 @@ pub enum RemoteError {
     LockInvalid { place: String, reason: String },
 }
 
-/// The store's answer in one line, safe for a terminal and a CI log.
+/// The store's answer in one line, safe for a terminal and a CI log: it quotes the store's
+/// own error text (object_store's message already quotes its causes).
 pub(crate) fn reason(e: &object_store::Error) -> String {
-    // object_store's message already quotes its causes.
-    let text = e.to_string();
-    let line = crate::terminal_text::printable_line(&text);
-    match line.char_indices().nth(400) {
-        Some((i, _)) => format!("{}…", &line[..i]),
-        None => line,
-    }
+    crate::server_text::one_line(&e.to_string())
 }

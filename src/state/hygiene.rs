@@ -1,0 +1,129 @@
+//! A state file may have been written by anything — an older build, a hand edit, a merge —
+//! so what it says is checked before it is shown: the fields this tool writes from the config
+//! (names, ids, what was sent) are refused if they hold a control or invisible character, and
+//! the fields a server wrote (a status, a reason, a last failure) are made safe text again
+//! ([`crate::server_text::one_line`]), as they would have been when received.
+
+use super::State;
+use crate::reported::WebhookStatus;
+use crate::server_text::{has_hidden, is_safe, one_line};
+
+impl State {
+    /// Why a field this tool writes cannot be trusted, if one holds a hidden character.
+    pub(super) fn hidden_characters(&self) -> Option<String> {
+        let sents = self
+            .webhooks
+            .iter()
+            .map(|(n, r)| (n, &r.sent, Some(r.id.as_str())))
+            .chain(self.unknown.iter().map(|(n, u)| (n, &u.sent, None)));
+        let names = self.checks.keys().map(|n| (n, "the name"));
+        for (name, what) in names {
+            if has_hidden(name) {
+                return Some(format!("{what} of a check has a control character"));
+            }
+        }
+        if has_hidden(&self.lineage) || self.endpoint.as_deref().is_some_and(has_hidden) {
+            return Some("`lineage` or `endpoint` has a control character".into());
+        }
+        for (name, sent, id) in sents {
+            if has_hidden(name) {
+                return Some("a webhook's name has a control character".into());
+            }
+            let plain = std::iter::once(&sent.url)
+                .chain(sent.headers.values())
+                .filter_map(|v| match v {
+                    super::Stored::Plain(s) => Some(s.as_str()),
+                    super::Stored::Secret(_) => None,
+                });
+            let mut fields = plain
+                .chain(sent.events.iter().map(String::as_str))
+                .chain(sent.headers.keys().map(String::as_str))
+                .chain(id);
+            if fields.any(has_hidden) {
+                return Some(format!(
+                    "webhook `{}` has a control character in its id or in what was sent",
+                    one_line(name)
+                ));
+            }
+        }
+        None
+    }
+
+    /// Every field a server wrote, as safe text.
+    pub(super) fn clean_server_text(&mut self) {
+        let clean = |s: &mut String| {
+            if !is_safe(s) {
+                *s = one_line(s);
+            }
+        };
+        for r in self.webhooks.values_mut() {
+            clean_status(&mut r.status);
+            r.test_delivery.as_mut().map(clean);
+            clean(&mut r.created_at);
+        }
+        for u in self.unknown.values_mut() {
+            clean(&mut u.reason);
+            clean(&mut u.since);
+        }
+        for c in self.checks.values_mut() {
+            clean(&mut c.id);
+            clean(&mut c.checked_at);
+            if let Some(f) = c.last_failure.as_mut() {
+                clean(&mut f.failed_at);
+                clean(&mut f.message);
+            }
+        }
+    }
+}
+
+fn clean_status(status: &mut WebhookStatus) {
+    if let WebhookStatus::Other(s) = status {
+        if !is_safe(s) {
+            *status = WebhookStatus::from(one_line(s));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::state::State;
+
+    const STATE: &str = r#"{"version":1,"lineage":"l","serial":1,
+      "webhooks":{"A":{"id":"abc","status":"odd\u001b[2J","test_delivery":"x\n::error::y",
+        "created_at":"2026-01-01T00:00:00Z",
+        "sent":{"url":"https://h/","events":["email-sent"],"headers":{}}}},
+      "unknown":{"B":{"since":"2026-01-01T00:00:00Z","reason":"HTTP 500: \u0007bell\r\nnext",
+        "sent":{"url":"https://h/","events":["email-sent"],"headers":{}}}},
+      "checks":{"A":{"id":"abc","checked_at":"2026-01-01T00:00:00Z","failed":true,
+        "last_failure":{"failed_at":"now\u009b","status_code":500,"message":"m\u202e##[error]"}}}}"#;
+
+    #[test]
+    fn server_written_fields_are_read_as_safe_text() {
+        let state = State::parse(STATE, "s.json").expect("it parses");
+        let a = &state.webhooks["A"];
+        assert_eq!(a.status.as_str(), "odd\\u{1b}[2J");
+        assert_eq!(a.test_delivery.as_deref(), Some("x : :error: :y"));
+        assert_eq!(state.unknown["B"].reason, "HTTP 500: \\u{7}bell next");
+        let f = state.checks["A"].last_failure.as_ref().expect("a failure");
+        assert_eq!(f.failed_at, "now\\u{9b}");
+        assert_eq!(f.message, "m\\u{202e}# #[error]");
+    }
+
+    #[test]
+    fn tool_written_fields_with_control_characters_are_refused() {
+        for (from, to) in [
+            (r#""A":{"id":"abc""#, r#""A\u001b[2J":{"id":"abc""#),
+            (r#""id":"abc","status""#, r#""id":"a\u0007bc","status""#),
+            (
+                r#""events":["email-sent"],"headers":{}}}},"#,
+                r#""events":["email\nsent"],"headers":{}}}},"#,
+            ),
+            (r#""B":{"since""#, r#""B\u009b":{"since""#),
+        ] {
+            let text = STATE.replacen(from, to, 1);
+            assert_ne!(text, STATE, "{from}");
+            let e = State::parse(&text, "s.json").expect_err("refused");
+            assert!(e.to_string().contains("control character"), "{from}: {e}");
+        }
+    }
+}
