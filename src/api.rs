@@ -53,8 +53,12 @@ pub(crate) enum CreateOutcome {
         status: WebhookStatus,
         test_delivery: Option<String>,
     },
-    /// Certainly nothing was created (a 4xx or a redirect).
+    /// Certainly nothing was created (a 4xx the API explains with its JSON `message`).
     Failed { reason: String },
+    /// Certainly nothing was created, and the answer is not one the Saleshandy API gives (a
+    /// redirect, an HTML or other non-JSON error, 404/405 to the create path): the URL is
+    /// probably not the API's, so the run sends nothing more.
+    Foreign { reason: String },
     /// The request never reached the server (connection refused, DNS or TLS failure): nothing
     /// was created, and it may be retried.
     NotSent { reason: String },
@@ -439,7 +443,7 @@ pub(crate) fn classify(
                 reason: format!("HTTP {status} without a usable webhook id: {}", excerpt(body, r)),
             },
         },
-        300..=399 => CreateOutcome::Failed {
+        300..=399 => CreateOutcome::Foreign {
             reason: format!(
                 "HTTP {status} redirect to {}; redirects are never followed, so the API key stays with the API host. Check --api-url",
                 location.map_or_else(|| "(no Location)".into(), |l| r.clean(&l))
@@ -447,9 +451,17 @@ pub(crate) fn classify(
         },
         401 | 403 => CreateOutcome::Unauthorized { status, message: api_message(body, r) },
         429 => CreateOutcome::RateLimited { retry_after },
-        400..=499 => CreateOutcome::Failed { reason: format!("HTTP {status}: {}", api_message(body, r)) },
+        404 | 405 => CreateOutcome::Foreign { reason: format!("HTTP {status}: {}", api_message(body, r)) },
+        400..=499 if has_message(body) => CreateOutcome::Failed { reason: format!("HTTP {status}: {}", api_message(body, r)) },
+        400..=499 => CreateOutcome::Foreign { reason: format!("HTTP {status}: {}", api_message(body, r)) },
         _ => CreateOutcome::Unknown { reason: format!("HTTP {status} from the server: {}", api_message(body, r)) },
     }
+}
+
+/// Whether `body` is an error as the API writes one: a JSON object with a string `message`.
+fn has_message(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .is_ok_and(|v| v.get("message").is_some_and(serde_json::Value::is_string))
 }
 
 /// The API's `message`, or the first part of the body, as safe text.
@@ -564,7 +576,7 @@ mod tests {
                 test_delivery: Some("x (secret)".into()),
             }
         );
-        let CreateOutcome::Failed { reason } =
+        let CreateOutcome::Foreign { reason } =
             super::classify(302, b"", None, Some("https://h/KEY-1\r\nX: y".into()), &r)
         else {
             panic!("a redirect fails")
@@ -654,8 +666,32 @@ mod tests {
             }
         );
         assert!(
-            matches!(classify(422, b"not json", None, None), CreateOutcome::Failed { reason } if reason == "HTTP 422: not json")
+            matches!(classify(422, b"not json", None, None), CreateOutcome::Foreign { reason } if reason == "HTTP 422: not json")
         );
+    }
+
+    #[test]
+    fn answers_the_api_never_gives_are_foreign() {
+        for (status, body) in [
+            (404, &br#"{"message":"Cannot POST /v1/webhook/create"}"#[..]),
+            (405, b""),
+            (400, b"<html><body>Bad Request</body></html>"),
+            (422, br#"{"error":"x"}"#),
+            (418, br#"{"message":7}"#),
+        ] {
+            assert!(
+                matches!(
+                    classify(status, body, None, None),
+                    CreateOutcome::Foreign { .. }
+                ),
+                "{status} {}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert!(matches!(
+            classify(409, br#"{"message":"exists"}"#, None, None),
+            CreateOutcome::Failed { .. }
+        ));
     }
 
     #[test]
@@ -687,14 +723,14 @@ mod tests {
     fn redirects_fail_naming_the_location() {
         let o = classify(307, b"", None, Some("http://elsewhere.example/".into()));
         assert!(
-            matches!(o, CreateOutcome::Failed { reason } if reason.contains("http://elsewhere.example/"))
+            matches!(o, CreateOutcome::Foreign { reason } if reason.contains("http://elsewhere.example/"))
         );
     }
 
     #[test]
     fn huge_bodies_are_cut_in_messages() {
         let body = vec![b'x'; 10_000];
-        let CreateOutcome::Failed { reason } = classify(418, &body, None, None) else {
+        let CreateOutcome::Foreign { reason } = classify(418, &body, None, None) else {
             panic!("failed")
         };
         let cut = "x".repeat(crate::server_text::MAX_CHARS);

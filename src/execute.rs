@@ -315,6 +315,9 @@ async fn send_all(
             let outcome = send(run.api, &CreateBody::new(webhook)).await;
             drop(permit);
             let outcome = claim_id(outcome, &webhook.name, ids);
+            if let Some(why) = breaker(&webhook.name, &outcome, run.endpoint) {
+                halt(why);
+            }
             if let CreateOutcome::Unauthorized { status, message } = &outcome {
                 stop.store(true, Ordering::SeqCst);
                 let mut u = unauthorized.lock().unwrap_or_else(|e| e.into_inner());
@@ -377,6 +380,32 @@ fn claim_id(
     }
 }
 
+/// Why no further create may be sent after `outcome` (the first answer that leaves a create
+/// unknown, that is not the API's, or the API that cannot be reached): each further create
+/// would only add a webhook in doubt or the same failure, so they are not sent, and a re-run
+/// sends them. The reason's second line says what to check.
+fn breaker(name: &str, outcome: &CreateOutcome, endpoint: &str) -> Option<String> {
+    let name = crate::terminal_text::printable_line(name);
+    let next = "the next apply sends the creates that were not sent";
+    Some(match outcome {
+        CreateOutcome::Unknown { .. } => format!(
+            "the answer to `{name}` left it unknown, and each further create could add another webhook in doubt\nCheck that `{endpoint}` is the Saleshandy API (--api-url, or SALESHANDY_API_URL) and that it is healthy; resolve the unknown ones as `saleshandy-webhooks plan` says; {next}"
+        ),
+        CreateOutcome::Foreign { .. } => format!(
+            "the answer to `{name}` is not one the Saleshandy API gives\nCheck that `{endpoint}` is the Saleshandy API's base URL (--api-url, or SALESHANDY_API_URL; by default https://open-api.saleshandy.com); nothing was created, and {next}"
+        ),
+        CreateOutcome::NotSent { .. } => format!(
+            "`{endpoint}` could not be reached for `{name}` after {MAX_ATTEMPTS} attempts\nCheck the API URL (--api-url, or SALESHANDY_API_URL) and the network; nothing was created, and {next}"
+        ),
+        CreateOutcome::RateLimited { .. } => format!(
+            "the API kept answering 429 Too Many Requests for `{name}`\nWait a while, or apply with a lower --max-rps; {next}"
+        ),
+        CreateOutcome::Created { .. }
+        | CreateOutcome::Failed { .. }
+        | CreateOutcome::Unauthorized { .. } => return None,
+    })
+}
+
 /// The journal record of a create's outcome, and what it means for the run.
 fn answer(name: &str, outcome: CreateOutcome) -> (Record, Done) {
     let failed = || Record::Failed { name: name.into() };
@@ -395,7 +424,9 @@ fn answer(name: &str, outcome: CreateOutcome) -> (Record, Done) {
             },
             Done::Created { id, status },
         ),
-        CreateOutcome::Failed { reason } => (failed(), Done::Failed { reason }),
+        CreateOutcome::Failed { reason } | CreateOutcome::Foreign { reason } => {
+            (failed(), Done::Failed { reason })
+        }
         CreateOutcome::RateLimited { .. } => (
             failed(),
             Done::Failed {

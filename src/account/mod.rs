@@ -115,9 +115,11 @@ impl Opened {
         self.account.state_file.name()
     }
 
-    /// Refuses a state that belongs to another endpoint (the sandbox versus the real API).
+    /// Refuses a state that belongs to another endpoint (the sandbox versus the real API). A
+    /// state that records nothing belongs to none.
     pub(crate) fn check_endpoint(&self, endpoint: &str) -> Result<(), Error> {
         match &self.state.endpoint {
+            _ if self.state.holds_nothing() => Ok(()),
             Some(recorded) if recorded != endpoint => Err(Error::EndpointMismatch {
                 state: self.state_name(),
                 recorded: recorded.clone(),

@@ -99,7 +99,7 @@ fn record_import(
     let differences = desired.map(|d| sent.differences(&Sent::from_webhook(d, &state.lineage)));
     let status = live.status.clone().unwrap_or(WebhookStatus::Active);
     let was_unknown = state.unknown.remove(name).is_some();
-    state.endpoint.get_or_insert(endpoint);
+    state.bind(endpoint);
     state.webhooks.insert(
         name.to_string(),
         Recorded {
@@ -199,6 +199,12 @@ pub(crate) fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
             help,
         });
     }
+    // A state that records nothing is bound to nothing: an apply to a wrong URL whose
+    // unknowns were all removed does not keep the state tied to that URL.
+    let unbound = match state.holds_nothing() {
+        true => state.endpoint.take(),
+        false => None,
+    };
     opened.save()?;
     match recorded {
         Some(r) => println!(
@@ -209,6 +215,9 @@ pub(crate) fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
             "Forgot the unknown create of `{}`. If it is in the config, the next apply creates it again.",
             args.name
         ),
+    }
+    if let Some(endpoint) = unbound {
+        println!("The state records nothing now, so it is no longer tied to {endpoint}.");
     }
     Ok(Outcome::Success)
 }

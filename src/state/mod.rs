@@ -324,6 +324,22 @@ impl State {
         Ok(())
     }
 
+    /// Whether the state records nothing in Saleshandy: no webhook and no unknown create.
+    /// Such a state is bound to no endpoint, whatever it says.
+    pub(crate) fn holds_nothing(&self) -> bool {
+        self.webhooks.is_empty() && self.unknown.is_empty()
+    }
+
+    /// Records that the state's webhooks are at `endpoint`: kept if it already holds some,
+    /// else (a first write, or every entry removed since) `endpoint` replaces what it said.
+    pub(crate) fn bind(&mut self, endpoint: String) {
+        if self.holds_nothing() {
+            self.endpoint = Some(endpoint);
+        } else {
+            self.endpoint.get_or_insert(endpoint);
+        }
+    }
+
     /// How many webhooks count against the account's limit of active webhooks after creating
     /// `creates` more: every recorded one that is not paused or deleted, and every unknown one.
     pub(crate) fn active_after(&self, creates: usize) -> usize {

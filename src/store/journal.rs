@@ -147,7 +147,7 @@ impl JournalError {
 pub fn fold(state: &mut State, record: Record) {
     match record {
         Record::Begin { endpoint, .. } => {
-            state.endpoint.get_or_insert(endpoint);
+            state.bind(endpoint);
         }
         Record::Intent { name, sent, since } => {
             state.unknown.insert(
