@@ -432,7 +432,8 @@ async fn send(api: &Api, body: &CreateBody<'_>) -> CreateOutcome {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let outcome = api.create(body).await;
+        let turn = api.turn().await;
+        let outcome = api.create(turn, body).await;
         match &outcome {
             _ if attempt >= MAX_ATTEMPTS => return outcome,
             // A 429 holds back every worker of the account, not only this one.
