@@ -298,6 +298,58 @@ Stopped waiting (SIGINT again): the create in flight is recorded as unknown; a t
 }
 
 #[test]
+fn a_create_waiting_out_a_429_is_not_sent_again_after_a_signal() {
+    let w = World::builder()
+        .config(&hooks(2))
+        .env("NO_COLOR", "1")
+        .build();
+    w.sandbox.inject(
+        Target::Any,
+        Fault::TooManyRequests {
+            retry_after: Some(30),
+        },
+    );
+    // Real time: the tool waits out the 30 s Retry-After, during which the signal comes.
+    let mut run = Running::start(&w, &["apply", "--auto-approve"], "1");
+    let deadline = Instant::now() + PATIENCE;
+    while w.sandbox.create_requests() == 0 || w.sandbox.in_flight_creates() > 0 {
+        assert!(
+            run.child.try_wait().expect("try_wait").is_none(),
+            "apply ended"
+        );
+        assert!(Instant::now() < deadline, "no 429 answered");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    run.signal(libc::SIGINT);
+    let o = run.finish();
+
+    assert_eq!(o.status.code(), Some(130), "{}", report(&o));
+    snapshot(
+        "signals-sigint-during-retry-after",
+        &w.filtered(&stdout_text(&o)),
+    );
+    // The 429 may still be on its way back when the signal comes: the line then counts it.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.starts_with("Interrupted (SIGINT): no new create will be sent;")
+            && stderr.lines().count() == 1,
+        "{}",
+        report(&o)
+    );
+    assert_eq!(
+        w.creates().len(),
+        1,
+        "the 429 was not retried after the signal"
+    );
+    assert!(w.sandbox.webhooks().is_empty());
+    assert!(
+        !w.state_path().exists(),
+        "nothing was created or is unknown: no state written"
+    );
+    assert!(!w.path("webhooks.state.json.journal").exists());
+}
+
+#[test]
 fn every_account_stops_on_one_signal() {
     const KEYS: [&str; 2] = ["key-acme-111", "key-bolt-222"];
     let w = World::builder()
