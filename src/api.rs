@@ -195,6 +195,10 @@ impl Pace {
     }
 }
 
+/// This account's turn to send a create, from [`Api::turn`]: the one way to get one, so that
+/// no create skips the account's pace.
+pub(crate) struct Turn(());
+
 /// Why a client could not be made.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub(crate) enum ApiError {
@@ -292,8 +296,15 @@ impl Api {
         self.pace.hold(wait);
     }
 
-    pub(crate) async fn create(&self, body: &CreateBody<'_>) -> CreateOutcome {
+    /// Waits until this account may send its next request (after any 429 hold, at its slot
+    /// under `--max-rps`): a create needs the turn this gives. Nothing is sent meanwhile.
+    pub(crate) async fn turn(&self) -> Turn {
         self.pace.wait().await;
+        Turn(())
+    }
+
+    /// Sends one create now, in the `turn` [`Api::turn`] gave.
+    pub(crate) async fn create(&self, _turn: Turn, body: &CreateBody<'_>) -> CreateOutcome {
         let url = match self.base.join("v1/webhook/create") {
             Ok(u) => u,
             Err(e) => {

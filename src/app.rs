@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command, StateCommand};
 use crate::commands;
 use crate::diagnostic::render_error;
-use crate::outcome::Outcome;
 use crate::ui::Ui;
 
 /// Runs the command; errors are printed to standard error with their help.
@@ -30,9 +29,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::State(StateCommand::Pull(args)) => commands::transfer::pull(args),
     };
     match result {
-        Ok(Outcome::Success) => ExitCode::SUCCESS,
-        Ok(Outcome::Failure) => ExitCode::from(1),
-        Ok(Outcome::Changes) => ExitCode::from(2),
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
             eprint!("{}", render_error(&e, ui));
             ExitCode::from(1)

@@ -1,5 +1,5 @@
 //! The waits the tool chooses on its own — retry backoff, `Retry-After`, lock waits, the
-//! sandbox's delivery timeout — made shorter in test builds, so tests need not sit them out.
+//! sandbox's delivery timeout, `apply`'s grace after a signal — made shorter in test builds, so tests need not sit them out.
 //!
 //! The gate: only a build with debug assertions (the dev profile, which `cargo test` uses for
 //! the binary it tests) reads [`TIME_SCALE_ENV`]. A release build, which `cargo install` makes,

@@ -80,6 +80,10 @@ pub(crate) enum Error {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
+    Signals(#[from] crate::interrupt::InstallError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Journal(Box<crate::store::JournalError>),
 
     #[error("there is no webhook named `{name}` in the state `{state}`")]

@@ -5,6 +5,10 @@
 //! killed at any moment therefore leaves an id or an `unknown` entry, never a webhook the state
 //! forgot. Workers' records are made durable in groups ([`GroupCommit`]): one append (local:
 //! one fsync) for all the records that are waiting, never a create sent before its intent.
+//!
+//! A signal ([`crate::interrupt`]) stops the sending: a create not yet sent is not sent (its
+//! intent, if durable already, is taken back), and one in flight is recorded when its answer
+//! comes, or as `unknown` if the stop abandons it first.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +19,7 @@ use futures_util::FutureExt;
 
 use crate::api::{Api, CreateBody, CreateOutcome};
 use crate::config::{Config, Webhook};
+use crate::interrupt::{Signal, Stop};
 use crate::planner::Plan;
 use crate::state::{State, WebhookStatus};
 use crate::store::group::GroupCommit;
@@ -42,7 +47,8 @@ pub(crate) enum Done {
     Unknown {
         reason: String,
     },
-    /// Not sent: the run stopped before (the API refused the key).
+    /// Not sent: the run stopped before (the API refused the key, the store or the lock
+    /// failed, or a signal stopped it). Nothing was created.
     NotSent,
 }
 
@@ -77,6 +83,8 @@ pub(crate) struct Report {
     pub stopped: Option<String>,
     /// Creates whose answer arrived but could not be recorded in the store.
     pub unrecorded: Vec<String>,
+    /// Set when a signal stopped the run ([`crate::interrupt`]): no create was sent after it.
+    pub interrupted: Option<Signal>,
 }
 
 impl Report {
@@ -113,6 +121,8 @@ pub(crate) struct Run<'a> {
     pub progress: &'a dyn Progress,
     /// The state's lock, checked before each create is sent.
     pub lock: Option<&'a crate::store::Lock>,
+    /// The run's graceful stop: no create is sent once it is asked for.
+    pub stop: &'a Stop,
 }
 
 /// Told about each create as it finishes, for progress display. Called from many tasks.
@@ -174,6 +184,7 @@ pub(crate) async fn apply(
             unauthorized: None,
             stopped: None,
             unrecorded: Vec::new(),
+            interrupted: None,
         });
     }
     // What the save at the end is conditional on: the state as it was read.
@@ -227,6 +238,7 @@ pub(crate) async fn apply(
         unauthorized: sent.unauthorized,
         stopped,
         unrecorded,
+        interrupted: run.stop.signal(),
     })
 }
 
@@ -285,7 +297,7 @@ async fn send_all(
         let webhook: &Webhook = creates[i];
         let (stop, unauthorized, halt, ids) = (&stop, &unauthorized, &halt, &ids);
         async move {
-            if stop.load(Ordering::SeqCst) {
+            if stop.load(Ordering::SeqCst) || run.stop.signal().is_some() {
                 return (i, Done::NotSent, None);
             }
             // Durable before the request goes out.
@@ -298,22 +310,37 @@ async fn send_all(
                 halt(render(&e));
                 return (i, Done::NotSent, None);
             }
-            // A lock that may have run out sends nothing more; its intent is taken back.
-            if let Some(Err(e)) = run.lock.map(crate::store::Lock::check) {
-                halt(render(&e));
+            // An intent taken back: nothing was sent for it.
+            let withdraw = || async {
                 let _ = recorder
                     .record(Record::Failed {
                         name: webhook.name.clone(),
                     })
                     .await;
-                return (i, Done::NotSent, None);
+                (i, Done::NotSent, None)
+            };
+            // A lock that may have run out sends nothing more.
+            if let Some(Err(e)) = run.lock.map(crate::store::Lock::check) {
+                halt(render(&e));
+                return withdraw().await;
             }
             let permit = match run.options.global.as_ref() {
-                Some(g) => g.acquire().await.ok(),
+                Some(g) => tokio::select! {
+                    biased;
+                    () = run.stop.requested() => return withdraw().await,
+                    p = g.acquire() => p.ok(),
+                },
                 None => None,
             };
-            let outcome = send(run.api, &CreateBody::new(webhook)).await;
+            let attempt = send(run.api, &CreateBody::new(webhook), run.stop).await;
             drop(permit);
+            let outcome = match attempt {
+                Attempt::Answered(outcome) => outcome,
+                Attempt::Withdrawn => return withdraw().await,
+                Attempt::Abandoned => CreateOutcome::Unknown {
+                    reason: ABANDONED.into(),
+                },
+            };
             let outcome = claim_id(outcome, &webhook.name, ids);
             if let Some(why) = breaker(&webhook.name, &outcome, run.endpoint) {
                 halt(why);
@@ -457,19 +484,53 @@ fn answer(name: &str, outcome: CreateOutcome) -> (Record, Done) {
     }
 }
 
+/// Why a create abandoned in flight is `unknown`.
+const ABANDONED: &str = "a signal stopped the run before the answer came";
+
+/// What became of one create's attempts.
+enum Attempt {
+    /// The last attempt's answer.
+    Answered(CreateOutcome),
+    /// A stop came before any attempt could have created anything: nothing was created.
+    Withdrawn,
+    /// A stop abandoned the attempt in flight: whether it created the webhook is unknown.
+    Abandoned,
+}
+
 /// Sends one create, retrying only what certainly created nothing: a 429, or a request that
-/// never reached the server (connection refused, DNS or TLS failure).
-async fn send(api: &Api, body: &CreateBody<'_>) -> CreateOutcome {
+/// never reached the server (connection refused, DNS or TLS failure). Once `stop` is asked for
+/// no attempt is sent: the create is withdrawn; an attempt in flight is raced against the
+/// stop's abandoning it.
+async fn send(api: &Api, body: &CreateBody<'_>, stop: &Stop) -> Attempt {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let outcome = api.create(body).await;
+        let turn = tokio::select! {
+            biased;
+            () = stop.requested() => return Attempt::Withdrawn,
+            turn = api.turn() => turn,
+        };
+        let Some(in_flight) = stop.start() else {
+            return Attempt::Withdrawn;
+        };
+        let outcome = tokio::select! {
+            biased;
+            outcome = api.create(turn, body) => outcome,
+            () = stop.abandoned() => return Attempt::Abandoned,
+        };
+        drop(in_flight);
         match &outcome {
-            _ if attempt >= MAX_ATTEMPTS => return outcome,
+            _ if attempt >= MAX_ATTEMPTS => return Attempt::Answered(outcome),
             // A 429 holds back every worker of the account, not only this one.
             CreateOutcome::RateLimited { retry_after } => api.hold(backoff(attempt, *retry_after)),
-            CreateOutcome::NotSent { .. } => tokio::time::sleep(backoff(attempt, None)).await,
-            _ => return outcome,
+            CreateOutcome::NotSent { .. } => {
+                tokio::select! {
+                    biased;
+                    () = stop.requested() => return Attempt::Withdrawn,
+                    () = tokio::time::sleep(backoff(attempt, None)) => {}
+                }
+            }
+            _ => return Attempt::Answered(outcome),
         }
     }
 }

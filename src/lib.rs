@@ -36,7 +36,8 @@
 //!   to an exit code), [`commands`] (one short function per command), `account` (one config
 //!   and everything that belongs to it: state location, key, endpoint, lock) and `accounts`
 //!   (runs over several configs), [`diagnostic`] (the one miette handler), [`ui`], [`outcome`],
-//!   [`progress`], [`clock`] (the tool's own waits, shortened in test builds only).
+//!   [`progress`], [`clock`] (the tool's own waits, shortened in test builds only),
+//!   [`interrupt`] (Ctrl-C and SIGTERM during `apply`'s creates: a graceful stop).
 //! - One of each helper, used everywhere: `suggest` (the closest name, for did-you-mean),
 //!   `host` (what is loopback, private or unreachable from the internet), `server_text`
 //!   (what a server wrote, redacted and made safe before it is shown or stored),
@@ -81,6 +82,7 @@ mod error_chain;
 pub mod event;
 pub(crate) mod execute;
 mod host;
+pub(crate) mod interrupt;
 pub(crate) mod live;
 pub(crate) mod outcome;
 pub(crate) mod planner;

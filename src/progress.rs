@@ -45,6 +45,16 @@ impl Reporter {
         }
     }
 
+    /// Prints a line on standard error above the bar (or plainly, without one), from any
+    /// thread, for as long as the process lives.
+    pub(crate) fn notice(&self) -> crate::interrupt::Notice {
+        let bar = self.bar.clone();
+        std::sync::Arc::new(move |line: &str| match &bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        })
+    }
+
     /// Reports one finished item with a short word for its result.
     pub(crate) fn item(&self, name: &str, result: &str) {
         let n = self.finished.fetch_add(1, Ordering::SeqCst) + 1;

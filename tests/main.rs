@@ -23,6 +23,7 @@ mod probe;
 mod remote_state;
 mod saved_plan;
 mod schema;
+mod signals;
 mod state_commands;
 mod state_inspect;
 mod status;

@@ -15,6 +15,7 @@ use crate::cli::{ApplyArgs, ApplyFormat};
 use crate::emulator::{self, SandboxOptions};
 use crate::error::Error;
 use crate::execute::{self, Done, Report, Tally};
+use crate::interrupt::{Signal, Stop};
 use crate::outcome::Outcome;
 use crate::planner::{plan, Plan};
 use crate::render::text::{Painter, GREEN, MAGENTA, RED, YELLOW};
@@ -64,10 +65,10 @@ async fn run_accounts(accounts: &Accounts, args: &ApplyArgs, ui: Ui) -> Result<O
         eprintln!("Apply cancelled: nothing was sent.");
         return Ok(Outcome::Failure);
     }
-    // 3. Every account at once, under one limit of requests in flight.
-    let applied = execute_all(prepared, creates, &endpoints, accounts, args).await?;
+    // 3. Every account at once, under one limit of requests in flight; a signal stops them all.
+    let (applied, interrupted) = execute_all(prepared, creates, &endpoints, accounts, args).await?;
     // 4. Results per account, in order, then the total.
-    report_all(&applied, failed, accounts, args, ui)
+    report_all(&applied, failed, interrupted, accounts, args, ui)
 }
 
 fn failure_if(failed: bool) -> Outcome {
@@ -79,14 +80,15 @@ fn failure_if(failed: bool) -> Outcome {
 }
 
 /// Sends the creates of every prepared account at once, against the embedded sandbox with
-/// `--sandbox`, and waits for them all.
+/// `--sandbox`, and waits for them all; a signal meanwhile stops them gracefully
+/// ([`crate::interrupt`]) and is returned.
 async fn execute_all(
     prepared: Vec<Prepared>,
     creates: usize,
     endpoints: &str,
     accounts: &Accounts,
     args: &ApplyArgs,
-) -> Result<Vec<Applied>, Error> {
+) -> Result<(Vec<Applied>, Option<Signal>), Error> {
     let human = args.format == ApplyFormat::Human;
     let sandbox = match args.sandbox {
         true => Some(
@@ -117,21 +119,30 @@ async fn execute_all(
     }
     let global = Arc::new(tokio::sync::Semaphore::new(args.parallelism.max(1)));
     let progress = crate::progress::Reporter::new(creates, "creating", !human);
+    // Only now, with the plan approved and the creates about to go: before, a signal kills.
+    let stop = crate::interrupt::arm(progress.notice())?;
     let runs = prepared
         .into_iter()
-        .map(|p| execute(p, &base, args, global.clone(), &progress));
-    let applied = futures_util::future::join_all(runs).await;
+        .map(|p| execute(p, &base, args, global.clone(), &progress, &stop));
+    let mut applied = futures_util::future::join_all(runs).await;
+    let interrupted = stop.finish();
     progress.finish();
     if let Some(sb) = sandbox {
         sb.shutdown().await;
     }
-    Ok(applied)
+    // The stop is the whole run's: an account that was done sending before it still ends in
+    // an interrupted run.
+    for report in applied.iter_mut().filter_map(|a| a.result.as_mut().ok()) {
+        report.interrupted = report.interrupted.or(interrupted);
+    }
+    Ok((applied, interrupted))
 }
 
 /// Prints each account's results in order, then (with several) the total.
 fn report_all(
     applied: &[Applied],
     mut failed: usize,
+    interrupted: Option<Signal>,
     accounts: &Accounts,
     args: &ApplyArgs,
     ui: Ui,
@@ -171,7 +182,34 @@ fn report_all(
             format!("\nTotal over {n} accounts ({failed} with failures): {total}.")
         });
     }
+    if let Some(signal) = interrupted {
+        if human {
+            print!("{}", interrupted_text(signal, &total));
+        }
+        outcome = outcome.worse(Outcome::Interrupted(signal));
+    }
     Ok(outcome)
+}
+
+/// What a run stopped by `signal` did, and what to do next.
+fn interrupted_text(signal: Signal, total: &Tally) -> String {
+    let mut out = format!(
+        "\nInterrupted by {}: no create was sent after it. {} created, {} failed, {} unknown, {} not sent.\n",
+        signal.name(),
+        total.created,
+        total.failed,
+        total.unknown,
+        total.not_sent
+    );
+    if total.not_sent > 0 {
+        out.push_str(
+            "Not sent: nothing was created for them; run the same apply again to create them.\n",
+        );
+    }
+    if total.unknown > 0 {
+        out.push_str("Unknown: each may exist and will not be sent again on its own; `saleshandy-webhooks plan` says how to resolve it (state import / state rm).\n");
+    }
+    out
 }
 
 /// Loads, checks and plans one account, printing its plan. `None`: nothing to create.
@@ -309,6 +347,7 @@ fn print_empty_results(endpoint: &str, state_name: &str, accounts: &Accounts) ->
         unauthorized: None,
         stopped: None,
         unrecorded: Vec::new(),
+        interrupted: None,
     };
     accounts.print_json(&json_report(&empty, endpoint, state_name))
 }
@@ -320,6 +359,7 @@ async fn execute(
     args: &ApplyArgs,
     global: Arc<tokio::sync::Semaphore>,
     progress: &crate::progress::Reporter,
+    stop: &Stop,
 ) -> Applied {
     let Prepared {
         opened,
@@ -343,6 +383,7 @@ async fn execute(
             options,
             progress,
             lock: opened.lock.as_ref(),
+            stop,
         };
         let config = &opened.account.config;
         let report = execute::apply(config, &plan, &mut state, opened.store.as_ref(), run).await?;
@@ -516,6 +557,9 @@ struct JsonReport<'a> {
     /// Names whose answer arrived but could not be recorded in the state.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     unrecorded: &'a [String],
+    /// `SIGINT` or `SIGTERM` when a signal stopped the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interrupted: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -560,5 +604,6 @@ fn json_report<'a>(report: &'a Report, endpoint: &'a str, state: &'a str) -> Jso
             .map(|(s, m)| format!("HTTP {s}: {m}")),
         stopped: report.stopped.as_deref(),
         unrecorded: &report.unrecorded,
+        interrupted: report.interrupted.map(Signal::name),
     }
 }
