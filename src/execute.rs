@@ -335,16 +335,19 @@ async fn send_all(
             let attempt = send(run.api, &CreateBody::new(webhook), run.stop).await;
             drop(permit);
             let outcome = match attempt {
-                Attempt::Answered(outcome) => outcome,
+                Attempt::Answered(outcome) => {
+                    let outcome = claim_id(outcome, &webhook.name, ids);
+                    // Only the server's answers trip the breaker, never the stop's abandoning.
+                    if let Some(why) = breaker(&webhook.name, &outcome, run.endpoint) {
+                        halt(why);
+                    }
+                    outcome
+                }
                 Attempt::Withdrawn => return withdraw().await,
                 Attempt::Abandoned => CreateOutcome::Unknown {
                     reason: ABANDONED.into(),
                 },
             };
-            let outcome = claim_id(outcome, &webhook.name, ids);
-            if let Some(why) = breaker(&webhook.name, &outcome, run.endpoint) {
-                halt(why);
-            }
             if let CreateOutcome::Unauthorized { status, message } = &outcome {
                 stop.store(true, Ordering::SeqCst);
                 let mut u = unauthorized.lock().unwrap_or_else(|e| e.into_inner());
