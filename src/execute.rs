@@ -128,6 +128,8 @@ pub(crate) struct Run<'a> {
 /// Told about each create as it finishes, for progress display. Called from many tasks.
 pub(crate) trait Progress: Sync {
     fn finished(&self, name: &str, done: &Done);
+    /// A line about the run as a whole (a save being tried again), on standard error.
+    fn note(&self, line: &str);
 }
 
 /// Records each worker's journal records durably (in groups) and folds them into the state.
@@ -137,25 +139,33 @@ struct Recorder<'s> {
 }
 
 impl<'s> Recorder<'s> {
-    /// Returns once `r` is durable, and then applies it to the state.
+    /// Returns once the intent `r` is durable, and then applies it to the state. An intent
+    /// that could not be made durable is not applied: its create is not sent.
     async fn record(&self, r: Record) -> Result<(), JournalError> {
-        self.record_later(r).await
+        self.committer.submit(vec![r.clone()]).await?;
+        self.apply(r);
+        Ok(())
     }
 
-    /// Hands `r` to the committer now; the future resolves once it is durable (and applied to
-    /// the state). An answer is recorded this way, so that its worker's next intent can share
-    /// its write.
+    /// Hands the answer `r` to the committer now, so that its worker's next intent can share
+    /// its write; the future resolves once it is durable. It is applied to the state either
+    /// way: an id that arrived is kept for the save at the end, which may still record it
+    /// when the journal could not.
     fn record_later(
         &self,
         r: Record,
     ) -> impl std::future::Future<Output = Result<(), JournalError>> + use<'_, 's> {
         let durable = self.committer.submit(vec![r.clone()]);
         async move {
-            durable.await?;
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            fold(&mut state, r);
-            Ok(())
+            let written = durable.await;
+            self.apply(r);
+            written
         }
+    }
+
+    fn apply(&self, r: Record) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        fold(&mut state, r);
     }
 }
 
@@ -222,7 +232,7 @@ pub(crate) async fn apply(
     // After a failed journal write the save is still tried: it may record what the journal
     // could not (a store back up, a disk with room again).
     let saved = match changed {
-        true => store.save(state, &seen).map(|_| ()).map_err(|e| render(&e)),
+        true => save_persistently(store, state, &seen, run.progress),
         false => Ok(()),
     };
     let saved = saved.and_then(|()| store.end_journal().map_err(|e| render(&e)));
@@ -240,6 +250,46 @@ pub(crate) async fn apply(
         unrecorded,
         interrupted: run.stop.signal(),
     })
+}
+
+/// The waits between attempts to save the state at the end of a run whose store failed (a
+/// full disk, a store down): about half a minute in all, on the tool's clock.
+const SAVE_RETRIES: [Duration; 5] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+    Duration::from_secs(15),
+];
+
+/// Saves the state, trying again (and saying so) while the store refuses: every id that
+/// arrived is in `state`, and this is the last chance to record them before the run ends.
+/// A conflict (another writer) is not retried.
+fn save_persistently(
+    store: &dyn Store,
+    state: &mut State,
+    seen: &Version,
+    progress: &dyn Progress,
+) -> Result<(), String> {
+    let mut waits = SAVE_RETRIES.iter();
+    loop {
+        let e = match store.save(state, seen) {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        match waits.next() {
+            Some(wait) if e.is_transient() => {
+                let wait = crate::clock::scaled(*wait, crate::clock::scale());
+                progress.note(&format!(
+                    "cannot save the state yet ({}); trying again in {}",
+                    crate::server_text::one_line(&e.to_string()),
+                    humantime::format_duration(wait)
+                ));
+                std::thread::sleep(wait);
+            }
+            _ => return Err(render(&e)),
+        }
+    }
 }
 
 /// An error as the report quotes it: its message and help, on one line each.

@@ -69,6 +69,13 @@ impl Reporter {
 }
 
 impl Progress for Reporter {
+    fn note(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
     fn finished(&self, name: &str, done: &Done) {
         let word = match done {
             Done::Created { .. } if done.is_paused() => "created (paused)",

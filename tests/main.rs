@@ -15,6 +15,7 @@ mod config_props;
 mod crash_and_lock;
 mod faults;
 mod hostile_server;
+mod journal_failure;
 mod json_schemas;
 mod local_state;
 mod object_servers;

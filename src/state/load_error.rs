@@ -200,3 +200,16 @@ pub enum StateError {
     #[diagnostic(transparent)]
     Remote(Box<crate::store::remote::RemoteError>),
 }
+
+impl StateError {
+    /// Whether the same save may succeed if tried again: the disk refused the write (full,
+    /// or any other I/O error) or the store could not be reached. A conflict, a lost lock or
+    /// a write whose fate is unknown is final.
+    pub(crate) fn is_transient(&self) -> bool {
+        match self {
+            StateError::Write { .. } => true,
+            StateError::Remote(e) => e.is_unreachable(),
+            _ => false,
+        }
+    }
+}

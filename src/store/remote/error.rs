@@ -49,6 +49,13 @@ pub enum RemoteError {
     LockInvalid { place: String, reason: String },
 }
 
+impl RemoteError {
+    /// The store could not be reached: nothing was written.
+    pub(crate) fn is_unreachable(&self) -> bool {
+        matches!(self, RemoteError::Unreachable { .. })
+    }
+}
+
 /// The store's answer in one line, safe for a terminal and a CI log: it quotes the store's
 /// own error text (object_store's message already quotes its causes).
 pub(crate) fn reason(e: &object_store::Error) -> String {
