@@ -187,6 +187,18 @@ pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// The line that says how many problems of a file were counted but not shown, if any.
+pub(crate) fn omitted(loaded: &crate::config::Loaded) -> Option<String> {
+    match loaded.omitted() {
+        0 => None,
+        n => Some(format!(
+            "{n} more problem{} not shown: only the first {} of a file are; fix these and run again.\n",
+            if n == 1 { "" } else { "s" },
+            crate::config::MAX_PROBLEMS
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -199,10 +199,17 @@ impl Node {
 pub(crate) struct ParseError {
     pub message: String,
     pub span: Span,
+    /// Set when the document was refused for its size: the tree would pass this many MiB.
+    pub too_large: Option<usize>,
 }
 
-/// Upper bound on nodes produced by alias expansion ("billion laughs" protection).
-const MAX_ALIAS_NODES: usize = 100_000;
+/// Upper bound on the tree a document may build, in bytes of nodes and scalar text, alias
+/// copies included ("billion laughs" protection). Counting alias nodes alone let a large
+/// scalar repeated a few thousand times grow a 130 KB config to half a gigabyte, and a 10 MB
+/// flow list of one-letter items took a gigabyte; with this bound any input is read within a
+/// small multiple of it. A real config (hundreds of webhooks) takes well under 1 MiB.
+const MAX_TREE_BYTES: usize = 32 * MIB;
+const MIB: usize = 1024 * 1024;
 
 /// Parses `text` as exactly one YAML document. `Ok(None)` is an empty stream.
 pub(crate) fn parse(text: &str) -> Result<Option<Node>, ParseError> {
@@ -215,7 +222,8 @@ struct Builder<'a> {
     char_offsets: Option<Vec<usize>>,
     stack: Vec<Open>,
     anchors: HashMap<usize, Node>,
-    alias_nodes: usize,
+    /// What the tree takes so far, alias copies included, as [`weight`] counts it.
+    tree_bytes: usize,
     documents: usize,
     root: Option<Node>,
 }
@@ -246,7 +254,7 @@ impl<'a> Builder<'a> {
             char_offsets,
             stack: Vec::new(),
             anchors: HashMap::new(),
-            alias_nodes: 0,
+            tree_bytes: 0,
             documents: 0,
             root: None,
         }
@@ -271,6 +279,7 @@ impl<'a> Builder<'a> {
                 ParseError {
                     message: e.info().to_string(),
                     span: Span::new(at, at),
+                    too_large: None,
                 }
             })?;
             let span = self.span(yspan);
@@ -290,6 +299,7 @@ impl<'a> Builder<'a> {
                                   put every webhook in one document"
                             .into(),
                         span,
+                        too_large: None,
                     });
                 }
             }
@@ -304,9 +314,11 @@ impl<'a> Builder<'a> {
                                 "the tag `{t}` is not supported here (only !!str, !!int, !!float, !!bool and !!null)"
                             ),
                             span,
+                            too_large: None,
                         });
                     }
                 }
+                self.grow(std::mem::size_of::<Node>() + value.len(), span)?;
                 let node = Node {
                     kind: NodeKind::Scalar(Scalar {
                         value: value.into_owned(),
@@ -320,6 +332,7 @@ impl<'a> Builder<'a> {
             Event::Alias(id) => self.alias(id, span)?,
             Event::SequenceStart(anchor, tag) => {
                 self.refuse_tag(tag, span)?;
+                self.grow(std::mem::size_of::<Node>(), span)?;
                 self.stack.push(Open::Seq {
                     start: span.start,
                     anchor,
@@ -328,6 +341,7 @@ impl<'a> Builder<'a> {
             }
             Event::MappingStart(anchor, tag) => {
                 self.refuse_tag(tag, span)?;
+                self.grow(std::mem::size_of::<Node>(), span)?;
                 self.stack.push(Open::Map {
                     start: span.start,
                     anchor,
@@ -343,17 +357,15 @@ impl<'a> Builder<'a> {
 
     /// An alias: a copy of its anchor's node, within the budget of expanded nodes.
     fn alias(&mut self, id: usize, span: Span) -> Result<(), ParseError> {
-        let node = self.anchors.get(&id).cloned().ok_or_else(|| ParseError {
+        let anchored = self.anchors.get(&id).ok_or_else(|| ParseError {
             message: "alias refers to an anchor that is not defined before it".into(),
             span,
+            too_large: None,
         })?;
-        self.alias_nodes += count_nodes(&node);
-        if self.alias_nodes > MAX_ALIAS_NODES {
-            return Err(ParseError {
-                message: "aliases expand to too many nodes".into(),
-                span,
-            });
-        }
+        // Weighed before it is copied, so that a refused copy is never made.
+        let node_weight = weight(anchored);
+        self.grow(node_weight, span)?;
+        let node = self.anchors[&id].clone();
         // The alias keeps the place where it is used, so errors point there.
         self.finish(Node { span, ..node }, 0)
     }
@@ -406,13 +418,33 @@ impl<'a> Builder<'a> {
             Some(t) if t != "!!map" && t != "!!seq" => Err(ParseError {
                 message: format!("the tag `{t}` is not supported here"),
                 span,
+                too_large: None,
             }),
             _ => Ok(()),
         }
     }
 
+    /// Counts `bytes` more of tree against [`MAX_TREE_BYTES`]; past it, the document is
+    /// refused at `span`.
+    fn grow(&mut self, bytes: usize, span: Span) -> Result<(), ParseError> {
+        self.tree_bytes = self.tree_bytes.saturating_add(bytes);
+        if self.tree_bytes > MAX_TREE_BYTES {
+            return Err(ParseError {
+                message: format!(
+                    "the document is too large to read: its values would take more than {} MiB",
+                    MAX_TREE_BYTES / MIB
+                ),
+                span,
+                too_large: Some(MAX_TREE_BYTES / MIB),
+            });
+        }
+        Ok(())
+    }
+
     fn finish(&mut self, node: Node, anchor: usize) -> Result<(), ParseError> {
         if anchor != 0 {
+            // The anchor keeps a copy of its own, for the aliases to clone.
+            self.grow(weight(&node), node.span)?;
             self.anchors.insert(anchor, node.clone());
         }
         match self.stack.last_mut() {
@@ -438,15 +470,14 @@ fn tag_name(tag: &saphyr_parser::Tag) -> String {
     }
 }
 
-fn count_nodes(node: &Node) -> usize {
-    1 + match &node.kind {
-        NodeKind::Scalar(_) => 0,
-        NodeKind::Seq(items) => items.iter().map(count_nodes).sum(),
-        NodeKind::Map(entries) => entries
-            .iter()
-            .map(|(k, v)| count_nodes(k) + count_nodes(v))
-            .sum(),
-    }
+/// The memory a copy of `node` takes, near enough: each node's own size plus its scalar text.
+fn weight(node: &Node) -> usize {
+    std::mem::size_of::<Node>()
+        + match &node.kind {
+            NodeKind::Scalar(s) => s.value.len(),
+            NodeKind::Seq(items) => items.iter().map(weight).sum(),
+            NodeKind::Map(entries) => entries.iter().map(|(k, v)| weight(k) + weight(v)).sum(),
+        }
 }
 
 #[cfg(test)]
@@ -508,7 +539,22 @@ mod tests {
             bomb.push_str(&format!("l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         let err = parse(&bomb).unwrap_err();
-        assert!(err.message.contains("too many"), "{err:?}");
+        assert_eq!(err.too_large, Some(32), "{err:?}");
+    }
+
+    #[test]
+    fn a_large_scalar_repeated_by_aliases_is_bounded_by_its_bytes() {
+        // 100 KB, used 1,000 times: 100 MB expanded from a 106 KB config.
+        let mut text = format!("a: &big {}\nb: [", "x".repeat(100_000));
+        text.push_str(&["*big"; 1000].join(", "));
+        text.push_str("]\n");
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.too_large, Some(32));
+        // The alias that crossed the budget is the one pointed at.
+        assert_eq!(&text[err.span.start..err.span.end], "*big");
+        // Well under the budget, it expands.
+        let small = format!("a: &s {}\nb: [*s, *s, *s]\n", "y".repeat(1000));
+        assert!(parse(&small).is_ok());
     }
 
     #[test]

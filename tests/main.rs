@@ -11,6 +11,7 @@ mod circuit_breaker;
 mod cli_validate;
 mod concurrency;
 mod config_fixtures;
+mod config_limits;
 mod config_props;
 mod crash_and_lock;
 mod faults;

@@ -17,7 +17,8 @@
 //!   environment, and a value that uses it is checked only after resolution;
 //! - `config::url_invalid`, `config::url_credentials`: the schema checks only that the URL
 //!   starts with `http(s)://` and a host; parsing the URL is the tool's job;
-//! - `config::syntax`: not a schema matter (files YAML cannot read are skipped).
+//! - `config::syntax`, `config::too_large`: not a schema matter (files YAML cannot read are
+//!   skipped).
 //!
 //! Beyond the JSON data model, so skipped here: YAML mapping keys that are not strings, custom
 //! tags, `.inf` and `.nan`. And some known differences are left out of the edge cases:

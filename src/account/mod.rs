@@ -41,6 +41,7 @@ impl Account {
         for p in &loaded.problems {
             eprintln!("{}", report::human(p, &file, ui.color_stderr));
         }
+        eprint!("{}", report::omitted(&loaded).unwrap_or_default());
         let errors = loaded.errors();
         let config = loaded.config.ok_or_else(|| Error::ConfigInvalid {
             file: file.name().to_string(),

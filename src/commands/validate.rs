@@ -64,6 +64,7 @@ pub(crate) fn render(
                 .iter()
                 .map(|p| report::human(p, file, ui.color_stderr) + "\n")
                 .collect();
+            stderr.extend(report::omitted(loaded));
             let (errors, warnings) = (loaded.errors(), loaded.warnings());
             let warned = match warnings {
                 0 => String::new(),

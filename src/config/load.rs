@@ -22,16 +22,28 @@ pub const WEBHOOK_KEYS: &[&str] = &["name", "url", "events", "headers"];
 #[derive(Debug)]
 pub struct Loaded {
     pub config: Option<Config>,
+    /// The first [`MAX_PROBLEMS`] problems.
     pub problems: Vec<ConfigProblem>,
+    /// Problems past [`MAX_PROBLEMS`], counted but not kept: `(errors, warnings)`.
+    pub omitted: (usize, usize),
 }
+
+/// The most problems one load keeps: a file with thousands of broken entries gets the first
+/// ones shown and the rest counted, in bounded memory and time.
+pub const MAX_PROBLEMS: usize = 200;
 
 impl Loaded {
     pub fn errors(&self) -> usize {
-        self.problems.iter().filter(|p| p.is_error()).count()
+        self.problems.iter().filter(|p| p.is_error()).count() + self.omitted.0
     }
 
     pub(crate) fn warnings(&self) -> usize {
-        self.problems.len() - self.errors()
+        self.problems.len() + self.omitted.0 + self.omitted.1 - self.errors()
+    }
+
+    /// How many problems were counted but not kept.
+    pub(crate) fn omitted(&self) -> usize {
+        self.omitted.0 + self.omitted.1
     }
 }
 
@@ -48,13 +60,20 @@ pub fn load_in(text: &str, dir: Option<&Path>, env: &dyn Fn(&str) -> Option<Stri
         dir,
         env,
         problems: Vec::new(),
+        omitted: (0, 0),
         env_values: Vec::new(),
     };
     let config = match yaml::parse(text) {
         Err(e) => {
-            walker.problems.push(ConfigProblem::Syntax {
-                message: e.message,
-                at: e.span.into(),
+            walker.problems.push(match e.too_large {
+                Some(mib) => ConfigProblem::TooLarge {
+                    mib,
+                    at: e.span.into(),
+                },
+                None => ConfigProblem::Syntax {
+                    message: e.message,
+                    at: e.span.into(),
+                },
             });
             None
         }
@@ -68,8 +87,13 @@ pub fn load_in(text: &str, dir: Option<&Path>, env: &dyn Fn(&str) -> Option<Stri
     };
     let mut problems = walker.problems;
     problems.sort_by_key(|p| p.primary_span().offset());
-    let config = config.filter(|_| problems.iter().all(|p| !p.is_error()));
-    Loaded { config, problems }
+    let omitted = walker.omitted;
+    let config = config.filter(|_| problems.iter().all(|p| !p.is_error()) && omitted.0 == 0);
+    Loaded {
+        config,
+        problems,
+        omitted,
+    }
 }
 
 /// The name of a webhook item, when it has a usable one.
@@ -88,6 +112,8 @@ struct Walker<'a> {
     dir: Option<&'a Path>,
     env: &'a dyn Fn(&str) -> Option<String>,
     problems: Vec<ConfigProblem>,
+    /// Problems past [`MAX_PROBLEMS`]: `(errors, warnings)`.
+    omitted: (usize, usize),
     /// Every variable's value the webhooks use.
     env_values: Vec<Secret>,
 }
@@ -97,7 +123,11 @@ type Fields<'n> = HashMap<&'n str, (&'n Node, &'n Node)>;
 
 impl Walker<'_> {
     fn push(&mut self, p: ConfigProblem) {
-        self.problems.push(p);
+        match (self.problems.len() < MAX_PROBLEMS, p.is_error()) {
+            (true, _) => self.problems.push(p),
+            (false, true) => self.omitted.0 += 1,
+            (false, false) => self.omitted.1 += 1,
+        }
     }
 
     fn root(&mut self, root: &Node) -> Option<Config> {

@@ -18,6 +18,17 @@ pub enum ConfigProblem {
         at: SourceSpan,
     },
 
+    #[error("the file is too large to read: its values would take more than {mib} MiB")]
+    #[diagnostic(
+        code(config::too_large),
+        help("a config holds one account's webhooks and takes well under 1 MiB; an alias (`*name`) copies its anchor's whole value each time it is used, so use large anchors fewer times")
+    )]
+    TooLarge {
+        mib: usize,
+        #[label("the limit was reached here")]
+        at: SourceSpan,
+    },
+
     #[error("the config file is empty")]
     #[diagnostic(
         code(config::empty),
@@ -327,6 +338,7 @@ impl ConfigProblem {
         use ConfigProblem::*;
         match self {
             Syntax { at, .. }
+            | TooLarge { at, .. }
             | Empty { at }
             | WrongType { at, .. }
             | MissingField { at, .. }
