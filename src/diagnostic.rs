@@ -33,10 +33,13 @@ pub(crate) fn draw(d: &dyn Diagnostic, color: bool) -> Result<String, std::fmt::
 fn too_wide(d: &dyn Diagnostic) -> Option<(usize, usize)> {
     let source = d.source_code()?;
     let label = d.labels()?.next()?;
-    let around = source.read_span(label.inner(), 0, 0).ok()?;
-    let wide = around.data().len() > MAX_SNIPPET_BYTES
-        || around.column() + label.inner().len() > MAX_SNIPPET_BYTES;
-    wide.then(|| (around.line() + 1, around.column() + 1))
+    // What the snippet would show: the label's lines and one line of context each side, as
+    // the handler draws them (the rest of a line after the label included).
+    let shown = source.read_span(label.inner(), 1, 1).ok()?;
+    let at = source.read_span(label.inner(), 0, 0).ok()?;
+    let wide = shown.data().len() > MAX_SNIPPET_BYTES
+        || at.column() + label.inner().len() > MAX_SNIPPET_BYTES;
+    wide.then(|| (at.line() + 1, at.column() + 1))
 }
 
 /// `d` without its source snippet, its message saying where the snippet would have been.

@@ -50,13 +50,19 @@ impl Redactor {
 
     /// `raw` with every secret replaced, on one safe line (see the module's rules).
     pub(crate) fn clean(&self, raw: &str) -> String {
-        let mut text = std::borrow::Cow::Borrowed(raw);
+        // Redacted before and after: a secret is matched in the text as it came, and again
+        // once joined lines or split `::` could have formed one (`a\nb` for a secret `a b`).
+        self.redact(&one_line(&self.redact(raw))).into_owned()
+    }
+
+    fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        let mut text = std::borrow::Cow::Borrowed(text);
         for needle in &self.needles {
             if text.contains(needle.as_str()) {
                 text = text.replace(needle.as_str(), REDACTED).into();
             }
         }
-        one_line(&text)
+        text
     }
 
     /// `raw` exactly as it came when it holds no secret and is safe text already (a status
@@ -279,6 +285,13 @@ mod tests {
         // joined lines could change it.
         let r = Redactor::new(["abc\ndef"]);
         assert_eq!(r.clean("x abc\ndef y"), "x (secret) y");
+    }
+
+    #[test]
+    fn a_secret_formed_by_joining_lines_or_splitting_colons_is_redacted_too() {
+        let r = Redactor::new(["tok en", "a: :b"]);
+        assert_eq!(r.clean("x tok\nen y"), "x (secret) y");
+        assert_eq!(r.clean("x a::b y"), "x (secret) y");
     }
 
     #[test]

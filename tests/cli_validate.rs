@@ -298,4 +298,14 @@ fn a_problem_on_a_line_too_long_to_show_is_located_without_a_snippet() {
         .status(1)
         .stderr_snapshot("plan-state-line-too-long")
         .run();
+    // Early on a long line: the rest of the line is not echoed either.
+    std::fs::write(
+        w.state_path(),
+        format!("{{\"version\":1,{}}}", "x".repeat(70_000)),
+    )
+    .expect("state");
+    w.plan()
+        .status(1)
+        .stderr_snapshot("plan-state-early-on-a-long-line")
+        .run();
 }
