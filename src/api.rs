@@ -406,30 +406,7 @@ impl Api {
         };
         let status = response.status().as_u16();
         let body = read_capped(response).await.unwrap_or_default();
-        #[derive(Deserialize)]
-        struct Envelope {
-            payload: Live,
-        }
-        let r = &self.redactor;
-        match status {
-            200 => match serde_json::from_slice::<Envelope>(&body) {
-                Ok(e) => GetOutcome::Found(Box::new(e.payload.cleaned(r))),
-                Err(e) => GetOutcome::Failed {
-                    reason: format!(
-                        "HTTP 200 with an unreadable body ({})",
-                        r.clean(&e.to_string())
-                    ),
-                },
-            },
-            404 => GetOutcome::NotFound,
-            401 | 403 => GetOutcome::Unauthorized {
-                status,
-                message: api_message(&body, r),
-            },
-            _ => GetOutcome::Failed {
-                reason: format!("HTTP {status}: {}", api_message(&body, r)),
-            },
-        }
+        classify_get(status, &body, &self.redactor)
     }
 }
 
@@ -466,6 +443,34 @@ pub(crate) fn classify(
         400..=499 if has_message(body) => CreateOutcome::Failed { reason: format!("HTTP {status}: {}", api_message(body, r)) },
         400..=499 => CreateOutcome::Foreign { reason: format!("HTTP {status}: {}", api_message(body, r)) },
         _ => CreateOutcome::Unknown { reason: format!("HTTP {status} from the server: {}", api_message(body, r)) },
+    }
+}
+
+/// Classifies an answer to `GET /v1/webhook/{id}`. Pure, like [`classify`]: the parts of a
+/// live webhook that are only shown come back as safe text.
+pub(crate) fn classify_get(status: u16, body: &[u8], r: &Redactor) -> GetOutcome {
+    #[derive(Deserialize)]
+    struct Envelope {
+        payload: Live,
+    }
+    match status {
+        200 => match serde_json::from_slice::<Envelope>(body) {
+            Ok(e) => GetOutcome::Found(Box::new(e.payload.cleaned(r))),
+            Err(e) => GetOutcome::Failed {
+                reason: format!(
+                    "HTTP 200 with an unreadable body ({})",
+                    r.clean(&e.to_string())
+                ),
+            },
+        },
+        404 => GetOutcome::NotFound,
+        401 | 403 => GetOutcome::Unauthorized {
+            status,
+            message: api_message(body, r),
+        },
+        _ => GetOutcome::Failed {
+            reason: format!("HTTP {status}: {}", api_message(body, r)),
+        },
     }
 }
 
@@ -775,5 +780,161 @@ mod tests {
             Api::new("ftp://x", key(), t),
             Err(ApiError::BadUrl { .. })
         ));
+    }
+}
+
+/// Any answer a server may give — arbitrary bytes, arbitrary JSON, each holding a secret of
+/// the run in one of the forms a server echoes — comes out as safe text: no control
+/// character, no `::` or `##`, no secret, and bounded.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SECRET: &str = "S3cr/t+tok&\"x\" ü";
+
+    fn redactor() -> Redactor {
+        Redactor::new([SECRET, "api-key-1234"])
+    }
+
+    /// The secret as a server might echo it.
+    fn echoed() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(SECRET.to_string()),
+            Just(
+                percent_encoding::utf8_percent_encode(SECRET, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string()
+            ),
+            Just(
+                serde_json::to_string(SECRET)
+                    .unwrap_or_default()
+                    .trim_matches('"')
+                    .to_string()
+            ),
+            Just(SECRET.replace('&', "&amp;").replace('"', "&quot;")),
+            Just("api-key-1234".to_string()),
+        ]
+    }
+
+    /// Arbitrary text with the secret somewhere in it.
+    fn text() -> impl Strategy<Value = String> {
+        (
+            any::<String>(),
+            echoed(),
+            any::<String>(),
+            "[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}:#\\n ]{0,12}",
+        )
+            .prop_map(|(a, s, b, c)| format!("{a}{c}{s}{c}{b}"))
+    }
+
+    fn assert_safe(text: &str) -> Result<(), TestCaseError> {
+        prop_assert!(
+            !text.chars().any(char::is_control),
+            "control character in {text:?}"
+        );
+        prop_assert!(
+            !text.contains("::") && !text.contains("##"),
+            "workflow command in {text:?}"
+        );
+        prop_assert!(
+            !text.contains("S3cr") && !text.contains("api-key-1234"),
+            "secret in {text:?}"
+        );
+        prop_assert!(
+            text.chars().count() <= 2 * crate::server_text::MAX_CHARS,
+            "{} chars",
+            text.chars().count()
+        );
+        Ok(())
+    }
+
+    fn create_texts(o: &CreateOutcome) -> Vec<String> {
+        match o {
+            CreateOutcome::Created {
+                id,
+                status,
+                test_delivery,
+            } => {
+                let mut v = vec![id.clone(), status.as_str().to_string()];
+                v.extend(test_delivery.clone());
+                v
+            }
+            CreateOutcome::Failed { reason }
+            | CreateOutcome::Foreign { reason }
+            | CreateOutcome::NotSent { reason }
+            | CreateOutcome::Unknown { reason } => vec![reason.clone()],
+            CreateOutcome::Unauthorized { message, .. } => vec![message.clone()],
+            CreateOutcome::RateLimited { .. } => Vec::new(),
+        }
+    }
+
+    fn get_texts(o: &GetOutcome) -> Vec<String> {
+        match o {
+            GetOutcome::Found(live) => {
+                let mut v: Vec<String> =
+                    live.status.iter().map(|s| s.as_str().to_string()).collect();
+                if let Some(f) = &live.last_failure {
+                    v.push(f.failed_at.clone());
+                    v.push(f.message.clone());
+                }
+                v
+            }
+            GetOutcome::NotFound => Vec::new(),
+            GetOutcome::Unauthorized { message, .. } => vec![message.clone()],
+            GetOutcome::Failed { reason } => vec![reason.clone()],
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_bytes_answering_a_create_or_a_read_are_safe_text(
+            status in 100u16..600,
+            head in proptest::collection::vec(any::<u8>(), 0..300),
+            secret in echoed(),
+            tail in proptest::collection::vec(any::<u8>(), 0..300),
+            location in text(),
+        ) {
+            let body = [head, secret.into_bytes(), tail].concat();
+            let r = redactor();
+            for t in create_texts(&classify(status, &body, None, Some(location), &r)) {
+                assert_safe(&t)?;
+            }
+            for t in get_texts(&classify_get(status, &body, &r)) {
+                assert_safe(&t)?;
+            }
+        }
+
+        #[test]
+        fn any_json_answering_a_create_or_a_read_is_safe_text(
+            status in prop_oneof![Just(200u16), Just(201), Just(400), Just(401), Just(422), Just(500), 100u16..600],
+            message in text(),
+            name in text(),
+            state in text(),
+            failed_at in text(),
+            code in any::<Option<u16>>(),
+        ) {
+            let r = redactor();
+            let create = serde_json::json!({
+                "message": message,
+                "payload": {"id": "abc123", "status": state, "testDelivery": {"status": name}},
+            });
+            let body = create.to_string().into_bytes();
+            for t in create_texts(&classify(status, &body, None, None, &r)) {
+                assert_safe(&t)?;
+            }
+            let live = serde_json::json!({
+                "message": message,
+                "payload": {
+                    "id": "abc123", "name": name, "webhookUrl": message, "webhookEvent": [state],
+                    "status": state, "failed": true,
+                    "lastFailure": {"failedAt": failed_at, "statusCode": code, "message": message},
+                },
+            });
+            for t in get_texts(&classify_get(status, live.to_string().as_bytes(), &r)) {
+                assert_safe(&t)?;
+            }
+        }
     }
 }

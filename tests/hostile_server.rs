@@ -225,3 +225,110 @@ fn a_state_holding_raw_server_text_from_another_writer_is_shown_safe() {
         assert_output_safe(label, &o);
     }
 }
+
+// --- any answer at all ---------------------------------------------------------------------
+
+use proptest::prelude::*;
+
+/// A secret of the run as a server might echo it.
+fn echoed() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(TOKEN.to_string()),
+        Just("hook%2Ftoken%2Bvalue".to_string()),
+        Just("hook\\/token+value".to_string()),
+        Just(KEY.to_string()),
+    ]
+}
+
+/// Arbitrary text around a secret, with control characters and workflow-command pieces.
+fn hostile_text() -> impl Strategy<Value = String> {
+    (
+        any::<String>(),
+        "[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}:#\\n\\r ]{0,8}",
+        echoed(),
+        any::<String>(),
+    )
+        .prop_map(|(a, noise, s, b)| format!("{a}{noise}::error::{noise}{s}{b}"))
+}
+
+/// What the server answers to a create: a usable id with hostile text beside it, arbitrary
+/// bytes, or a JSON error message.
+fn create_answer() -> impl Strategy<Value = (u16, Vec<u8>)> {
+    prop_oneof![
+        (hostile_text(), hostile_text()).prop_map(|(status, delivery)| (
+            201,
+            serde_json::json!({"payload": {"id": "abc123", "status": status, "testDelivery": {"status": delivery}}})
+                .to_string()
+                .into_bytes()
+        )),
+        (100u16..600, proptest::collection::vec(any::<u8>(), 0..400), echoed())
+            .prop_map(|(status, mut bytes, s)| {
+                bytes.extend(s.into_bytes());
+                (status, bytes)
+            }),
+        (400u16..600, hostile_text()).prop_map(|(status, m)| (
+            status,
+            serde_json::json!({"message": m}).to_string().into_bytes()
+        )),
+    ]
+}
+
+/// What the server answers to a read: a live webhook full of hostile text, or anything.
+fn read_answer() -> impl Strategy<Value = (u16, Vec<u8>)> {
+    prop_oneof![
+        (hostile_text(), hostile_text(), hostile_text()).prop_map(|(name, status, message)| (
+            200,
+            serde_json::json!({"payload": {
+                "id": "abc123", "name": name, "webhookUrl": message, "webhookEvent": [status],
+                "headers": {"Authorization": message}, "status": status, "failed": true,
+                "lastFailure": {"failedAt": name, "statusCode": 500, "message": message},
+            }})
+            .to_string()
+            .into_bytes()
+        )),
+        (100u16..600, proptest::collection::vec(any::<u8>(), 0..400)),
+    ]
+}
+
+/// No panic: a panic exits 101 and says so.
+fn assert_no_panic(label: &str, o: &Output) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.code() != Some(101) && !err.contains("panicked"),
+        "{label} panicked:\n{err}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Whatever the server answers to create and to read, apply, status, status
+    /// --update-state, plan and the state commands neither panic nor show or store a control
+    /// character, a workflow command or a secret.
+    #[test]
+    fn any_answer_to_create_and_read_is_shown_and_stored_safely(
+        create in create_answer(),
+        read in read_answer(),
+    ) {
+        let w = world();
+        let server = scripted::serve(move |r: &Request| {
+            let (status, body) = if r.method == "POST" { &create } else { &read };
+            Answer { status: *status, content_type: "application/json", body: body.clone() }
+        });
+        let url = server.url.as_str();
+        let runs: [(&str, Vec<&str>); 6] = [
+            ("apply", vec!["apply", "--auto-approve", "--api-url", url]),
+            ("status", vec!["status", "--api-url", url]),
+            ("status --update-state", vec!["status", "--update-state", "--api-url", url]),
+            ("plan", vec!["plan"]),
+            ("state list", vec!["state", "list"]),
+            ("state show", vec!["state", "show", "Only"]),
+        ];
+        for (label, args) in runs {
+            let o = w.run(&args);
+            assert_no_panic(label, &o);
+            assert_output_safe(label, &o);
+        }
+        assert_files_safe(&w);
+    }
+}

@@ -127,3 +127,73 @@ mod tests {
         }
     }
 }
+
+/// Any bytes as a state file: read without a panic, and whatever is read is safe to show.
+#[cfg(test)]
+mod props {
+    use crate::state::State;
+    use proptest::prelude::*;
+
+    /// The fields the tool wrote from the config, and those a server wrote.
+    fn fields(state: &State) -> (Vec<String>, Vec<String>) {
+        let mut ours = vec![state.lineage.clone()];
+        let mut theirs = Vec::new();
+        ours.extend(state.endpoint.clone());
+        for (name, r) in &state.webhooks {
+            ours.extend([name.clone(), r.id.clone()]);
+            ours.extend(r.sent.events.clone());
+            theirs.extend([r.status.as_str().into(), r.created_at.clone()]);
+            theirs.extend(r.test_delivery.clone());
+        }
+        for (name, u) in &state.unknown {
+            ours.push(name.clone());
+            theirs.extend([u.since.clone(), u.reason.clone()]);
+        }
+        for c in state.checks.values() {
+            theirs.extend([c.id.clone(), c.checked_at.clone()]);
+            if let Some(f) = &c.last_failure {
+                theirs.extend([f.failed_at.clone(), f.message.clone()]);
+            }
+        }
+        (ours, theirs)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_bytes_are_read_without_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = State::parse(&text, "s.json");
+        }
+
+        #[test]
+        fn any_text_in_a_valid_state_is_refused_or_read_as_safe_text(
+            name in any::<String>(),
+            id in any::<String>(),
+            status in any::<String>(),
+            reason in any::<String>(),
+            message in any::<String>(),
+            event in any::<String>(),
+        ) {
+            let sent = serde_json::json!({"url": "https://h/", "events": [event], "headers": {}});
+            let state = serde_json::json!({
+                "version": 1, "lineage": "l", "serial": 1,
+                "webhooks": {name.clone(): {"id": id, "status": status, "created_at": reason,
+                    "test_delivery": message, "sent": sent}},
+                "unknown": {"u": {"since": message, "reason": reason, "sent": sent}},
+                "checks": {name: {"id": id, "checked_at": status, "failed": true,
+                    "last_failure": {"failed_at": reason, "message": message}}},
+            });
+            if let Ok(read) = State::parse(&state.to_string(), "s.json") {
+                let (ours, theirs) = fields(&read);
+                for f in ours.iter().chain(&theirs) {
+                    prop_assert!(!f.chars().any(char::is_control), "control character in {f:?}");
+                }
+                for f in &theirs {
+                    prop_assert!(crate::server_text::is_safe(f), "{f:?}");
+                }
+            }
+        }
+    }
+}
