@@ -99,6 +99,32 @@ fn a_saved_plan_applies_exactly_once_even_when_made_before_any_state() {
         .run();
 }
 
+/// A first-run plan is tied to where its state will be: another `--state` is refused, so the
+/// same plan cannot create everything again into a second state.
+#[test]
+fn a_saved_plan_is_refused_against_another_state_location() {
+    let w = world();
+    w.plan()
+        .args(["--out", "plan.json"])
+        .stdout_unchecked()
+        .stderr(SAVED)
+        .run();
+    w.test(["apply", "plan.json", "--parallelism", "1"])
+        .stdout_unchecked()
+        .stderr(CREATED_THREE)
+        .run();
+    w.test(["apply", "plan.json", "--state", "elsewhere.state.json"])
+        .status(1)
+        .stderr_snapshot("saved-plan-other-location")
+        .run();
+    assert_eq!(
+        w.sandbox.create_requests(),
+        3,
+        "nothing sent the second time"
+    );
+    assert!(!w.path("elsewhere.state.json").exists());
+}
+
 #[test]
 fn a_saved_plan_made_against_a_state_applies_once() {
     let w = world();
