@@ -10,19 +10,13 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::support::{snapshot, World, BIN};
+use crate::support::{hooks, snapshot, World, BIN};
 use saleshandy_webhooks::clock::TIME_SCALE_ENV;
 use saleshandy_webhooks::emulator::SANDBOX_API_KEY;
 
 /// Five webhooks: the journal outgrows the limit after the first few.
 fn config() -> String {
-    let mut c = String::from("version: 1\nwebhooks:\n");
-    for i in 0..5 {
-        c.push_str(&format!(
-            "  - name: hook {i}\n    url: https://ingest.example.org/h/{i}\n    events: [email-sent]\n"
-        ));
-    }
-    c
+    hooks(5)
 }
 
 /// Bytes any one file of the run may grow to: the journal's first records fit, not all.

@@ -16,21 +16,10 @@ use saleshandy_webhooks::clock::TIME_SCALE_ENV;
 use saleshandy_webhooks::emulator::{Fault, Target};
 use serde_json::{json, Value};
 
-use crate::support::{report, snapshot, stdout_text, World};
+use crate::support::{hooks, report, snapshot, stdout_text, World};
 
 /// How long a test waits for something the tool does on its own: far longer than it takes.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-/// `n` webhooks, `Hook 1` to `Hook n`.
-fn hooks(n: usize) -> String {
-    let mut text = String::from("version: 1\nwebhooks:\n");
-    for i in 1..=n {
-        text.push_str(&format!(
-            "  - name: Hook {i}\n    url: https://hooks.example.org/{i}\n    events: [email-sent]\n"
-        ));
-    }
-    text
-}
 
 /// The binary running in `w`, its standard error read as it comes.
 struct Running {

@@ -51,6 +51,17 @@ webhooks:
     events: [email-bounced]
 ";
 
+/// `n` webhooks, `Hook 1` to `Hook n`, each with its own public URL.
+pub fn hooks(n: usize) -> String {
+    let mut text = String::from("version: 1\nwebhooks:\n");
+    for i in 1..=n {
+        text.push_str(&format!(
+            "  - name: Hook {i}\n    url: https://hooks.example.org/{i}\n    events: [email-sent]\n"
+        ));
+    }
+    text
+}
+
 // --- the binary ------------------------------------------------------------------------------
 
 /// The binary, with nothing inherited that changes what it does: no `NO_COLOR` and no
