@@ -52,6 +52,7 @@ const SCHEMA_CODES: &[&str] = &[
     "config::state",
     "config::state_interpolation",
     "config::name_blank",
+    "config::name_workflow_command",
     "config::url_scheme",
     "config::events_empty",
     "config::event_unknown",

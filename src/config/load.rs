@@ -280,6 +280,9 @@ impl Walker<'_> {
                 } else if rules::has_control(s) {
                     self.push(ConfigProblem::NameControl { at: n.span.into() });
                     None
+                } else if rules::reads_as_workflow_command(s) {
+                    self.push(ConfigProblem::NameWorkflowCommand { at: n.span.into() });
+                    None
                 } else {
                     Some((s.to_string(), n.span))
                 }

@@ -160,6 +160,16 @@ pub enum ConfigProblem {
         at: SourceSpan,
     },
 
+    #[error("this name would read as a CI workflow command")]
+    #[diagnostic(
+        code(config::name_workflow_command),
+        help("CI runners take a line starting with `::` (GitHub Actions) or holding `##[` or `##vso[` (GitHub, Azure Pipelines) as a command, and names are printed in plans and logs: rename it")
+    )]
+    NameWorkflowCommand {
+        #[label("here")]
+        at: SourceSpan,
+    },
+
     #[error("two webhooks are named `{name}`")]
     #[diagnostic(
         code(config::name_duplicate),
@@ -351,6 +361,7 @@ impl ConfigProblem {
             | StateInterpolation { at }
             | NameBlank { at }
             | NameControl { at }
+            | NameWorkflowCommand { at }
             | NameDuplicate { at, .. }
             | UrlInvalid { at, .. }
             | UrlScheme { at, .. }

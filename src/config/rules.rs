@@ -97,6 +97,12 @@ pub(crate) fn header_value_problem(value: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether a CI runner could take `name`, printed in a log, as a workflow command: at the start
+/// of a line (`::error::…`, after blanks) or anywhere (`##[error]`, `##vso[…]`).
+pub(crate) fn reads_as_workflow_command(name: &str) -> bool {
+    name.trim_start().starts_with("::") || name.contains("##[") || name.contains("##vso[")
+}
+
 /// Whether text has a control character: it could drive the terminal it is printed on.
 pub(crate) fn has_control(text: &str) -> bool {
     text.chars().any(char::is_control)
