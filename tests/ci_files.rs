@@ -416,6 +416,120 @@ fn completions_for_every_shell() {
     }
 }
 
+/// The completion script `completions SHELL` prints, in a file of `dir`.
+fn completion_script(shell: &str, dir: &std::path::Path) -> PathBuf {
+    let out = support::bin_process()
+        .args(["completions", shell])
+        .output()
+        .expect("runs the binary");
+    assert!(out.status.success(), "completions {shell}: {out:?}");
+    let path = dir.join(format!("completions.{shell}"));
+    std::fs::write(&path, &out.stdout).expect("writes the script");
+    path
+}
+
+/// What bash offers for `line` (the cursor at its end), the way bash calls the function
+/// the script registered for the binary: one completion a line.
+fn bash_completes(script: &std::path::Path, line: &str) -> String {
+    const DRIVER: &str = r#"
+source "$1" || exit 1
+COMP_LINE=$2
+COMP_POINT=${#COMP_LINE}
+read -ra COMP_WORDS <<< "$COMP_LINE"
+[[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+spec=$(complete -p saleshandy-webhooks) || exit 1
+function=${spec#*-F }
+function=${function%% *}
+"$function" saleshandy-webhooks "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}"
+"#;
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", DRIVER, "bash"])
+        .arg(script)
+        .arg(line)
+        .output()
+        .expect("runs bash");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.is_empty(),
+        "bash for {line:?}: {out:?}"
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+#[test]
+fn bash_completes_subcommands_and_their_options() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = completion_script("bash", dir.path());
+    assert_eq!(bash_completes(&script, "saleshandy-webhooks pl"), "plan\n");
+    assert_eq!(
+        bash_completes(&script, "saleshandy-webhooks plan --fo"),
+        "--format\n"
+    );
+    assert_eq!(
+        bash_completes(&script, "saleshandy-webhooks state "),
+        "-h\n-V\n--no-color\n--help\n--version\nlist\nshow\nimport\nrm\npush\npull\nhelp\n"
+    );
+    assert_eq!(
+        bash_completes(&script, "saleshandy-webhooks apply --para"),
+        "--parallelism\n"
+    );
+    assert_eq!(
+        bash_completes(&script, "saleshandy-webhooks plan --format "),
+        "human\njson\nmarkdown\ngithub\n"
+    );
+}
+
+#[test]
+fn zsh_loads_its_script_and_registers_the_binary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = completion_script("zsh", dir.path());
+    let out = support::tools::shells()
+        .zsh(&format!(
+            "autoload -U compinit && compinit -u -D && source {} && print -r -- $_comps[saleshandy-webhooks]",
+            script.display()
+        ))
+        .output()
+        .expect("runs zsh");
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (Some(0), "_saleshandy-webhooks\n", ""),
+        "zsh"
+    );
+}
+
+#[test]
+fn fish_loads_its_script_and_completes_options() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = completion_script("fish", dir.path());
+    let out = support::tools::shells()
+        .fish(&format!(
+            "source {} && complete -C 'saleshandy-webhooks apply --para'",
+            script.display()
+        ))
+        .output()
+        .expect("runs fish");
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (
+            Some(0),
+            "--parallelism\tHow many creates to send at once (1 to 256). Results are reported in \
+             config order either way\n",
+            ""
+        ),
+        "fish"
+    );
+}
+
 #[test]
 fn completions_refuse_an_unknown_shell() {
     support::test(["completions", "tcsh"])
