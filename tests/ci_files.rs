@@ -321,6 +321,125 @@ fn gitlab_remote_state_pipeline_uses_id_tokens_and_never_pushes() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Linters: actionlint over the workflows (with shellcheck over their `run:` scripts) and
+// shellcheck over the GitLab jobs' scripts
+
+/// `actionlint` of the suite's install, run in `dir` over `files`, shellcheck wired in; its
+/// exit code and its one-line messages.
+fn actionlint(dir: &std::path::Path, files: &[&str]) -> (Option<i32>, String) {
+    let bin = support::tools::linters();
+    let out = std::process::Command::new(bin.join("actionlint"))
+        .arg("-oneline")
+        .arg("-no-color")
+        .arg(format!("-shellcheck={}", bin.join("shellcheck").display()))
+        .arg("-pyflakes=")
+        .args(files)
+        .current_dir(dir)
+        .output()
+        .expect("runs actionlint");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
+#[test]
+fn github_workflows_pass_actionlint_and_shellcheck() {
+    let files: Vec<String> = std::fs::read_dir(root().join("examples/ci"))
+        .expect("examples/ci")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.starts_with("github-actions") && name.ends_with(".yml"))
+        .map(|name| format!("examples/ci/{name}"))
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    assert_eq!(actionlint(&root(), &files), (Some(0), String::new()));
+}
+
+#[test]
+fn actionlint_runs_shellcheck_on_run_scripts() {
+    // The check above proves nothing if shellcheck silently did not run.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("w.yml"),
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo $FOO\n",
+    )
+    .expect("writes the workflow");
+    assert_eq!(
+        actionlint(dir.path(), &["w.yml"]),
+        (
+            Some(1),
+            "w.yml:6:19: shellcheck reported issue in this script: SC2086:info:1:6: \
+             Double quote to prevent globbing and word splitting [shellcheck]\n"
+                .to_string()
+        )
+    );
+}
+
+/// Each job of a GitLab pipeline with a script, and the shell script its runner runs: its
+/// `before_script` (its own or its `extends` template's) and `script`, one entry after the
+/// other.
+fn gitlab_job_scripts(pipeline: &Value) -> Vec<(String, String)> {
+    let lines = |v: &Value| -> Vec<String> {
+        v.as_sequence()
+            .map(|s| s.iter().map(|l| as_str(l).to_string()).collect())
+            .unwrap_or_default()
+    };
+    let mut jobs = Vec::new();
+    for (name, job) in pipeline.as_mapping().expect("a mapping") {
+        if job.get("script").is_none() {
+            continue;
+        }
+        let template = &pipeline[as_str(&job["extends"])];
+        let before = match job.get("before_script") {
+            Some(own) => lines(own),
+            None => lines(&template["before_script"]),
+        };
+        let mut script = String::from("#!/usr/bin/env bash\n");
+        for line in before.iter().chain(&lines(&job["script"])) {
+            script.push_str(line);
+            script.push('\n');
+        }
+        jobs.push((as_str(name).to_string(), script));
+    }
+    jobs
+}
+
+#[test]
+fn gitlab_scripts_pass_shellcheck() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for pipeline in ["gitlab-ci", "gitlab-ci-remote-state"] {
+        let jobs = gitlab_job_scripts(&load(&format!("examples/ci/{pipeline}.yml")));
+        assert!(jobs.len() >= 3, "{pipeline}: {jobs:?}");
+        for (job, script) in jobs {
+            let file = format!("{pipeline}.{job}.sh");
+            std::fs::write(dir.path().join(&file), script).expect("writes the script");
+            files.push(file);
+        }
+    }
+    let out = std::process::Command::new(support::tools::linters().join("shellcheck"))
+        .args(["--format=gcc", "--color=never"])
+        .args(&files)
+        .current_dir(dir.path())
+        .output()
+        .expect("runs shellcheck");
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (Some(0), "", ""),
+        "shellcheck over {files:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // pre-commit
 
 /// The hooks that run the tool.

