@@ -173,10 +173,75 @@ fn github_workflow_applies_a_plan_saved_on_main_once() {
     let commit = steps
         .iter()
         .filter(|s| s.job == apply.job)
-        .find(|s| s.run().contains("git push"))
+        .find(|s| as_str(&s.step["name"]) == "Commit the state to main")
         .expect("the apply job commits the state back");
     assert!(commit.step_if().contains("always()"));
     assert!(commit.run().contains("WEBHOOKS_STATE"));
+}
+
+#[test]
+fn committed_state_applies_mark_main_before_creating_and_refuse_after_a_lost_state() {
+    // Driven for real in `ci_git`; here, the order of the steps and what never appears.
+    let wf = load("examples/ci/github-actions.yml");
+    let names: Vec<&str> = wf["jobs"]["apply"]["steps"]
+        .as_sequence()
+        .expect("steps")
+        .iter()
+        .map(|s| as_str(&s["name"]))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "",
+            "Refuse after an apply that did not commit its state",
+            "Install saleshandy-webhooks",
+            "Validate",
+            "Plan (saved)",
+            "Mark main before creating",
+            "Apply the saved plan",
+            "Commit the state to main",
+            "Keep the state as an artifact (backup)",
+        ]
+    );
+    let gitlab = load("examples/ci/gitlab-ci.yml");
+    let gitlab_apply: String = gitlab["apply"]["script"]
+        .as_sequence()
+        .expect("a script")
+        .iter()
+        .map(as_str)
+        .collect::<Vec<_>>()
+        .join("\n");
+    for (what, text) in [
+        (
+            "the GitHub workflow",
+            serde_yaml::to_string(&wf).expect("YAML"),
+        ),
+        ("the GitLab apply job", gitlab_apply.clone()),
+    ] {
+        // A stopped rebase leaves conflict markers; `git pull` merges or rebases without a way
+        // back. Every rebase is undone when it stops.
+        assert!(!text.contains("git pull"), "{what} pulls");
+        assert_eq!(
+            text.matches("git rebase FETCH_HEAD").count(),
+            text.matches("git rebase --abort").count(),
+            "{what}"
+        );
+        assert!(
+            text.contains("$WEBHOOKS_STATE.applying"),
+            "{what} has no mark"
+        );
+        assert!(
+            text.contains("git ls-files --error-unmatch"),
+            "{what} misses deletions"
+        );
+    }
+    let mark = gitlab_apply
+        .find("> \"$marker\"")
+        .expect("GitLab marks the branch");
+    let apply = gitlab_apply
+        .find("saleshandy-webhooks apply plan.json")
+        .expect("applies");
+    assert!(mark < apply, "GitLab marks the branch before it creates");
 }
 
 #[test]
