@@ -201,6 +201,7 @@ fn committed_state_applies_mark_main_before_creating_and_refuse_after_a_lost_sta
             "Apply the saved plan",
             "Commit the state to main",
             "Keep the state as an artifact (backup)",
+            "Show what needs a person",
         ]
     );
     let gitlab = load("examples/ci/gitlab-ci.yml");
@@ -242,6 +243,48 @@ fn committed_state_applies_mark_main_before_creating_and_refuse_after_a_lost_sta
         .find("saleshandy-webhooks apply plan.json")
         .expect("applies");
     assert!(mark < apply, "GitLab marks the branch before it creates");
+}
+
+#[test]
+fn every_job_shows_what_needs_a_person_and_a_merged_state_change_is_applied() {
+    for file in ["github-actions", "github-actions-remote-state"] {
+        let wf = load(&format!("examples/ci/{file}.yml"));
+        assert_eq!(as_str(&wf["env"]["FAIL_ON_UNKNOWN"]), "true", "{file}");
+        for job in ["plan", "apply"] {
+            let steps = wf["jobs"][job]["steps"].as_sequence().expect("steps");
+            let last = steps.last().expect("a step");
+            assert_eq!(
+                as_str(&last["name"]),
+                "Show what needs a person",
+                "{file} {job}"
+            );
+            let run = as_str(&last["run"]);
+            assert!(run.contains("--format github") && run.contains("FAIL_ON_UNKNOWN"));
+        }
+        let apply = &wf["jobs"]["apply"]["steps"].as_sequence().expect("steps");
+        assert!(as_str(&apply.last().expect("a step")["if"]).contains("always()"));
+    }
+    let wf = load("examples/ci/github-actions.yml");
+    for event in ["pull_request", "push"] {
+        assert!(
+            list_has(&wf["on"][event]["paths"], "webhooks.state.json*"),
+            "{event}: a change of the state alone runs the workflow"
+        );
+    }
+    for file in ["gitlab-ci", "gitlab-ci-remote-state"] {
+        let ci = load(&format!("examples/ci/{file}.yml"));
+        assert_eq!(
+            as_str(&ci["variables"]["FAIL_ON_UNKNOWN"]),
+            "true",
+            "{file}"
+        );
+        let script = ci["plan"]["script"].as_sequence().expect("a script");
+        let last = as_str(script.last().expect("an entry"));
+        assert!(
+            last.contains("--format github") && last.contains("FAIL_ON_UNKNOWN"),
+            "{file}"
+        );
+    }
 }
 
 #[test]

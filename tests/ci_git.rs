@@ -153,6 +153,7 @@ impl Repo {
             .env("WEBHOOKS_STATE", STATE_FILE)
             .env("MAX_CREATES", "10")
             .env("PUSH_BACKOFF_SECONDS", "0")
+            .env("FAIL_ON_UNKNOWN", "true")
             .env("NO_COLOR", "1")
             .env("GITHUB_OUTPUT", dir.join("github-output"))
             .env("GITHUB_STEP_SUMMARY", dir.join("step-summary"))
@@ -303,6 +304,40 @@ fn a_cancelled_first_apply_commits_its_journal_and_the_next_creates_nothing_twic
     assert_eq!(repo.on_main(&format!("{STATE_FILE}.journal")), None);
     let state = repo.on_main(STATE_FILE).expect("a state on main");
     assert!(state.contains("\"unknown\""), "{state}");
+
+    // And the job says so, red, with what to do for each.
+    let runner = repo.clone_as("runner-check");
+    let check = repo.run_step(&runner, "Show what needs a person");
+    assert_eq!(check.status.code(), Some(1));
+    let shown = text(&check);
+    let lines: Vec<&str> = shown.lines().collect();
+    let unknown = lines
+        .iter()
+        .filter(|l| l.contains(",title=unknown%3A needs a person::`Hook "))
+        .count();
+    assert!(unknown >= 1, "{shown}");
+    assert_eq!(
+        lines[unknown..],
+        [
+            format!(
+                "::notice title=saleshandy-webhooks plan::Plan: 0 to create, {} unchanged, 0 changed, 0 orphaned, {unknown} unknown.",
+                3 - unknown
+            ),
+            format!(
+                "::error title=unknown webhooks::{unknown} webhook(s) unknown: a create was sent but its answer was lost, so each may or may not exist in Saleshandy. Resolve each as its warning says (state import or state rm), then run the apply again."
+            ),
+        ],
+        "{shown}"
+    );
+    let warned = repo
+        .step(&runner, "Show what needs a person")
+        .env("FAIL_ON_UNKNOWN", "false")
+        .output()
+        .expect("runs bash");
+    assert_eq!(warned.status.code(), Some(0));
+    assert!(text(&warned).ends_with(&format!(
+        "::warning title=unknown webhooks::{unknown} webhook(s) unknown: a create was sent but its answer was lost, so each may or may not exist in Saleshandy. Resolve each as its warning says (state import or state rm), then run the apply again.\n"
+    )));
 }
 
 #[test]
