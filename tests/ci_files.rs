@@ -194,6 +194,7 @@ fn committed_state_applies_mark_main_before_creating_and_refuse_after_a_lost_sta
         [
             "",
             "Refuse after an apply that did not commit its state",
+            "Cache saleshandy-webhooks",
             "Install saleshandy-webhooks",
             "Validate",
             "Plan (saved)",
@@ -283,6 +284,66 @@ fn every_job_shows_what_needs_a_person_and_a_merged_state_change_is_applied() {
         assert!(
             last.contains("--format github") && last.contains("FAIL_ON_UNKNOWN"),
             "{file}"
+        );
+    }
+}
+
+#[test]
+fn every_job_builds_the_tool_only_when_its_cache_has_none_for_this_source() {
+    for file in ["github-actions", "github-actions-remote-state"] {
+        let wf = load(&format!("examples/ci/{file}.yml"));
+        for job in ["plan", "apply"] {
+            let steps = wf["jobs"][job]["steps"].as_sequence().expect("steps");
+            let at = |name: &str| {
+                steps
+                    .iter()
+                    .position(|s| as_str(&s["name"]) == name)
+                    .unwrap_or_else(|| panic!("{file} {job}: no step {name:?}"))
+            };
+            let (cache, install) = (
+                &steps[at("Cache saleshandy-webhooks")],
+                &steps[at("Install saleshandy-webhooks")],
+            );
+            assert_eq!(
+                at("Cache saleshandy-webhooks") + 1,
+                at("Install saleshandy-webhooks")
+            );
+            assert!(as_str(&cache["uses"]).starts_with("actions/cache@"));
+            assert_eq!(
+                as_str(&cache["with"]["path"]),
+                "~/.cargo/bin/saleshandy-webhooks"
+            );
+            let key = as_str(&cache["with"]["key"]);
+            assert!(
+                key.contains("hashFiles('Cargo.toml', 'Cargo.lock', 'src/**')"),
+                "{file} {job}: {key}"
+            );
+            assert_eq!(
+                as_str(&install["if"]),
+                format!("steps.{}.outputs.cache-hit != 'true'", as_str(&cache["id"]))
+            );
+        }
+    }
+    for file in ["gitlab-ci", "gitlab-ci-remote-state"] {
+        let ci = load(&format!("examples/ci/{file}.yml"));
+        let template = &ci[".saleshandy-webhooks"];
+        assert!(
+            list_has(&template["cache"]["paths"], ".saleshandy-webhooks/"),
+            "{file}"
+        );
+        let before: Vec<&str> = template["before_script"]
+            .as_sequence()
+            .expect("before_script")
+            .iter()
+            .map(as_str)
+            .collect();
+        assert!(
+            before[0].contains(".saleshandy-webhooks/stamp")
+                && before[0].contains("--root .saleshandy-webhooks")
+        );
+        assert_eq!(
+            before[1],
+            "export PATH=\"$PWD/.saleshandy-webhooks/bin:$PATH\""
         );
     }
 }
