@@ -205,6 +205,16 @@ fn committed_state_applies_mark_main_before_creating_and_refuse_after_a_lost_sta
             "Show what needs a person",
         ]
     );
+    let steps = wf["jobs"]["apply"]["steps"].as_sequence().expect("steps");
+    let commit = &steps[names
+        .iter()
+        .position(|n| *n == "Commit the state to main")
+        .expect("commit")];
+    assert_eq!(
+        as_str(&commit["if"]),
+        "always() && (steps.mark.outcome == 'success' || steps.plan.outputs.folded == 'true')",
+        "the state is committed after any create, never when nothing was marked"
+    );
     let gitlab = load("examples/ci/gitlab-ci.yml");
     let gitlab_apply: String = gitlab["apply"]["script"]
         .as_sequence()
