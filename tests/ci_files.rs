@@ -173,10 +173,189 @@ fn github_workflow_applies_a_plan_saved_on_main_once() {
     let commit = steps
         .iter()
         .filter(|s| s.job == apply.job)
-        .find(|s| s.run().contains("git push"))
+        .find(|s| as_str(&s.step["name"]) == "Commit the state to main")
         .expect("the apply job commits the state back");
     assert!(commit.step_if().contains("always()"));
     assert!(commit.run().contains("WEBHOOKS_STATE"));
+}
+
+#[test]
+fn committed_state_applies_mark_main_before_creating_and_refuse_after_a_lost_state() {
+    // Driven for real in `ci_git`; here, the order of the steps and what never appears.
+    let wf = load("examples/ci/github-actions.yml");
+    let names: Vec<&str> = wf["jobs"]["apply"]["steps"]
+        .as_sequence()
+        .expect("steps")
+        .iter()
+        .map(|s| as_str(&s["name"]))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "",
+            "Refuse after an apply that did not commit its state",
+            "Cache saleshandy-webhooks",
+            "Install saleshandy-webhooks",
+            "Validate",
+            "Plan (saved)",
+            "Mark main before creating",
+            "Apply the saved plan",
+            "Commit the state to main",
+            "Keep the state as an artifact (backup)",
+            "Show what needs a person",
+        ]
+    );
+    let steps = wf["jobs"]["apply"]["steps"].as_sequence().expect("steps");
+    let commit = &steps[names
+        .iter()
+        .position(|n| *n == "Commit the state to main")
+        .expect("commit")];
+    assert_eq!(
+        as_str(&commit["if"]),
+        "always() && (steps.mark.outcome == 'success' || steps.plan.outputs.folded == 'true')",
+        "the state is committed after any create, never when nothing was marked"
+    );
+    let gitlab = load("examples/ci/gitlab-ci.yml");
+    let gitlab_apply: String = gitlab["apply"]["script"]
+        .as_sequence()
+        .expect("a script")
+        .iter()
+        .map(as_str)
+        .collect::<Vec<_>>()
+        .join("\n");
+    for (what, text) in [
+        (
+            "the GitHub workflow",
+            serde_yaml::to_string(&wf).expect("YAML"),
+        ),
+        ("the GitLab apply job", gitlab_apply.clone()),
+    ] {
+        // A stopped rebase leaves conflict markers; `git pull` merges or rebases without a way
+        // back. Every rebase is undone when it stops.
+        assert!(!text.contains("git pull"), "{what} pulls");
+        assert_eq!(
+            text.matches("git rebase FETCH_HEAD").count(),
+            text.matches("git rebase --abort").count(),
+            "{what}"
+        );
+        assert!(
+            text.contains("$WEBHOOKS_STATE.applying"),
+            "{what} has no mark"
+        );
+        assert!(
+            text.contains("git ls-files --error-unmatch"),
+            "{what} misses deletions"
+        );
+    }
+    let mark = gitlab_apply
+        .find("> \"$marker\"")
+        .expect("GitLab marks the branch");
+    let apply = gitlab_apply
+        .find("saleshandy-webhooks apply plan.json")
+        .expect("applies");
+    assert!(mark < apply, "GitLab marks the branch before it creates");
+}
+
+#[test]
+fn every_job_shows_what_needs_a_person_and_a_merged_state_change_is_applied() {
+    for file in ["github-actions", "github-actions-remote-state"] {
+        let wf = load(&format!("examples/ci/{file}.yml"));
+        assert_eq!(as_str(&wf["env"]["FAIL_ON_UNKNOWN"]), "true", "{file}");
+        for job in ["plan", "apply"] {
+            let steps = wf["jobs"][job]["steps"].as_sequence().expect("steps");
+            let last = steps.last().expect("a step");
+            assert_eq!(
+                as_str(&last["name"]),
+                "Show what needs a person",
+                "{file} {job}"
+            );
+            let run = as_str(&last["run"]);
+            assert!(run.contains("--format github") && run.contains("FAIL_ON_UNKNOWN"));
+        }
+        let apply = &wf["jobs"]["apply"]["steps"].as_sequence().expect("steps");
+        assert!(as_str(&apply.last().expect("a step")["if"]).contains("always()"));
+    }
+    let wf = load("examples/ci/github-actions.yml");
+    for event in ["pull_request", "push"] {
+        assert!(
+            list_has(&wf["on"][event]["paths"], "webhooks.state.json*"),
+            "{event}: a change of the state alone runs the workflow"
+        );
+    }
+    for file in ["gitlab-ci", "gitlab-ci-remote-state"] {
+        let ci = load(&format!("examples/ci/{file}.yml"));
+        assert_eq!(
+            as_str(&ci["variables"]["FAIL_ON_UNKNOWN"]),
+            "true",
+            "{file}"
+        );
+        let script = ci["plan"]["script"].as_sequence().expect("a script");
+        let last = as_str(script.last().expect("an entry"));
+        assert!(
+            last.contains("--format github") && last.contains("FAIL_ON_UNKNOWN"),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn every_job_builds_the_tool_only_when_its_cache_has_none_for_this_source() {
+    for file in ["github-actions", "github-actions-remote-state"] {
+        let wf = load(&format!("examples/ci/{file}.yml"));
+        for job in ["plan", "apply"] {
+            let steps = wf["jobs"][job]["steps"].as_sequence().expect("steps");
+            let at = |name: &str| {
+                steps
+                    .iter()
+                    .position(|s| as_str(&s["name"]) == name)
+                    .unwrap_or_else(|| panic!("{file} {job}: no step {name:?}"))
+            };
+            let (cache, install) = (
+                &steps[at("Cache saleshandy-webhooks")],
+                &steps[at("Install saleshandy-webhooks")],
+            );
+            assert_eq!(
+                at("Cache saleshandy-webhooks") + 1,
+                at("Install saleshandy-webhooks")
+            );
+            assert!(as_str(&cache["uses"]).starts_with("actions/cache@"));
+            assert_eq!(
+                as_str(&cache["with"]["path"]),
+                "~/.cargo/bin/saleshandy-webhooks"
+            );
+            let key = as_str(&cache["with"]["key"]);
+            assert!(
+                key.contains("hashFiles('Cargo.toml', 'Cargo.lock', 'src/**')"),
+                "{file} {job}: {key}"
+            );
+            assert_eq!(
+                as_str(&install["if"]),
+                format!("steps.{}.outputs.cache-hit != 'true'", as_str(&cache["id"]))
+            );
+        }
+    }
+    for file in ["gitlab-ci", "gitlab-ci-remote-state"] {
+        let ci = load(&format!("examples/ci/{file}.yml"));
+        let template = &ci[".saleshandy-webhooks"];
+        assert!(
+            list_has(&template["cache"]["paths"], ".saleshandy-webhooks/"),
+            "{file}"
+        );
+        let before: Vec<&str> = template["before_script"]
+            .as_sequence()
+            .expect("before_script")
+            .iter()
+            .map(as_str)
+            .collect();
+        assert!(
+            before[0].contains(".saleshandy-webhooks/stamp")
+                && before[0].contains("--root .saleshandy-webhooks")
+        );
+        assert_eq!(
+            before[1],
+            "export PATH=\"$PWD/.saleshandy-webhooks/bin:$PATH\""
+        );
+    }
 }
 
 #[test]
@@ -321,6 +500,125 @@ fn gitlab_remote_state_pipeline_uses_id_tokens_and_never_pushes() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Linters: actionlint over the workflows (with shellcheck over their `run:` scripts) and
+// shellcheck over the GitLab jobs' scripts
+
+/// `actionlint` of the suite's install, run in `dir` over `files`, shellcheck wired in; its
+/// exit code and its one-line messages.
+fn actionlint(dir: &std::path::Path, files: &[&str]) -> (Option<i32>, String) {
+    let bin = support::tools::linters();
+    let out = std::process::Command::new(bin.join("actionlint"))
+        .arg("-oneline")
+        .arg("-no-color")
+        .arg(format!("-shellcheck={}", bin.join("shellcheck").display()))
+        .arg("-pyflakes=")
+        .args(files)
+        .current_dir(dir)
+        .output()
+        .expect("runs actionlint");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
+#[test]
+fn github_workflows_pass_actionlint_and_shellcheck() {
+    let files: Vec<String> = std::fs::read_dir(root().join("examples/ci"))
+        .expect("examples/ci")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.starts_with("github-actions") && name.ends_with(".yml"))
+        .map(|name| format!("examples/ci/{name}"))
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    assert_eq!(actionlint(&root(), &files), (Some(0), String::new()));
+}
+
+#[test]
+fn actionlint_runs_shellcheck_on_run_scripts() {
+    // The check above proves nothing if shellcheck silently did not run.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("w.yml"),
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo $FOO\n",
+    )
+    .expect("writes the workflow");
+    assert_eq!(
+        actionlint(dir.path(), &["w.yml"]),
+        (
+            Some(1),
+            "w.yml:6:19: shellcheck reported issue in this script: SC2086:info:1:6: \
+             Double quote to prevent globbing and word splitting [shellcheck]\n"
+                .to_string()
+        )
+    );
+}
+
+/// Each job of a GitLab pipeline with a script, and the shell script its runner runs: its
+/// `before_script` (its own or its `extends` template's) and `script`, one entry after the
+/// other.
+fn gitlab_job_scripts(pipeline: &Value) -> Vec<(String, String)> {
+    let lines = |v: &Value| -> Vec<String> {
+        v.as_sequence()
+            .map(|s| s.iter().map(|l| as_str(l).to_string()).collect())
+            .unwrap_or_default()
+    };
+    let mut jobs = Vec::new();
+    for (name, job) in pipeline.as_mapping().expect("a mapping") {
+        if job.get("script").is_none() {
+            continue;
+        }
+        let template = &pipeline[as_str(&job["extends"])];
+        let before = match job.get("before_script") {
+            Some(own) => lines(own),
+            None => lines(&template["before_script"]),
+        };
+        let mut script = String::from("#!/usr/bin/env bash\n");
+        for line in before.iter().chain(&lines(&job["script"])) {
+            script.push_str(line);
+            script.push('\n');
+        }
+        jobs.push((as_str(name).to_string(), script));
+    }
+    jobs
+}
+
+#[test]
+fn gitlab_scripts_pass_shellcheck() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for pipeline in ["gitlab-ci", "gitlab-ci-remote-state"] {
+        let jobs = gitlab_job_scripts(&load(&format!("examples/ci/{pipeline}.yml")));
+        assert!(jobs.len() >= 3, "{pipeline}: {jobs:?}");
+        for (job, script) in jobs {
+            let file = format!("{pipeline}.{job}.sh");
+            std::fs::write(dir.path().join(&file), script).expect("writes the script");
+            files.push(file);
+        }
+    }
+    let out = std::process::Command::new(support::tools::linters().join("shellcheck"))
+        .args(["--format=gcc", "--color=never"])
+        .args(&files)
+        .current_dir(dir.path())
+        .output()
+        .expect("runs shellcheck");
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (Some(0), "", ""),
+        "shellcheck over {files:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // pre-commit
 
 /// The hooks that run the tool.
@@ -414,6 +712,120 @@ fn completions_for_every_shell() {
             .stdout_snapshot(&format!("ci-completions-{shell}"))
             .run();
     }
+}
+
+/// The completion script `completions SHELL` prints, in a file of `dir`.
+fn completion_script(shell: &str, dir: &std::path::Path) -> PathBuf {
+    let out = support::bin_process()
+        .args(["completions", shell])
+        .output()
+        .expect("runs the binary");
+    assert!(out.status.success(), "completions {shell}: {out:?}");
+    let path = dir.join(format!("completions.{shell}"));
+    std::fs::write(&path, &out.stdout).expect("writes the script");
+    path
+}
+
+/// What bash offers for `line` (the cursor at its end), the way bash calls the function
+/// the script registered for the binary: one completion a line.
+fn bash_completes(script: &std::path::Path, line: &str) -> String {
+    const DRIVER: &str = r#"
+source "$1" || exit 1
+COMP_LINE=$2
+COMP_POINT=${#COMP_LINE}
+read -ra COMP_WORDS <<< "$COMP_LINE"
+[[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+spec=$(complete -p saleshandy-webhooks) || exit 1
+function=${spec#*-F }
+function=${function%% *}
+"$function" saleshandy-webhooks "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}"
+"#;
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", DRIVER, "bash"])
+        .arg(script)
+        .arg(line)
+        .output()
+        .expect("runs bash");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.is_empty(),
+        "bash for {line:?}: {out:?}"
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+#[test]
+fn bash_completes_subcommands_and_their_options() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = completion_script("bash", dir.path());
+    assert_eq!(bash_completes(&script, "saleshandy-webhooks pl"), "plan\n");
+    assert_eq!(
+        bash_completes(&script, "saleshandy-webhooks plan --fo"),
+        "--format\n"
+    );
+    assert_eq!(
+        bash_completes(&script, "saleshandy-webhooks state "),
+        "-h\n-V\n--no-color\n--help\n--version\nlist\nshow\nimport\nrm\npush\npull\nhelp\n"
+    );
+    assert_eq!(
+        bash_completes(&script, "saleshandy-webhooks apply --para"),
+        "--parallelism\n"
+    );
+    assert_eq!(
+        bash_completes(&script, "saleshandy-webhooks plan --format "),
+        "human\njson\nmarkdown\ngithub\n"
+    );
+}
+
+#[test]
+fn zsh_loads_its_script_and_registers_the_binary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = completion_script("zsh", dir.path());
+    let out = support::tools::shells()
+        .zsh(&format!(
+            "autoload -U compinit && compinit -u -D && source {} && print -r -- $_comps[saleshandy-webhooks]",
+            script.display()
+        ))
+        .output()
+        .expect("runs zsh");
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (Some(0), "_saleshandy-webhooks\n", ""),
+        "zsh"
+    );
+}
+
+#[test]
+fn fish_loads_its_script_and_completes_options() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = completion_script("fish", dir.path());
+    let out = support::tools::shells()
+        .fish(&format!(
+            "source {} && complete -C 'saleshandy-webhooks apply --para'",
+            script.display()
+        ))
+        .output()
+        .expect("runs fish");
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (
+            Some(0),
+            "--parallelism\tHow many creates to send at once (1 to 256). Results are reported in \
+             config order either way\n",
+            ""
+        ),
+        "fish"
+    );
 }
 
 #[test]

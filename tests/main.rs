@@ -7,6 +7,7 @@ mod support;
 mod accounts;
 mod apply_sandbox;
 mod ci_files;
+mod ci_git;
 mod circuit_breaker;
 mod cli_validate;
 mod concurrency;

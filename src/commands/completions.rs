@@ -26,7 +26,24 @@ pub(crate) fn script(shell: clap_complete::Shell) -> Vec<u8> {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, BIN_NAME, &mut buf);
-    buf
+    match shell {
+        clap_complete::Shell::Bash => bash_names_agree(&buf),
+        _ => buf,
+    }
+}
+
+/// The bash script with one name per command state. clap_complete's bash generator names a
+/// state `saleshandy__webhooks__subcmd__plan` where it walks the words typed, but
+/// `saleshandy__subcmd__webhooks__subcmd__plan` where it offers that state's options (the
+/// binary name's `-` replaced twice over), so no subcommand's options were ever offered.
+/// Every state is renamed to the walk's name; a generator that agrees with itself is left as
+/// it is.
+fn bash_names_agree(script: &[u8]) -> Vec<u8> {
+    let walked = format!("{}__subcmd__", BIN_NAME.replace('-', "__"));
+    let offered = format!("{}__subcmd__", BIN_NAME.replace('-', "__subcmd__"));
+    String::from_utf8_lossy(script)
+        .replace(&offered, &walked)
+        .into_bytes()
 }
 
 #[cfg(test)]
@@ -42,5 +59,15 @@ mod tests {
             assert!(text.contains("validate"), "{shell}: no `validate`");
             assert!(text.contains("apply"), "{shell}: no `apply`");
         }
+    }
+
+    #[test]
+    fn bash_states_have_one_name() {
+        let text = String::from_utf8(script(clap_complete::Shell::Bash)).expect("UTF-8");
+        assert!(!text.contains("saleshandy__subcmd__webhooks"), "{text}");
+        assert!(
+            text.contains("\n        saleshandy__webhooks__subcmd__plan)\n"),
+            "{text}"
+        );
     }
 }

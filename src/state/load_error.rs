@@ -37,6 +37,43 @@ pub struct ParseError {
     pub(super) at: SourceSpan,
 }
 
+/// A state file that a merge left with both sides in it, between conflict markers.
+#[derive(Debug, Error, Diagnostic)]
+#[error("the state file `{path}` holds an unresolved merge conflict (line {line}): both sides of a merge are in it")]
+#[diagnostic(
+    code(state::merge_conflict),
+    help("every entry on either side holds the id of a webhook that exists in Saleshandy, so keep both sides: delete only the marker lines (`<<<<<<<`, `=======`, `>>>>>>>`) and the duplicated lines around them, keep the higher `serial`, and check the result with `saleshandy-webhooks state list`. Taking one side's file whole forgets the other side's ids, and the next apply creates those webhooks again. The file has not been changed")
+)]
+pub struct MergeConflict {
+    pub path: String,
+    /// The first marker's line, 1-based.
+    pub line: usize,
+    #[source_code]
+    pub(super) src: NamedSource<String>,
+    #[label("the conflict starts here")]
+    pub(super) at: SourceSpan,
+}
+
+impl MergeConflict {
+    /// The conflict in `text`, if a line starts with git's `<<<<<<<` marker.
+    pub(super) fn find(text: &str, name: &str) -> Option<MergeConflict> {
+        let mut offset = 0;
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            let bare = line.trim_end_matches(['\n', '\r']);
+            if bare == "<<<<<<<" || bare.starts_with("<<<<<<< ") {
+                return Some(MergeConflict {
+                    path: name.to_string(),
+                    line: i + 1,
+                    src: NamedSource::new(name, text.to_string()).with_language("json"),
+                    at: (offset, bare.len()).into(),
+                });
+            }
+            offset += line.len();
+        }
+        None
+    }
+}
+
 /// A state file that names one key twice in one object: serde would keep the last value and
 /// silently drop the other (for `webhooks`, a recorded id).
 #[derive(Debug, Error, Diagnostic)]
@@ -153,6 +190,10 @@ pub enum StateError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     DuplicateKey(Box<DuplicateKey>),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    MergeConflict(Box<MergeConflict>),
 
     #[error("the state file `{path}` is {kind}, not a regular file")]
     #[diagnostic(

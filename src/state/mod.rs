@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// Saved plans are written the way the local store writes a state.
 use load_error::offset_of;
-pub use load_error::{DuplicateKey, ParseError, StateError};
+pub use load_error::{DuplicateKey, MergeConflict, ParseError, StateError};
 
 use crate::config::Webhook;
 /// A webhook's status and its last failed delivery, as every layer names them.
@@ -252,6 +252,9 @@ impl State {
         #[derive(Deserialize)]
         struct Header {
             version: Option<u32>,
+        }
+        if let Some(conflict) = MergeConflict::find(text, name) {
+            return Err(StateError::MergeConflict(Box::new(conflict)));
         }
         let located = |e: serde_json::Error| {
             let offset = offset_of(text, e.line(), e.column());
@@ -574,6 +577,19 @@ mod tests {
             "{json}"
         );
         assert_eq!(serde_json::from_str::<Stored>(&json).unwrap(), stored);
+    }
+
+    #[test]
+    fn conflict_markers_are_a_merge_conflict_at_their_line() {
+        let text = "{\n  \"serial\": 1,\n<<<<<<< HEAD\n  \"version\": 1\n=======\n>>>>>>> x\n}\n";
+        let Err(StateError::MergeConflict(c)) = State::parse(text, "s") else {
+            panic!("not a merge conflict");
+        };
+        assert_eq!((c.line, c.at.offset(), c.at.len()), (3, 17, 12));
+        // A marker inside a line is text, not a conflict.
+        let Err(StateError::Parse(_)) = State::parse("{\"a\": \"<<<<<<< x\"", "s") else {
+            panic!("not a parse error");
+        };
     }
 
     #[test]

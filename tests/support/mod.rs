@@ -10,6 +10,7 @@ pub mod filters;
 pub mod object_servers;
 pub mod scripted;
 pub mod test;
+pub mod tools;
 
 pub use test::{snapshot, Test};
 

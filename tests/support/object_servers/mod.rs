@@ -19,7 +19,7 @@
 //! requests, are accepted), so the credentials here are only what a client must send.
 
 mod azurite;
-mod install;
+pub mod install;
 pub mod proxy;
 
 pub use proxy::{ProxiedRequest, ProxyMode, StoreProxy};
@@ -402,7 +402,7 @@ fn free_ports<const N: usize>() -> [u16; N] {
 /// Spawns `command` in a process group of its own, with its output to `log`, from one
 /// thread that lives as long as the test binary: `PR_SET_PDEATHSIG` fires when the thread
 /// that forked the child ends, and a test's own thread ends with the test.
-fn spawn_in_own_group(mut command: Command, log: &Path) -> std::io::Result<Child> {
+pub fn spawn_in_own_group(mut command: Command, log: &Path) -> std::io::Result<Child> {
     type Request = (Command, mpsc::Sender<std::io::Result<Child>>);
     static SPAWNER: OnceLock<Mutex<mpsc::Sender<Request>>> = OnceLock::new();
     let out = fs::File::create(log)?;
@@ -511,7 +511,7 @@ fn log_tail(log: &str) -> String {
 }
 
 /// The last `n` lines of `text`.
-fn tail(text: &str, n: usize) -> String {
+pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
