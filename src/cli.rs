@@ -27,8 +27,9 @@ pub struct Cli {
 pub enum Command {
     /// Check a config file offline: syntax, keys, names, URLs, events, headers, variables.
     ///
-    /// Exits 0 when the file is valid, 1 when it is not. Needs no API key and makes no
-    /// network call.
+    /// Exits 0 when the file is valid, 1 when it is not. Needs no API key, no secret and makes
+    /// no network call: a `${VAR}` that is not set is listed as needed by `plan` and `apply`
+    /// (an error with `--require-env`), and a URL built from one is checked once it is set.
     Validate(ValidateArgs),
 
     /// Show what apply would do: compare the config with the state, without the API.
@@ -424,6 +425,11 @@ pub struct ValidateArgs {
     /// Fail on warnings too (plain http, hosts Saleshandy cannot reach).
     #[arg(long)]
     pub strict: bool,
+
+    /// Fail when a `${VAR}` the config uses is not set, as `plan` and `apply` do. Without
+    /// it, unset variables are listed in one line and only their names are checked.
+    #[arg(long)]
+    pub require_env: bool,
 
     /// How to print problems.
     #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]

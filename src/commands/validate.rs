@@ -1,9 +1,9 @@
 //! `validate`: check config files offline and report every problem.
 
-use crate::account::read_config;
+use crate::account::read_config_with;
 use crate::accounts::Accounts;
 use crate::cli::ValidateArgs;
-use crate::config::Loaded;
+use crate::config::{Loaded, UnsetEnv};
 use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::report::{self, DiagnosticFormat, Record, SourceFile};
@@ -14,7 +14,12 @@ pub(crate) fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
     // JSON is one list over every file; the other formats print file by file.
     let mut records = Vec::new();
     let outcome = accounts.each(|path| {
-        let (file, loaded) = read_config(path)?;
+        let unset = if args.require_env {
+            UnsetEnv::Error
+        } else {
+            UnsetEnv::Listed
+        };
+        let (file, loaded) = read_config_with(path, unset)?;
         let failed = loaded.errors() > 0 || (args.strict && loaded.warnings() > 0);
         if args.format == DiagnosticFormat::Json {
             records.extend(loaded.problems.iter().map(|p| Record::new(p, &file)));
@@ -23,6 +28,7 @@ pub(crate) fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
             ui::print(&out.stdout)?;
             eprint!("{}", out.stderr);
         }
+        eprint!("{}", needed_env(&loaded, &file));
         Ok(if failed {
             Outcome::Failure
         } else {
@@ -90,6 +96,20 @@ pub(crate) fn render(
             };
             Rendered { stdout, stderr }
         }
+    }
+}
+
+/// The one line naming the variables `plan` and `apply` will need that are not set here.
+fn needed_env(loaded: &Loaded, file: &SourceFile) -> String {
+    match loaded.unset_env.as_slice() {
+        [] => String::new(),
+        vars => format!(
+            "{}: `plan` and `apply` will need {} {}, not set here (`validate --require-env` checks {}).\n",
+            file.name(),
+            if vars.len() == 1 { "the variable" } else { "the variables" },
+            vars.join(", "),
+            if vars.len() == 1 { "it" } else { "them" },
+        ),
     }
 }
 
