@@ -361,3 +361,32 @@ fn unset_variables_are_listed_offline_and_errors_with_require_env() {
         .build();
     w.plan().status(1).stderr_snapshot("plan-env-unset").run();
 }
+
+/// The parser's common errors, said as what to fix, at the line to fix; each case's whole
+/// output is in its snapshot.
+#[test]
+fn common_yaml_mistakes_are_explained_at_the_line_to_fix() {
+    let start = "version: 1\nwebhooks:\n";
+    let hook = "  - name: a\n    url: https://x.example.org\n    events: [email-sent]\n";
+    for (name, text) in [
+        // The tab is on line 4; the parser stopped on line 3.
+        ("tab-indentation", format!("{start}  - name: a\n\turl: https://x.example.org\n    events: [email-sent]\n")),
+        ("item-indented-less", format!("{start}{hook} - name: b\n    url: https://y.example.org\n    events: [email-sent]\n")),
+        ("item-indented-more", format!("{start}{hook}   - name: b\n")),
+        ("key-indented-less", format!("{start}  - name: a\n    url: https://x.example.org\n   events: [email-sent]\n")),
+        ("key-indented-more", format!("{start}  - name: a\n    url: https://x.example.org\n      events: [email-sent]\n")),
+        ("unclosed-quote", format!("{start}  - name: \"a\n    url: https://x.example.org\n    events: [email-sent]\n")),
+        ("unclosed-quote-at-end", format!("{start}  - name: 'a\n")),
+        ("unclosed-list", format!("{start}  - name: a\n    url: https://x.example.org\n    events: [email-sent, email-opened\n  - name: b\n")),
+        ("unclosed-mapping-at-end", format!("{start}  - name: a\n    url: https://x.example.org\n    headers: {{X-A: b\n")),
+        ("no-space-after-colon", format!("{start}  - name: a\n    url:https://x.example.org\n    events: [email-sent]\n")),
+        ("no-space-after-colon-top", "version:1\nwebhooks: []\n".to_string()),
+        ("two-dashes", format!("{start}  - - name: a\n    url: https://x.example.org\n")),
+    ] {
+        validate(["-c", "-"])
+            .stdin(text)
+            .status(1)
+            .stderr_snapshot(&format!("validate-yaml-{name}"))
+            .run();
+    }
+}

@@ -96,6 +96,9 @@ pub fn load_with(
                 None => ConfigProblem::Syntax {
                     message: e.message,
                     at: e.span.into(),
+                    help: e.help.unwrap_or_else(|| {
+                        "fix the YAML at the marked place; strings with `: ` or `#` in them need quotes".to_string()
+                    }),
                 },
             });
             None
