@@ -24,7 +24,7 @@ pub(crate) fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
         if args.format == DiagnosticFormat::Json {
             records.extend(loaded.problems.iter().map(|p| Record::new(p, &file)));
         } else {
-            let out = render(&loaded, &file, args.format, ui);
+            let out = render(&loaded, &file, args.format, args.strict, ui);
             ui::print(&out.stdout)?;
             eprint!("{}", out.stderr);
         }
@@ -47,11 +47,13 @@ pub(crate) struct Rendered {
     pub stderr: String,
 }
 
-/// Renders the result of loading a file in the chosen format. Pure, for snapshot tests.
+/// Renders the result of loading a file in the chosen format; with `strict`, warnings fail it.
+/// Pure, for snapshot tests.
 pub(crate) fn render(
     loaded: &Loaded,
     file: &SourceFile,
     format: DiagnosticFormat,
+    strict: bool,
     ui: Ui,
 ) -> Rendered {
     let records = || loaded.problems.iter().map(|p| Record::new(p, file));
@@ -77,6 +79,16 @@ pub(crate) fn render(
                 n => format!(", {n} warning{}", plural(n)),
             };
             let stdout = match &loaded.config {
+                Some(c) if errors == 0 && strict && warnings > 0 => {
+                    let n = c.webhooks.len();
+                    stderr.push_str(&format!(
+                        "{} failed --strict because of its {warnings} warning{}: it is otherwise valid ({n} webhook{}, no errors).\n",
+                        file.name(),
+                        plural(warnings),
+                        plural(n)
+                    ));
+                    String::new()
+                }
                 Some(c) if errors == 0 => {
                     let n = c.webhooks.len();
                     format!(
