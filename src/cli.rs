@@ -49,9 +49,16 @@ pub enum Command {
 
     /// Read every webhook the state knows from the API: active or paused, the last delivery
     /// failure, and drift (edited or deleted in Saleshandy).
+    ///
+    /// Needs the API key and only reads: one GET per recorded webhook, several at once. The
+    /// state is not changed unless `--update-state` is given. Exit 1 when a webhook could not
+    /// be read; with `--detailed-exitcode`, 2 when anything needs attention; 0 otherwise.
     Status(StatusArgs),
 
     /// Print a shell completion script (bash, zsh, fish, powershell) to standard output.
+    ///
+    /// Redirect it to where the shell reads completions, e.g.
+    /// `saleshandy-webhooks completions bash > ~/.local/share/bash-completion/completions/saleshandy-webhooks`.
     Completions(CompletionsArgs),
 
     /// Inspect or repair the state: list, show, adopt an existing webhook, or forget one.
@@ -167,8 +174,11 @@ impl LockArgs {
 /// How a status report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatusFormat {
+    /// A line per webhook, with what to do about each problem.
     Human,
+    /// One JSON document on standard output.
     Json,
+    /// A pull-request or issue comment, always under 65,000 characters.
     Markdown,
 }
 
@@ -213,7 +223,9 @@ pub struct CompletionsArgs {
 /// How state inspection is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ListFormat {
+    /// Aligned text for people.
     Human,
+    /// One JSON document on standard output.
     Json,
 }
 
@@ -225,6 +237,7 @@ pub struct ListArgs {
     #[command(flatten)]
     pub state: StateArgs,
 
+    /// How to print the list.
     #[arg(long, value_enum, default_value_t = ListFormat::Human)]
     pub format: ListFormat,
 }
@@ -240,6 +253,7 @@ pub struct ShowArgs {
     #[command(flatten)]
     pub state: StateArgs,
 
+    /// How to print the webhook's record.
     #[arg(long, value_enum, default_value_t = ListFormat::Human)]
     pub format: ListFormat,
 }
@@ -247,9 +261,15 @@ pub struct ShowArgs {
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
     /// List the webhooks the state knows: name, id, status (and unknown creates).
+    ///
+    /// Offline: needs no API key, takes no lock and writes nothing (a state kept in a bucket
+    /// is read from it). Unknown creates are listed with when and why they became unknown.
     List(ListArgs),
 
     /// Show everything the state records about one webhook (secrets as `(secret)`).
+    ///
+    /// Its id, status, test delivery, when it was created, what was sent and the last live
+    /// check; for an unknown create, how to resolve it. Offline, like `state list`.
     Show(ShowArgs),
 
     /// Adopt a webhook that exists in Saleshandy: read it by id, compare, and record it.
@@ -273,6 +293,9 @@ pub enum StateCommand {
     Push(PushArgs),
 
     /// Print the state as a local state file holds it (e.g. a remote one, to inspect or keep).
+    ///
+    /// Writes to standard output only: redirect it to keep a copy. Takes no lock and changes
+    /// nothing.
     Pull(PullArgs),
 }
 

@@ -254,7 +254,7 @@ Stopped: the answer to `Only` is not one the Saleshandy API gives
 Check that `http://127.0.0.1:[PORT]` is the Saleshandy API's base URL (--api-url, or SALESHANDY_API_URL; by default https://open-api.saleshandy.com); nothing was created, and the next apply sends the creates that were not sent
 No further create was sent.
 
-Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: webhooks.state.json
+Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: not written (nothing to record): webhooks.state.json is unchanged.
 "))
         .stderr("[1/1] failed: Only\n")
         .run();
@@ -324,7 +324,7 @@ fn a_message_with_control_characters_is_shown_printable() {
             "{PLAN_ONE}  ✗ Only  failed: HTTP 400: bad \\u{{1b}}[2Jurl\\u{{7}} next line
       Nothing was created; fix the cause and apply again.
 
-Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: webhooks.state.json
+Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: not written (nothing to record): webhooks.state.json is unchanged.
 "
         ))
         .stderr("[1/1] failed: Only\n")

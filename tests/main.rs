@@ -8,6 +8,7 @@ mod accounts;
 mod apply_sandbox;
 mod ci_files;
 mod circuit_breaker;
+mod cli_help;
 mod cli_validate;
 mod concurrency;
 mod config_fixtures;

@@ -487,7 +487,7 @@ webhooks:
 
 config::invalid
 
-  × `webhooks.yaml` has 1 error(s); nothing was done
+  × `webhooks.yaml` has 1 error; nothing was done
   help: fix the errors shown above; `saleshandy-webhooks validate -c webhooks.yaml` checks the
         file alone
 ",

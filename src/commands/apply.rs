@@ -108,7 +108,10 @@ async fn execute_all(
             endpoints.to_string()
         };
         let for_accounts = if accounts.many() {
-            format!(" for {} accounts", prepared.len())
+            format!(
+                " for {}",
+                crate::render::text::count(prepared.len(), "account")
+            )
         } else {
             String::new()
         };
@@ -413,7 +416,9 @@ fn approved(creates: usize, endpoint: &str) -> Result<bool, Error> {
         return Err(Error::NotApproved);
     }
     eprint!(
-        "\nCreate {creates} webhook(s) in {endpoint}? The API cannot delete them afterwards.\nOnly 'yes' will be accepted: "
+        "\nCreate {} in {endpoint}? The API cannot delete {} afterwards.\nOnly 'yes' will be accepted: ",
+        crate::render::text::count(creates, "webhook"),
+        if creates == 1 { "it" } else { "them" }
     );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
@@ -480,7 +485,16 @@ fn results_text(report: &Report, state: &str, color: bool) -> String {
             let _ = writeln!(out, "  {line}");
         }
     }
-    let _ = writeln!(out, "\nApply: {}. State: {state}", report.tally());
+    let recorded = report
+        .results
+        .iter()
+        .any(|(_, d)| matches!(d, Done::Created { .. } | Done::Unknown { .. }));
+    let state_line = match (recorded, report.unrecorded.is_empty()) {
+        (false, _) => format!("State: not written (nothing to record): {state} is unchanged."),
+        (true, false) => format!("State: {state} could not be written (see above)."),
+        (true, true) => format!("State: {state}"),
+    };
+    let _ = writeln!(out, "\nApply: {}. {state_line}", report.tally());
     out
 }
 

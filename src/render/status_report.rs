@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::budget::Comment;
-use super::text::{escape_markdown, wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW};
+use super::text::{
+    count, escape_markdown, plural, wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW,
+};
 use crate::live::{describe, next_steps, Check, Drift, Health, Kind, NotChecked, Report, Summary};
 use crate::state::{LastFailure, WebhookStatus};
 
@@ -318,7 +320,7 @@ pub(crate) fn markdown_within(report: &Report, ctx: &Context, limit: usize) -> S
         out.push("| | Webhook | Id | Status | Last failure | Drift |\n|---|---|---|---|---|---|\n");
         let left = rows.len() - out.push_fitting(&rows);
         if left > 0 {
-            let _ = writeln!(out, "\n_{left} more webhooks left out to stay under GitHub's comment size; run `saleshandy-webhooks status` to see them all._");
+            let _ = writeln!(out, "\n_{left} more {} left out to stay under GitHub's comment size; run `saleshandy-webhooks status` to see them all._", plural(left, "webhook"));
         }
         out.push("\n");
     }
@@ -326,7 +328,7 @@ pub(crate) fn markdown_within(report: &Report, ctx: &Context, limit: usize) -> S
         out.push("#### Details\n\n");
         let left = details.len() - out.push_fitting(&details);
         if left > 0 {
-            let _ = writeln!(out, "_Details of {left} webhook(s) left out to stay under GitHub's comment size; run `saleshandy-webhooks status` to see them._");
+            let _ = writeln!(out, "_Details of {} left out to stay under GitHub's comment size; run `saleshandy-webhooks status` to see them._", count(left, "webhook"));
         }
     }
     if ctx.state_updated {

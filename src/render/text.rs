@@ -22,6 +22,20 @@ impl Painter {
     }
 }
 
+/// `n` and the noun, plural unless `n` is 1: "1 webhook", "2 webhooks".
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    format!("{n} {}", plural(n, noun))
+}
+
+/// The noun, plural unless `n` is 1.
+pub(crate) fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        noun.to_string()
+    } else {
+        format!("{noun}s")
+    }
+}
+
 /// Greedy word wrap at `width` columns.
 pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
@@ -76,6 +90,13 @@ mod tests {
             wrap("averyveryverylongword x", 5),
             ["averyveryverylongword", "x"]
         );
+    }
+
+    #[test]
+    fn counts_are_singular_for_one_only() {
+        assert_eq!(count(0, "webhook"), "0 webhooks");
+        assert_eq!(count(1, "account"), "1 account");
+        assert_eq!(count(2, "error"), "2 errors");
     }
 
     #[test]
