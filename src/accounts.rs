@@ -194,12 +194,59 @@ fn expand(args: &ConfigsArgs) -> Result<Vec<PathBuf>, Error> {
             .map_err(read)?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .filter(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
+            })
             .collect();
+        found.sort();
+        found.retain(|p| {
+            let webhooks = is_webhooks_config(p);
+            if !webhooks {
+                eprintln!(
+                    "Note: skipped {}: it has no top-level `webhooks` key, so it is not a webhooks config.",
+                    crate::terminal_text::printable(&p.display().to_string())
+                );
+            }
+            webhooks
+        });
         if found.is_empty() {
             return Err(Error::EmptyConfigDir { path: path.clone() });
         }
-        found.sort();
         files.extend(found);
     }
     Ok(files)
+}
+
+/// Whether a YAML file found in a directory is a webhooks config: anything but a readable
+/// YAML document without a top-level `webhooks` key, so that a broken config is kept and its
+/// errors reported rather than skipped.
+fn is_webhooks_config(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return true;
+    };
+    match crate::yaml::parse(&text) {
+        Err(_) => true,
+        Ok(None) => false,
+        Ok(Some(root)) => match &root.kind {
+            crate::yaml::NodeKind::Map(entries) => {
+                entries.iter().any(|(k, _)| k.as_str() == Some("webhooks"))
+            }
+            _ => false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact;
+
+    #[test]
+    fn compacting_keeps_strings_and_key_order() {
+        let pretty = "{\n  \"z\": \"a b\\\" }\",\n  \"a\": [\n    1,\n    {}\n  ]\n}\n";
+        assert_eq!(compact(pretty), "{\"z\":\"a b\\\" }\",\"a\":[1,{}]}");
+        let doc: serde_json::Value = serde_json::from_str(pretty).expect("json");
+        let back: serde_json::Value = serde_json::from_str(&compact(pretty)).expect("json");
+        assert_eq!(doc, back);
+    }
 }

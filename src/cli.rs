@@ -378,8 +378,8 @@ pub struct ConfigArgs {
 /// Where the configs are read from: one Saleshandy account per file.
 #[derive(Debug, Args)]
 pub struct ConfigsArgs {
-    /// A config file, or a directory of them (each `*.yaml` / `*.yml` in it); `-` reads
-    /// standard input. Repeat `-c` for several accounts: each has its own state and lock.
+    /// A config file, or a directory of them (each `*.yaml` / `*.yml` in it with a top-level
+    /// `webhooks` key, hidden files left out); `-` reads standard input. Repeat `-c` for several accounts: each has its own state and lock.
     #[arg(short = 'c', long = "config", value_name = "FILE|DIR", default_value = "webhooks.yaml", action = clap::ArgAction::Append)]
     pub configs: Vec<PathBuf>,
 }

@@ -517,3 +517,50 @@ fn two_configs_of_one_state_are_refused_naming_both() {
     assert_eq!(w.sandbox.requests().len(), 0);
     assert!(!w.path("clients/acme.state.json").exists());
 }
+
+/// A directory of configs often holds other YAML: hidden files (`.pre-commit-config.yaml`) are
+/// left out, and a file without a top-level `webhooks` key is skipped with a note; one that
+/// YAML cannot read is still an account whose errors are reported.
+#[test]
+fn a_directory_run_skips_hidden_files_and_other_yaml() {
+    let w = world(2);
+    std::fs::write(
+        w.path("clients/.pre-commit-config.yaml"),
+        "repos:\n  - repo: local\n",
+    )
+    .unwrap();
+    std::fs::write(
+        w.path("clients/docker-compose.yaml"),
+        "version: \"3.8\"\nservices:\n  web:\n    image: nginx\n",
+    )
+    .unwrap();
+    std::fs::write(w.path("clients/empty.yml"), "").unwrap();
+    accounts(&w, ["validate", "-c", "clients"], KEYS[1])
+        .stdout(ALL_VALID)
+        .stderr("Note: skipped clients/docker-compose.yaml: it has no top-level `webhooks` key, so it is not a webhooks config.\nNote: skipped clients/empty.yml: it has no top-level `webhooks` key, so it is not a webhooks config.\n3 accounts: 3 ok, 0 failed.\n")
+        .run();
+    // A file named explicitly is read as a config, whatever it holds.
+    w.test(["validate", "-c", "clients/docker-compose.yaml"])
+        .status(1)
+        .stderr_snapshot("accounts-explicit-non-config")
+        .run();
+    // A file YAML cannot read is kept: it may be a config with a typo.
+    std::fs::write(
+        w.path("clients/dora.yaml"),
+        "version: 1\nwebhooks:\n\t- name: x\n",
+    )
+    .unwrap();
+    accounts(&w, ["validate", "-c", "clients"], KEYS[1])
+        .status(1)
+        .stdout(ALL_VALID)
+        .stderr_snapshot("accounts-directory-broken-yaml-kept")
+        .run();
+    // Only other YAML: the directory holds no config.
+    let other = w.path("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("docker-compose.yml"), "services: {}\n").unwrap();
+    w.test(["validate", "-c", "other"])
+        .status(1)
+        .stderr_snapshot("accounts-directory-no-config")
+        .run();
+}
