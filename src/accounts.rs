@@ -146,10 +146,7 @@ impl Accounts {
     /// Prints one account's report on standard output.
     pub(crate) fn print(&self, doc: Doc) -> Result<(), Error> {
         let text = match (doc, self.many()) {
-            (Doc::Json(text), true) => {
-                let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-                format!("{doc}\n")
-            }
+            (Doc::Json(text), true) => format!("{}\n", compact(&text)),
             (Doc::Text(text), true) => format!("{text}\n"),
             (Doc::Json(text) | Doc::Text(text) | Doc::Plain(text), _) => text,
         };
@@ -177,8 +174,28 @@ impl Accounts {
     }
 }
 
+/// A JSON document on one line: the whitespace between its tokens removed, its keys in the
+/// order they were written.
+fn compact(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            in_string = escaped || c != '"';
+            escaped = !escaped && c == '\\';
+        } else if c == '"' {
+            in_string = true;
+        } else if c.is_ascii_whitespace() {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The config files of `args`: each file as given, each directory's `*.yaml` / `*.yml`
-/// files sorted.
+/// files sorted, without hidden files and without the YAML files that are not webhooks
+/// configs (each skipped with a note on standard error).
 fn expand(args: &ConfigsArgs) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     for path in &args.configs {

@@ -564,3 +564,44 @@ fn a_directory_run_skips_hidden_files_and_other_yaml() {
         .stderr_snapshot("accounts-directory-no-config")
         .run();
 }
+
+/// With several accounts and nothing to do, every command's `--format json` is still one
+/// compact document per account per line, its keys in the order of the single-account
+/// document (`validate`: one list).
+#[test]
+fn json_with_nothing_to_do_is_one_compact_line_per_account_in_every_command() {
+    let w = world(1);
+    fn all<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        let mut a = args.to_vec();
+        a.extend(["--format", "json", "-c", "clients"]);
+        a
+    }
+    accounts(&w, all(&["apply", "--auto-approve"]), KEYS[1])
+        .stdout_unchecked()
+        .run();
+    // Everything created: nothing left to do anywhere.
+    accounts(&w, all(&["apply", "--auto-approve"]), KEYS[1])
+        .stdout(nothing_line("acme") + &nothing_line("bolt") + &nothing_line("cora"))
+        .run();
+    for command in ["plan", "status"] {
+        let o = accounts(&w, all(&[command]), KEYS[1])
+            .stdout_snapshot(&format!("accounts-{command}-json-nothing-to-do"))
+            .stderr("3 accounts: 3 ok, 0 failed.\n")
+            .run();
+        let text = String::from_utf8(o.stdout).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{command}: {text}");
+        for line in lines {
+            let doc: serde_json::Value = serde_json::from_str(line).expect("one document a line");
+            assert_eq!(doc["format_version"], 1, "{command}: {line}");
+            assert!(
+                line.starts_with("{\"format_version\":1,"),
+                "{command}: {line}"
+            );
+        }
+    }
+    accounts(&w, all(&["validate"]), KEYS[1])
+        .stdout("[]\n")
+        .stderr("3 accounts: 3 ok, 0 failed.\n")
+        .run();
+}
