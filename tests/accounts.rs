@@ -489,8 +489,7 @@ fn two_configs_of_one_state_are_refused_naming_both() {
             "config::shared_state
 
   × `{first}` and `{second}` would share the state `clients/acme.state.json`
-  help: each config is one account with a state of its own (`<config stem>.state.json` beside it):
-        rename one of them, or leave the duplicate out of this run; nothing was done
+  help: each config is one account with a state of its own (`<config stem>.state.json` beside it): rename one of them, or leave the duplicate out of this run; nothing was done
 "
         )
     };

@@ -210,8 +210,7 @@ fn a_server_slower_than_the_timeout_is_unknown_and_not_retried() {
         .args(["--timeout", "1"])
         .status(1)
         .stdout(format!("{PLAN_ONE}  ? Only  unknown: the request was sent but no answer came back (operation timed out)
-      The webhook may exist. It was recorded as unknown and will not be sent again on its own:
-      `saleshandy-webhooks plan` says how to resolve it (state import / state rm).
+      The webhook may exist. It was recorded as unknown and will not be sent again on its own: `saleshandy-webhooks plan` says how to resolve it (state import / state rm).
 {STOPPED_UNKNOWN}
 Apply: 0 created (0 paused), 0 failed, 1 unknown, 0 not sent. State: webhooks.state.json
 "))

@@ -488,8 +488,7 @@ webhooks:
 config::invalid
 
   × `webhooks.yaml` has 1 error; nothing was done
-  help: fix the errors shown above; `saleshandy-webhooks validate -c webhooks.yaml` checks the
-        file alone
+  help: fix the errors shown above; `saleshandy-webhooks validate -c webhooks.yaml` checks the file alone
 ",
         )
         .run();

@@ -74,7 +74,8 @@ fn headline(c: &Check) -> String {
 }
 
 /// The report for a person at a terminal (or reading a CI log).
-pub(crate) fn human(report: &Report, ctx: &Context, color: bool) -> String {
+/// A report for people; `width` is the columns to wrap at (None: not wrapped).
+pub(crate) fn human(report: &Report, ctx: &Context, color: bool, width: Option<usize>) -> String {
     let p = Painter(color);
     let mut out = String::new();
     let n = report.checks.len();
@@ -90,7 +91,7 @@ pub(crate) fn human(report: &Report, ctx: &Context, color: bool) -> String {
         let _ = writeln!(out, "  The state records no webhook: nothing to check.\n");
     }
     for c in &report.checks {
-        human_check(&mut out, c, &p);
+        human_check(&mut out, c, &p, width);
     }
     for u in &report.unknown {
         let _ = writeln!(
@@ -121,7 +122,7 @@ pub(crate) fn human(report: &Report, ctx: &Context, color: bool) -> String {
 }
 
 /// One webhook's lines: its sign and headline, any drift and last failure, the next steps.
-fn human_check(out: &mut String, c: &Check, p: &Painter) {
+fn human_check(out: &mut String, c: &Check, p: &Painter, width: Option<usize>) {
     let (s, style) = sign(c.kind());
     let _ = writeln!(
         out,
@@ -165,11 +166,21 @@ fn human_check(out: &mut String, c: &Check, p: &Painter) {
             } else {
                 " (deliveries succeeded since)"
             };
-            let _ = writeln!(out, "      last failure: {}{note}", describe(f));
+            let line = format!("last failure: {}{note}", describe(f));
+            for (i, part) in wrap(&line, width.map(|w| w.saturating_sub(8).max(20)))
+                .iter()
+                .enumerate()
+            {
+                let lead = if i == 0 { "" } else { "  " };
+                let _ = writeln!(out, "      {lead}{part}");
+            }
         }
     }
     for step in next_steps(c) {
-        for (i, line) in wrap(&step, 88).iter().enumerate() {
+        for (i, line) in wrap(&step, width.map(|w| w.saturating_sub(8).max(20)))
+            .iter()
+            .enumerate()
+        {
             let lead = if i == 0 { "→ " } else { "  " };
             let _ = writeln!(out, "      {}", p.paint(style, &format!("{lead}{line}")));
         }
@@ -510,7 +521,7 @@ mod tests {
 
     #[test]
     fn human_has_a_line_per_webhook_and_a_summary() {
-        let text = human(&report(), &ctx(), false);
+        let text = human(&report(), &ctx(), false, Some(100));
         assert!(text.contains("  ✓ Ok  (active, id a)"), "{text}");
         assert!(
             text.contains("  ~ Edited | <b>  (drifted: url; paused, id b)"),
@@ -529,7 +540,36 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains('\x1b'));
-        assert!(human(&report(), &ctx(), true).contains('\x1b'));
+        assert!(human(&report(), &ctx(), true, None).contains('\x1b'));
+    }
+
+    #[test]
+    fn human_wraps_steps_and_failures_to_the_width_and_not_at_all_without_one() {
+        let narrow = human(&report(), &ctx(), false, Some(50));
+        for line in narrow.lines().filter(|l| l.starts_with("      ")) {
+            assert!(
+                line.chars().count() <= 50 || !line.trim().contains(' ') || line.contains('`'),
+                "{line:?} in\n{narrow}"
+            );
+        }
+        assert!(
+            narrow.contains(
+                "      last failure: 2026-11-27T10:00:00Z: HTTP\n        502, Bad Gateway"
+            ),
+            "{narrow}"
+        );
+        let unwrapped = human(&report(), &ctx(), false, None);
+        let steps = |t: &str| {
+            t.lines()
+                .filter(|l| l.trim_start().starts_with('→'))
+                .count()
+        };
+        assert_eq!(steps(&unwrapped), steps(&narrow));
+        assert!(
+            unwrapped
+                .contains("      → It was edited in Saleshandy. Either undo the edit there, so"),
+            "{unwrapped}"
+        );
     }
 
     #[test]
@@ -585,6 +625,6 @@ mod tests {
             (&w["status"], &w["health"]),
             (&"Archived".into(), &"paused".into())
         );
-        assert!(human(&report, &ctx(), false).contains("(Archived, id c)"));
+        assert!(human(&report, &ctx(), false, None).contains("(Archived, id c)"));
     }
 }
