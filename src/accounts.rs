@@ -146,10 +146,7 @@ impl Accounts {
     /// Prints one account's report on standard output.
     pub(crate) fn print(&self, doc: Doc) -> Result<(), Error> {
         let text = match (doc, self.many()) {
-            (Doc::Json(text), true) => {
-                let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-                format!("{doc}\n")
-            }
+            (Doc::Json(text), true) => format!("{}\n", compact(&text)),
             (Doc::Text(text), true) => format!("{text}\n"),
             (Doc::Json(text) | Doc::Text(text) | Doc::Plain(text), _) => text,
         };
@@ -177,8 +174,28 @@ impl Accounts {
     }
 }
 
+/// A JSON document on one line: the whitespace between its tokens removed, its keys in the
+/// order they were written.
+fn compact(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            in_string = escaped || c != '"';
+            escaped = !escaped && c == '\\';
+        } else if c == '"' {
+            in_string = true;
+        } else if c.is_ascii_whitespace() {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The config files of `args`: each file as given, each directory's `*.yaml` / `*.yml`
-/// files sorted.
+/// files sorted, without hidden files and without the YAML files that are not webhooks
+/// configs (each skipped with a note on standard error).
 fn expand(args: &ConfigsArgs) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     for path in &args.configs {
@@ -194,12 +211,59 @@ fn expand(args: &ConfigsArgs) -> Result<Vec<PathBuf>, Error> {
             .map_err(read)?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .filter(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
+            })
             .collect();
+        found.sort();
+        found.retain(|p| {
+            let webhooks = is_webhooks_config(p);
+            if !webhooks {
+                eprintln!(
+                    "Note: skipped {}: it has no top-level `webhooks` key, so it is not a webhooks config.",
+                    crate::terminal_text::printable(&p.display().to_string())
+                );
+            }
+            webhooks
+        });
         if found.is_empty() {
             return Err(Error::EmptyConfigDir { path: path.clone() });
         }
-        found.sort();
         files.extend(found);
     }
     Ok(files)
+}
+
+/// Whether a YAML file found in a directory is a webhooks config: anything but a readable
+/// YAML document without a top-level `webhooks` key, so that a broken config is kept and its
+/// errors reported rather than skipped.
+fn is_webhooks_config(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return true;
+    };
+    match crate::yaml::parse(&text) {
+        Err(_) => true,
+        Ok(None) => false,
+        Ok(Some(root)) => match &root.kind {
+            crate::yaml::NodeKind::Map(entries) => {
+                entries.iter().any(|(k, _)| k.as_str() == Some("webhooks"))
+            }
+            _ => false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact;
+
+    #[test]
+    fn compacting_keeps_strings_and_key_order() {
+        let pretty = "{\n  \"z\": \"a b\\\" }\",\n  \"a\": [\n    1,\n    {}\n  ]\n}\n";
+        assert_eq!(compact(pretty), "{\"z\":\"a b\\\" }\",\"a\":[1,{}]}");
+        let doc: serde_json::Value = serde_json::from_str(pretty).expect("json");
+        let back: serde_json::Value = serde_json::from_str(&compact(pretty)).expect("json");
+        assert_eq!(doc, back);
+    }
 }

@@ -27,8 +27,9 @@ pub struct Cli {
 pub enum Command {
     /// Check a config file offline: syntax, keys, names, URLs, events, headers, variables.
     ///
-    /// Exits 0 when the file is valid, 1 when it is not. Needs no API key and makes no
-    /// network call.
+    /// Exits 0 when the file is valid, 1 when it is not. Needs no API key, no secret and makes
+    /// no network call: a `${VAR}` that is not set is listed as needed by `plan` and `apply`
+    /// (an error with `--require-env`), and a URL built from one is checked once it is set.
     Validate(ValidateArgs),
 
     /// Show what apply would do: compare the config with the state, without the API.
@@ -48,9 +49,16 @@ pub enum Command {
 
     /// Read every webhook the state knows from the API: active or paused, the last delivery
     /// failure, and drift (edited or deleted in Saleshandy).
+    ///
+    /// Needs the API key and only reads: one GET per recorded webhook, several at once. The
+    /// state is not changed unless `--update-state` is given. Exit 1 when a webhook could not
+    /// be read; with `--detailed-exitcode`, 2 when anything needs attention; 0 otherwise.
     Status(StatusArgs),
 
     /// Print a shell completion script (bash, zsh, fish, powershell) to standard output.
+    ///
+    /// Redirect it to where the shell reads completions, e.g.
+    /// `saleshandy-webhooks completions bash > ~/.local/share/bash-completion/completions/saleshandy-webhooks`.
     Completions(CompletionsArgs),
 
     /// Inspect or repair the state: list, show, adopt an existing webhook, or forget one.
@@ -166,8 +174,11 @@ impl LockArgs {
 /// How a status report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatusFormat {
+    /// A line per webhook, with what to do about each problem.
     Human,
+    /// One JSON document on standard output.
     Json,
+    /// A pull-request or issue comment, always under 65,000 characters.
     Markdown,
 }
 
@@ -212,7 +223,9 @@ pub struct CompletionsArgs {
 /// How state inspection is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ListFormat {
+    /// Aligned text for people.
     Human,
+    /// One JSON document on standard output.
     Json,
 }
 
@@ -224,6 +237,7 @@ pub struct ListArgs {
     #[command(flatten)]
     pub state: StateArgs,
 
+    /// How to print the list.
     #[arg(long, value_enum, default_value_t = ListFormat::Human)]
     pub format: ListFormat,
 }
@@ -239,6 +253,7 @@ pub struct ShowArgs {
     #[command(flatten)]
     pub state: StateArgs,
 
+    /// How to print the webhook's record.
     #[arg(long, value_enum, default_value_t = ListFormat::Human)]
     pub format: ListFormat,
 }
@@ -246,9 +261,15 @@ pub struct ShowArgs {
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
     /// List the webhooks the state knows: name, id, status (and unknown creates).
+    ///
+    /// Offline: needs no API key, takes no lock and writes nothing (a state kept in a bucket
+    /// is read from it). Unknown creates are listed with when and why they became unknown.
     List(ListArgs),
 
     /// Show everything the state records about one webhook (secrets as `(secret)`).
+    ///
+    /// Its id, status, test delivery, when it was created, what was sent and the last live
+    /// check; for an unknown create, how to resolve it. Offline, like `state list`.
     Show(ShowArgs),
 
     /// Adopt a webhook that exists in Saleshandy: read it by id, compare, and record it.
@@ -272,6 +293,9 @@ pub enum StateCommand {
     Push(PushArgs),
 
     /// Print the state as a local state file holds it (e.g. a remote one, to inspect or keep).
+    ///
+    /// Writes to standard output only: redirect it to keep a copy. Takes no lock and changes
+    /// nothing.
     Pull(PullArgs),
 }
 
@@ -354,8 +378,8 @@ pub struct ConfigArgs {
 /// Where the configs are read from: one Saleshandy account per file.
 #[derive(Debug, Args)]
 pub struct ConfigsArgs {
-    /// A config file, or a directory of them (each `*.yaml` / `*.yml` in it); `-` reads
-    /// standard input. Repeat `-c` for several accounts: each has its own state and lock.
+    /// A config file, or a directory of them (each `*.yaml` / `*.yml` in it with a top-level
+    /// `webhooks` key, hidden files left out); `-` reads standard input. Repeat `-c` for several accounts: each has its own state and lock.
     #[arg(short = 'c', long = "config", value_name = "FILE|DIR", default_value = "webhooks.yaml", action = clap::ArgAction::Append)]
     pub configs: Vec<PathBuf>,
 }
@@ -424,6 +448,11 @@ pub struct ValidateArgs {
     /// Fail on warnings too (plain http, hosts Saleshandy cannot reach).
     #[arg(long)]
     pub strict: bool,
+
+    /// Fail when a `${VAR}` the config uses is not set, as `plan` and `apply` do. Without
+    /// it, unset variables are listed in one line and only their names are checked.
+    #[arg(long)]
+    pub require_env: bool,
 
     /// How to print problems.
     #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]

@@ -21,7 +21,13 @@ pub(crate) fn draw(d: &dyn Diagnostic, color: bool) -> Result<String, std::fmt::
         GraphicalTheme::unicode_nocolor()
     };
     let mut out = String::new();
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    // Wrapped to a terminal's width, never inside a word; not at all without a terminal.
+    let handler = match crate::ui::width_stderr() {
+        Some(width) => GraphicalReportHandler::new_themed(theme)
+            .with_width(width)
+            .with_break_words(false),
+        None => GraphicalReportHandler::new_themed(theme).with_wrap_lines(false),
+    };
     match too_wide(d) {
         Some((line, column)) => handler.render_report(&mut out, &Unsnipped { d, line, column })?,
         None => handler.render_report(&mut out, d)?,
@@ -99,6 +105,7 @@ mod tests {
         let ui = Ui {
             color_stderr: false,
             color_stdout: false,
+            width_stdout: None,
         };
         let drawn = render_error(&e, ui);
         assert!(

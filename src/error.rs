@@ -22,7 +22,7 @@ pub(crate) enum Error {
     #[diagnostic(code(io::config_encoding), help("save the file as UTF-8"))]
     ConfigEncoding { path: PathBuf },
 
-    #[error("`{file}` has {errors} error(s); nothing was done")]
+    #[error("`{file}` has {}; nothing was done", crate::render::text::count(*errors, "error"))]
     #[diagnostic(
         code(config::invalid),
         help("fix the errors shown above; `saleshandy-webhooks validate -c {file}` checks the file alone")
@@ -127,6 +127,15 @@ pub(crate) enum Error {
     )]
     ImportFailed { id: String, reason: String },
 
+    #[error("the sandbox cannot listen on 127.0.0.1:{port}: {io}")]
+    #[diagnostic(code(sandbox::listen))]
+    SandboxListen {
+        port: u16,
+        io: std::io::Error,
+        #[help]
+        help: String,
+    },
+
     #[error("cannot start: {0}")]
     #[diagnostic(
         code(io::runtime),
@@ -156,7 +165,7 @@ pub(crate) enum Error {
     #[diagnostic(transparent)]
     Stale(#[from] crate::saved_plan::Stale),
 
-    #[error("this plan would create {creates} webhooks, more than --max-creates {max}")]
+    #[error("this plan would create {}, more than --max-creates {max}", crate::render::text::count(*creates, "webhook"))]
     #[diagnostic(
         code(apply::max_creates),
         help("creates cannot be undone through the API. Check the plan; if it is right, raise --max-creates to at least {creates} (or split the change); nothing was sent")

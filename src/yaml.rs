@@ -10,6 +10,8 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
 
+mod explain;
+
 /// A byte range in the source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Span {
@@ -201,6 +203,8 @@ pub(crate) struct ParseError {
     pub span: Span,
     /// Set when the document was refused for its size: the tree would pass this many MiB.
     pub too_large: Option<usize>,
+    /// What to do, when the error is one of the common ones [`explain`] knows.
+    pub help: Option<String>,
 }
 
 /// Upper bound on the tree a document may build, in bytes of nodes and scalar text, alias
@@ -275,11 +279,13 @@ impl<'a> Builder<'a> {
         let mut parser = Parser::new_from_str(self.text);
         while let Some(next) = parser.next_event() {
             let (event, yspan) = next.map_err(|e| {
-                let at = self.byte(e.marker().index());
+                let explained =
+                    explain::explain(self.text, e.info(), self.byte(e.marker().index()));
                 ParseError {
-                    message: e.info().to_string(),
-                    span: Span::new(at, at),
+                    message: explained.message,
+                    span: explained.span,
                     too_large: None,
+                    help: explained.help,
                 }
             })?;
             let span = self.span(yspan);
@@ -300,6 +306,7 @@ impl<'a> Builder<'a> {
                             .into(),
                         span,
                         too_large: None,
+                        help: None,
                     });
                 }
             }
@@ -315,6 +322,7 @@ impl<'a> Builder<'a> {
                             ),
                             span,
                             too_large: None,
+                            help: None,
                         });
                     }
                 }
@@ -361,6 +369,7 @@ impl<'a> Builder<'a> {
             message: "alias refers to an anchor that is not defined before it".into(),
             span,
             too_large: None,
+            help: None,
         })?;
         // Weighed before it is copied, so that a refused copy is never made.
         let node_weight = weight(anchored);
@@ -419,6 +428,7 @@ impl<'a> Builder<'a> {
                 message: format!("the tag `{t}` is not supported here"),
                 span,
                 too_large: None,
+                help: None,
             }),
             _ => Ok(()),
         }
@@ -436,6 +446,7 @@ impl<'a> Builder<'a> {
                 ),
                 span,
                 too_large: Some(MAX_TREE_BYTES / MIB),
+                help: None,
             });
         }
         Ok(())

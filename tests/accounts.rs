@@ -489,8 +489,7 @@ fn two_configs_of_one_state_are_refused_naming_both() {
             "config::shared_state
 
   × `{first}` and `{second}` would share the state `clients/acme.state.json`
-  help: each config is one account with a state of its own (`<config stem>.state.json` beside it):
-        rename one of them, or leave the duplicate out of this run; nothing was done
+  help: each config is one account with a state of its own (`<config stem>.state.json` beside it): rename one of them, or leave the duplicate out of this run; nothing was done
 "
         )
     };
@@ -516,4 +515,92 @@ fn two_configs_of_one_state_are_refused_naming_both() {
         .run();
     assert_eq!(w.sandbox.requests().len(), 0);
     assert!(!w.path("clients/acme.state.json").exists());
+}
+
+/// A directory of configs often holds other YAML: hidden files (`.pre-commit-config.yaml`) are
+/// left out, and a file without a top-level `webhooks` key is skipped with a note; one that
+/// YAML cannot read is still an account whose errors are reported.
+#[test]
+fn a_directory_run_skips_hidden_files_and_other_yaml() {
+    let w = world(2);
+    std::fs::write(
+        w.path("clients/.pre-commit-config.yaml"),
+        "repos:\n  - repo: local\n",
+    )
+    .unwrap();
+    std::fs::write(
+        w.path("clients/docker-compose.yaml"),
+        "version: \"3.8\"\nservices:\n  web:\n    image: nginx\n",
+    )
+    .unwrap();
+    std::fs::write(w.path("clients/empty.yml"), "").unwrap();
+    accounts(&w, ["validate", "-c", "clients"], KEYS[1])
+        .stdout(ALL_VALID)
+        .stderr("Note: skipped clients/docker-compose.yaml: it has no top-level `webhooks` key, so it is not a webhooks config.\nNote: skipped clients/empty.yml: it has no top-level `webhooks` key, so it is not a webhooks config.\n3 accounts: 3 ok, 0 failed.\n")
+        .run();
+    // A file named explicitly is read as a config, whatever it holds.
+    w.test(["validate", "-c", "clients/docker-compose.yaml"])
+        .status(1)
+        .stderr_snapshot("accounts-explicit-non-config")
+        .run();
+    // A file YAML cannot read is kept: it may be a config with a typo.
+    std::fs::write(
+        w.path("clients/dora.yaml"),
+        "version: 1\nwebhooks:\n\t- name: x\n",
+    )
+    .unwrap();
+    accounts(&w, ["validate", "-c", "clients"], KEYS[1])
+        .status(1)
+        .stdout(ALL_VALID)
+        .stderr_snapshot("accounts-directory-broken-yaml-kept")
+        .run();
+    // Only other YAML: the directory holds no config.
+    let other = w.path("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("docker-compose.yml"), "services: {}\n").unwrap();
+    w.test(["validate", "-c", "other"])
+        .status(1)
+        .stderr_snapshot("accounts-directory-no-config")
+        .run();
+}
+
+/// With several accounts and nothing to do, every command's `--format json` is still one
+/// compact document per account per line, its keys in the order of the single-account
+/// document (`validate`: one list).
+#[test]
+fn json_with_nothing_to_do_is_one_compact_line_per_account_in_every_command() {
+    let w = world(1);
+    fn all<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        let mut a = args.to_vec();
+        a.extend(["--format", "json", "-c", "clients"]);
+        a
+    }
+    accounts(&w, all(&["apply", "--auto-approve"]), KEYS[1])
+        .stdout_unchecked()
+        .run();
+    // Everything created: nothing left to do anywhere.
+    accounts(&w, all(&["apply", "--auto-approve"]), KEYS[1])
+        .stdout(nothing_line("acme") + &nothing_line("bolt") + &nothing_line("cora"))
+        .run();
+    for command in ["plan", "status"] {
+        let o = accounts(&w, all(&[command]), KEYS[1])
+            .stdout_snapshot(&format!("accounts-{command}-json-nothing-to-do"))
+            .stderr("3 accounts: 3 ok, 0 failed.\n")
+            .run();
+        let text = String::from_utf8(o.stdout).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{command}: {text}");
+        for line in lines {
+            let doc: serde_json::Value = serde_json::from_str(line).expect("one document a line");
+            assert_eq!(doc["format_version"], 1, "{command}: {line}");
+            assert!(
+                line.starts_with("{\"format_version\":1,"),
+                "{command}: {line}"
+            );
+        }
+    }
+    accounts(&w, all(&["validate"]), KEYS[1])
+        .stdout("[]\n")
+        .stderr("3 accounts: 3 ok, 0 failed.\n")
+        .run();
 }

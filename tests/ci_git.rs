@@ -476,8 +476,7 @@ fn a_state_with_conflict_markers_is_refused_with_how_to_keep_both_sides() {
         .stderr(
             "state::merge_conflict
 
-  × the state file `webhooks.state.json` holds an unresolved merge conflict (line 4): both sides
-  │ of a merge are in it
+  × the state file `webhooks.state.json` holds an unresolved merge conflict (line 4): both sides of a merge are in it
    ╭─[webhooks.state.json:4:1]
  3 │   \"lineage\": \"[UUID]\",
  4 │ <<<<<<< HEAD
@@ -485,11 +484,7 @@ fn a_state_with_conflict_markers_is_refused_with_how_to_keep_both_sides() {
    ·       ╰── the conflict starts here
  5 │   \"serial\": 4,
    ╰────
-  help: every entry on either side holds the id of a webhook that exists in Saleshandy, so keep
-        both sides: delete only the marker lines (`<<<<<<<`, `=======`, `>>>>>>>`) and the
-        duplicated lines around them, keep the higher `serial`, and check the result with
-        `saleshandy-webhooks state list`. Taking one side's file whole forgets the other side's
-        ids, and the next apply creates those webhooks again. The file has not been changed
+  help: every entry on either side holds the id of a webhook that exists in Saleshandy, so keep both sides: delete only the marker lines (`<<<<<<<`, `=======`, `>>>>>>>`) and the duplicated lines around them, keep the higher `serial`, and check the result with `saleshandy-webhooks state list`. Taking one side's file whole forgets the other side's ids, and the next apply creates those webhooks again. The file has not been changed
 ",
         )
         .run();

@@ -60,11 +60,10 @@ fn warnings_pass_unless_strict() {
         .stdout(&verdict)
         .stderr_snapshot("validate-warnings-human")
         .run();
-    // --strict fails on the same warnings; what is printed does not change.
+    // --strict fails on the same warnings, and the verdict says so, on standard error.
     validate(["--strict", "-c", WARN])
         .status(1)
-        .stdout(&verdict)
-        .stderr_snapshot("validate-warnings-human")
+        .stderr_snapshot("validate-warnings-strict-human")
         .run();
     for (strict, code) in [(false, 0), (true, 1)] {
         let with_strict = |t: Test| if strict { t.arg("--strict") } else { t };
@@ -308,4 +307,85 @@ fn a_problem_on_a_line_too_long_to_show_is_located_without_a_snippet() {
         .status(1)
         .stderr_snapshot("plan-state-early-on-a-long-line")
         .run();
+}
+
+/// `validate` runs where the secrets are not (a pre-commit hook on a laptop): an unset
+/// variable is named in one line, not an error; `--require-env` makes it one, as `plan` and
+/// `apply` do.
+#[test]
+fn unset_variables_are_listed_offline_and_errors_with_require_env() {
+    let text = "version: 1\nwebhooks:\n  - name: Sent\n    url: https://${HOOK_HOST}/h?k=${HOOK_KEY}\n    events: [email-sent]\n    headers:\n      Authorization: \"Bearer ${TOKEN}\"\n      X-Optional: \"${OPTIONAL:-}\"\n  - name: Opened\n    url: https://x.example.org/o\n    events: [email-opened]\n    headers:\n      Authorization: \"Bearer ${TOKEN}\"\n";
+    validate(["-c", "-"])
+        .env_remove("HOOK_KEY")
+        .env_remove("OPTIONAL")
+        .stdin(text)
+        .stdout("<stdin> is valid: 2 webhooks.\n")
+        .stderr("<stdin>: `plan` and `apply` will need the variables HOOK_HOST, HOOK_KEY, TOKEN, not set here (`validate --require-env` checks them).\n")
+        .run();
+    // One variable, the others set: its name alone. A malformed name is still an error.
+    validate(["-c", "-"])
+        .env("HOOK_HOST", "hooks.example.org")
+        .env("HOOK_KEY", "k")
+        .stdin(text)
+        .stdout("<stdin> is valid: 2 webhooks.\n")
+        .stderr("<stdin>: `plan` and `apply` will need the variable TOKEN, not set here (`validate --require-env` checks it).\n")
+        .run();
+    validate(["-c", "-"])
+        .stdin("version: 1\nwebhooks:\n  - name: Sent\n    url: https://x.example.org/${1HOST}\n    events: [email-sent]\n")
+        .status(1)
+        .stderr_snapshot("validate-env-name-syntax")
+        .run();
+    // `--require-env`: each unset variable is an error, at its place, as before.
+    validate(["--require-env", "-c", "-"])
+        .env("HOOK_HOST", "hooks.example.org")
+        .env("HOOK_KEY", "k")
+        .stdin(text)
+        .status(1)
+        .stderr_snapshot("validate-require-env")
+        .run();
+    // Everything set: nothing to say.
+    validate(["--require-env", "-c", "-"])
+        .env("HOOK_HOST", "hooks.example.org")
+        .env("HOOK_KEY", "k")
+        .env("TOKEN", "t")
+        .stdin(text)
+        .stdout("<stdin> is valid: 2 webhooks.\n")
+        .run();
+    // `plan` still needs them.
+    let w = World::builder()
+        .config(text)
+        .env_remove("TOKEN")
+        .env("HOOK_HOST", "hooks.example.org")
+        .env("HOOK_KEY", "k")
+        .build();
+    w.plan().status(1).stderr_snapshot("plan-env-unset").run();
+}
+
+/// The parser's common errors, said as what to fix, at the line to fix; each case's whole
+/// output is in its snapshot.
+#[test]
+fn common_yaml_mistakes_are_explained_at_the_line_to_fix() {
+    let start = "version: 1\nwebhooks:\n";
+    let hook = "  - name: a\n    url: https://x.example.org\n    events: [email-sent]\n";
+    for (name, text) in [
+        // The tab is on line 4; the parser stopped on line 3.
+        ("tab-indentation", format!("{start}  - name: a\n\turl: https://x.example.org\n    events: [email-sent]\n")),
+        ("item-indented-less", format!("{start}{hook} - name: b\n    url: https://y.example.org\n    events: [email-sent]\n")),
+        ("item-indented-more", format!("{start}{hook}   - name: b\n")),
+        ("key-indented-less", format!("{start}  - name: a\n    url: https://x.example.org\n   events: [email-sent]\n")),
+        ("key-indented-more", format!("{start}  - name: a\n    url: https://x.example.org\n      events: [email-sent]\n")),
+        ("unclosed-quote", format!("{start}  - name: \"a\n    url: https://x.example.org\n    events: [email-sent]\n")),
+        ("unclosed-quote-at-end", format!("{start}  - name: 'a\n")),
+        ("unclosed-list", format!("{start}  - name: a\n    url: https://x.example.org\n    events: [email-sent, email-opened\n  - name: b\n")),
+        ("unclosed-mapping-at-end", format!("{start}  - name: a\n    url: https://x.example.org\n    headers: {{X-A: b\n")),
+        ("no-space-after-colon", format!("{start}  - name: a\n    url:https://x.example.org\n    events: [email-sent]\n")),
+        ("no-space-after-colon-top", "version:1\nwebhooks: []\n".to_string()),
+        ("two-dashes", format!("{start}  - - name: a\n    url: https://x.example.org\n")),
+    ] {
+        validate(["-c", "-"])
+            .stdin(text)
+            .status(1)
+            .stderr_snapshot(&format!("validate-yaml-{name}"))
+            .run();
+    }
 }

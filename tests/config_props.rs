@@ -127,8 +127,17 @@ fn block(d: &Doc, indent: usize, out: &mut String) {
     }
 }
 
+/// A case proptest once found: an unclosed quote followed by a byte that is not UTF-8.
+#[test]
+fn an_unclosed_quote_before_invalid_utf8_does_not_panic() {
+    let text = String::from_utf8_lossy(&[34, 34, 128]);
+    check(&text, &config::load(&text, &env));
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // A failure is printed with its minimal input, to be kept as a plain test: no file is
+        // written beside the sources.
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {

@@ -210,8 +210,7 @@ fn a_server_slower_than_the_timeout_is_unknown_and_not_retried() {
         .args(["--timeout", "1"])
         .status(1)
         .stdout(format!("{PLAN_ONE}  ? Only  unknown: the request was sent but no answer came back (operation timed out)
-      The webhook may exist. It was recorded as unknown and will not be sent again on its own:
-      `saleshandy-webhooks plan` says how to resolve it (state import / state rm).
+      The webhook may exist. It was recorded as unknown and will not be sent again on its own: `saleshandy-webhooks plan` says how to resolve it (state import / state rm).
 {STOPPED_UNKNOWN}
 Apply: 0 created (0 paused), 0 failed, 1 unknown, 0 not sent. State: webhooks.state.json
 "))
@@ -254,7 +253,7 @@ Stopped: the answer to `Only` is not one the Saleshandy API gives
 Check that `http://127.0.0.1:[PORT]` is the Saleshandy API's base URL (--api-url, or SALESHANDY_API_URL; by default https://open-api.saleshandy.com); nothing was created, and the next apply sends the creates that were not sent
 No further create was sent.
 
-Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: webhooks.state.json
+Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: not written (nothing to record): webhooks.state.json is unchanged.
 "))
         .stderr("[1/1] failed: Only\n")
         .run();
@@ -324,7 +323,7 @@ fn a_message_with_control_characters_is_shown_printable() {
             "{PLAN_ONE}  ✗ Only  failed: HTTP 400: bad \\u{{1b}}[2Jurl\\u{{7}} next line
       Nothing was created; fix the cause and apply again.
 
-Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: webhooks.state.json
+Apply: 0 created (0 paused), 1 failed, 0 unknown, 0 not sent. State: not written (nothing to record): webhooks.state.json is unchanged.
 "
         ))
         .stderr("[1/1] failed: Only\n")

@@ -9,6 +9,7 @@ mod apply_sandbox;
 mod ci_files;
 mod ci_git;
 mod circuit_breaker;
+mod cli_help;
 mod cli_validate;
 mod concurrency;
 mod config_fixtures;

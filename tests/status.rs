@@ -487,9 +487,8 @@ webhooks:
 
 config::invalid
 
-  × `webhooks.yaml` has 1 error(s); nothing was done
-  help: fix the errors shown above; `saleshandy-webhooks validate -c webhooks.yaml` checks the
-        file alone
+  × `webhooks.yaml` has 1 error; nothing was done
+  help: fix the errors shown above; `saleshandy-webhooks validate -c webhooks.yaml` checks the file alone
 ",
         )
         .run();

@@ -6,7 +6,7 @@ mod location;
 mod source;
 
 pub(crate) use location::StateFile;
-pub(crate) use source::{configured_state, read_config};
+pub(crate) use source::{configured_state, read_config, read_config_with};
 
 use std::path::{Path, PathBuf};
 

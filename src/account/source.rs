@@ -38,8 +38,16 @@ pub(crate) fn read_source(path: &Path) -> Result<SourceFile, Error> {
 /// Reads a config and checks it: the text as read, and the config with every problem found.
 /// Unreadable files are errors; problems in a readable one are in the [`Loaded`].
 pub(crate) fn read_config(path: &Path) -> Result<(SourceFile, Loaded), Error> {
+    read_config_with(path, config::UnsetEnv::Error)
+}
+
+/// [`read_config`] with the choice of what an unset `${VAR}` is (`validate` lists them).
+pub(crate) fn read_config_with(
+    path: &Path,
+    unset: config::UnsetEnv,
+) -> Result<(SourceFile, Loaded), Error> {
     let file = read_source(path)?;
-    let loaded = config::load_in(file.text(), folder(path), &config::process_env);
+    let loaded = config::load_with(file.text(), folder(path), &config::process_env, unset);
     Ok((file, loaded))
 }
 

@@ -18,7 +18,7 @@ use crate::execute::{self, Done, Report, Tally};
 use crate::interrupt::{Signal, Stop};
 use crate::outcome::Outcome;
 use crate::planner::{plan, Plan};
-use crate::render::text::{Painter, GREEN, MAGENTA, RED, YELLOW};
+use crate::render::text::{paragraph, Painter, GREEN, MAGENTA, RED, YELLOW};
 use crate::render::{self, Context};
 use crate::saved_plan::SavedPlan;
 use crate::secret::Secret;
@@ -108,7 +108,10 @@ async fn execute_all(
             endpoints.to_string()
         };
         let for_accounts = if accounts.many() {
-            format!(" for {} accounts", prepared.len())
+            format!(
+                " for {}",
+                crate::render::text::count(prepared.len(), "account")
+            )
         } else {
             String::new()
         };
@@ -155,7 +158,10 @@ fn report_all(
             Ok(report) => {
                 let kept = keep_unrecorded(report, &a.state_name);
                 if human {
-                    print!("{}", results_text(report, &a.state_name, ui.color_stdout));
+                    print!(
+                        "{}",
+                        results_text(report, &a.state_name, ui.color_stdout, ui.width_stdout)
+                    );
                     if let Some(note) = kept {
                         println!("{note}");
                     }
@@ -327,6 +333,7 @@ fn show_plan(
         let options = render::human::Options {
             color: ui.color_stdout,
             verbose: false,
+            width: ui.width_stdout,
         };
         print!("{}", render::human::render(plan, &ctx, options));
     }
@@ -413,7 +420,9 @@ fn approved(creates: usize, endpoint: &str) -> Result<bool, Error> {
         return Err(Error::NotApproved);
     }
     eprint!(
-        "\nCreate {creates} webhook(s) in {endpoint}? The API cannot delete them afterwards.\nOnly 'yes' will be accepted: "
+        "\nCreate {} in {endpoint}? The API cannot delete {} afterwards.\nOnly 'yes' will be accepted: ",
+        crate::render::text::count(creates, "webhook"),
+        if creates == 1 { "it" } else { "them" }
     );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
@@ -425,7 +434,7 @@ fn approved(creates: usize, endpoint: &str) -> Result<bool, Error> {
 }
 
 /// One line per planned create, then a summary.
-fn results_text(report: &Report, state: &str, color: bool) -> String {
+fn results_text(report: &Report, state: &str, color: bool, width: Option<usize>) -> String {
     let painter = Painter(color);
     let paint = |style: &str, s: &str| painter.paint(style, s);
     let mut out = String::from("\n");
@@ -433,21 +442,32 @@ fn results_text(report: &Report, state: &str, color: bool) -> String {
         let line = match done {
             Done::Created { id, .. } if done.is_paused() => {
                 format!(
-                    "  {} {name}  created but PAUSED, id {id}\n      Saleshandy's test delivery to its URL failed: the webhook exists but delivers nothing\n      until the URL answers and the webhook is resumed in Saleshandy.\n",
-                    paint(YELLOW, "!")
+                    "  {} {name}  created but PAUSED, id {id}\n{}",
+                    paint(YELLOW, "!"),
+                    paragraph("Saleshandy's test delivery to its URL failed: the webhook exists but delivers nothing until the URL answers and the webhook is resumed in Saleshandy.", "      ", width)
                 )
             }
             Done::Created { id, .. } => {
                 format!("  {} {name}  created, id {id}\n", paint(GREEN, "✓"))
             }
             Done::Failed { reason } => {
-                format!("  {} {name}  failed: {}\n      Nothing was created; fix the cause and apply again.\n", paint(RED, "✗"), printable_line(reason))
+                format!(
+                    "  {} {name}  failed: {}\n{}",
+                    paint(RED, "✗"),
+                    printable_line(reason),
+                    paragraph(
+                        "Nothing was created; fix the cause and apply again.",
+                        "      ",
+                        width
+                    )
+                )
             }
             Done::Unknown { reason } => {
                 format!(
-                    "  {} {name}  unknown: {}\n      The webhook may exist. It was recorded as unknown and will not be sent again on its own:\n      `saleshandy-webhooks plan` says how to resolve it (state import / state rm).\n",
+                    "  {} {name}  unknown: {}\n{}",
                     paint(MAGENTA, "?"),
-                    printable_line(reason)
+                    printable_line(reason),
+                    paragraph("The webhook may exist. It was recorded as unknown and will not be sent again on its own: `saleshandy-webhooks plan` says how to resolve it (state import / state rm).", "      ", width)
                 )
             }
             Done::NotSent => format!("  - {name}  not sent (the run stopped)\n"),
@@ -480,7 +500,16 @@ fn results_text(report: &Report, state: &str, color: bool) -> String {
             let _ = writeln!(out, "  {line}");
         }
     }
-    let _ = writeln!(out, "\nApply: {}. State: {state}", report.tally());
+    let recorded = report
+        .results
+        .iter()
+        .any(|(_, d)| matches!(d, Done::Created { .. } | Done::Unknown { .. }));
+    let state_line = match (recorded, report.unrecorded.is_empty()) {
+        (false, _) => format!("State: not written (nothing to record): {state} is unchanged."),
+        (true, false) => format!("State: {state} could not be written (see above)."),
+        (true, true) => format!("State: {state}"),
+    };
+    let _ = writeln!(out, "\nApply: {}. {state_line}", report.tally());
     out
 }
 

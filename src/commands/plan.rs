@@ -78,6 +78,7 @@ fn render_plan(plan: &Plan, opened: &Opened, args: &PlanArgs, ui: Ui, share: usi
             let options = render::human::Options {
                 color: ui.color_stdout,
                 verbose: args.verbose,
+                width: ui.width_stdout,
             };
             render::human::render(plan, &ctx, options)
         }

@@ -34,7 +34,12 @@ pub(crate) fn run(args: &StatusArgs, ui: Ui) -> Result<Outcome, Error> {
         };
         let report = &checked.report;
         accounts.print(match args.format {
-            StatusFormat::Human => Doc::Plain(render::human(report, &ctx, ui.color_stdout)),
+            StatusFormat::Human => Doc::Plain(render::human(
+                report,
+                &ctx,
+                ui.color_stdout,
+                ui.width_stdout,
+            )),
             StatusFormat::Json => Doc::Json(render::json(report, &ctx)),
             StatusFormat::Markdown => Doc::Plain(render::markdown_within(report, &ctx, share)),
         })?;

@@ -24,9 +24,9 @@ pub(crate) fn push(args: &PushArgs) -> Result<Outcome, Error> {
     let mut state = source.state;
     target.save(&mut state, &Version::Absent)?;
     println!(
-        "Pushed the state of {} ({} webhooks, {} unknown) to {to}. Point the config at it with `state: {to}`; the copy at {} is no longer used by runs that do.",
+        "Pushed the state of {} ({}, {} unknown) to {to}. Point the config at it with `state: {to}`; the copy at {} is no longer used by runs that do.",
         from.name(),
-        state.webhooks.len(),
+        crate::render::text::count(state.webhooks.len(), "webhook"),
         state.unknown.len(),
         from.name()
     );

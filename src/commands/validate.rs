@@ -1,9 +1,9 @@
 //! `validate`: check config files offline and report every problem.
 
-use crate::account::read_config;
+use crate::account::read_config_with;
 use crate::accounts::Accounts;
 use crate::cli::ValidateArgs;
-use crate::config::Loaded;
+use crate::config::{Loaded, UnsetEnv};
 use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::report::{self, DiagnosticFormat, Record, SourceFile};
@@ -14,15 +14,21 @@ pub(crate) fn run(args: &ValidateArgs, ui: Ui) -> Result<Outcome, Error> {
     // JSON is one list over every file; the other formats print file by file.
     let mut records = Vec::new();
     let outcome = accounts.each(|path| {
-        let (file, loaded) = read_config(path)?;
+        let unset = if args.require_env {
+            UnsetEnv::Error
+        } else {
+            UnsetEnv::Listed
+        };
+        let (file, loaded) = read_config_with(path, unset)?;
         let failed = loaded.errors() > 0 || (args.strict && loaded.warnings() > 0);
         if args.format == DiagnosticFormat::Json {
             records.extend(loaded.problems.iter().map(|p| Record::new(p, &file)));
         } else {
-            let out = render(&loaded, &file, args.format, ui);
+            let out = render(&loaded, &file, args.format, args.strict, ui);
             ui::print(&out.stdout)?;
             eprint!("{}", out.stderr);
         }
+        eprint!("{}", needed_env(&loaded, &file));
         Ok(if failed {
             Outcome::Failure
         } else {
@@ -41,11 +47,13 @@ pub(crate) struct Rendered {
     pub stderr: String,
 }
 
-/// Renders the result of loading a file in the chosen format. Pure, for snapshot tests.
+/// Renders the result of loading a file in the chosen format; with `strict`, warnings fail it.
+/// Pure, for snapshot tests.
 pub(crate) fn render(
     loaded: &Loaded,
     file: &SourceFile,
     format: DiagnosticFormat,
+    strict: bool,
     ui: Ui,
 ) -> Rendered {
     let records = || loaded.problems.iter().map(|p| Record::new(p, file));
@@ -71,6 +79,16 @@ pub(crate) fn render(
                 n => format!(", {n} warning{}", plural(n)),
             };
             let stdout = match &loaded.config {
+                Some(c) if errors == 0 && strict && warnings > 0 => {
+                    let n = c.webhooks.len();
+                    stderr.push_str(&format!(
+                        "{} failed --strict because of its {warnings} warning{}: it is otherwise valid ({n} webhook{}, no errors).\n",
+                        file.name(),
+                        plural(warnings),
+                        plural(n)
+                    ));
+                    String::new()
+                }
                 Some(c) if errors == 0 => {
                     let n = c.webhooks.len();
                     format!(
@@ -90,6 +108,20 @@ pub(crate) fn render(
             };
             Rendered { stdout, stderr }
         }
+    }
+}
+
+/// The one line naming the variables `plan` and `apply` will need that are not set here.
+fn needed_env(loaded: &Loaded, file: &SourceFile) -> String {
+    match loaded.unset_env.as_slice() {
+        [] => String::new(),
+        vars => format!(
+            "{}: `plan` and `apply` will need {} {}, not set here (`validate --require-env` checks {}).\n",
+            file.name(),
+            if vars.len() == 1 { "the variable" } else { "the variables" },
+            vars.join(", "),
+            if vars.len() == 1 { "it" } else { "them" },
+        ),
     }
 }
 

@@ -18,10 +18,21 @@ pub const ROOT_KEYS: &[&str] = &["version", "apiKeyEnv", "state", "webhooks"];
 /// Keys allowed in one webhook.
 pub const WEBHOOK_KEYS: &[&str] = &["name", "url", "events", "headers"];
 
+/// What a `${NAME}` whose variable is not set is, when loading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsetEnv {
+    /// An error (`plan`, `apply`, `validate --require-env`): the value is needed.
+    Error,
+    /// Listed in [`Loaded::unset_env`] (offline `validate`): a URL using it is not checked.
+    Listed,
+}
+
 /// The outcome of loading: a config when there was no error, and every problem in file order.
 #[derive(Debug)]
 pub struct Loaded {
     pub config: Option<Config>,
+    /// With [`UnsetEnv::Listed`], the variables used and not set, in file order, each once.
+    pub unset_env: Vec<String>,
     /// The first [`MAX_PROBLEMS`] problems.
     pub problems: Vec<ConfigProblem>,
     /// Problems past [`MAX_PROBLEMS`], counted but not kept: `(errors, warnings)`.
@@ -55,10 +66,22 @@ pub fn load(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Loaded {
 
 /// [`load()`] for a config file in the folder `dir`: a relative `state:` path is relative to it.
 pub fn load_in(text: &str, dir: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Loaded {
+    load_with(text, dir, env, UnsetEnv::Error)
+}
+
+/// [`load_in()`] with the choice of what an unset variable is.
+pub fn load_with(
+    text: &str,
+    dir: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    unset: UnsetEnv,
+) -> Loaded {
     let mut walker = Walker {
         text,
         dir,
         env,
+        unset,
+        unset_env: Vec::new(),
         problems: Vec::new(),
         omitted: (0, 0),
         env_values: Vec::new(),
@@ -73,6 +96,9 @@ pub fn load_in(text: &str, dir: Option<&Path>, env: &dyn Fn(&str) -> Option<Stri
                 None => ConfigProblem::Syntax {
                     message: e.message,
                     at: e.span.into(),
+                    help: e.help.unwrap_or_else(|| {
+                        "fix the YAML at the marked place; strings with `: ` or `#` in them need quotes".to_string()
+                    }),
                 },
             });
             None
@@ -91,6 +117,7 @@ pub fn load_in(text: &str, dir: Option<&Path>, env: &dyn Fn(&str) -> Option<Stri
     let config = config.filter(|_| problems.iter().all(|p| !p.is_error()) && omitted.0 == 0);
     Loaded {
         config,
+        unset_env: walker.unset_env,
         problems,
         omitted,
     }
@@ -111,6 +138,9 @@ struct Walker<'a> {
     /// The config file's folder, for a relative `state:` path.
     dir: Option<&'a Path>,
     env: &'a dyn Fn(&str) -> Option<String>,
+    unset: UnsetEnv,
+    /// The variables used and not set, with [`UnsetEnv::Listed`].
+    unset_env: Vec<String>,
     problems: Vec<ConfigProblem>,
     /// Problems past [`MAX_PROBLEMS`]: `(errors, warnings)`.
     omitted: (usize, usize),
@@ -318,7 +348,11 @@ impl Walker<'_> {
 
     fn url(&mut self, n: &Node) -> Option<Value> {
         let raw = self.string(n, "`url`")?;
-        let value = self.interpolated(n, raw)?;
+        let (value, complete) = self.interpolated_with_unset(n, raw)?;
+        // A URL built from an unset variable is checked once it is set (by `plan`).
+        if !complete {
+            return Some(value);
+        }
         let at = n.span.into();
         let mut ok = true;
         for issue in rules::check_url(value.expose()) {
@@ -479,12 +513,39 @@ impl Walker<'_> {
 
     /// Resolves `${NAME}` in a string node; the result is secret when anything was replaced.
     fn interpolated(&mut self, n: &Node, raw: &str) -> Option<Value> {
-        match interpolate(raw, self.env) {
+        self.interpolated_with_unset(n, raw).map(|(v, _)| v)
+    }
+
+    /// [`Self::interpolated`], and whether every variable it uses is set. With
+    /// [`UnsetEnv::Listed`], unset variables are listed, not errors, and the value is the raw
+    /// text (secret: it is never sent).
+    fn interpolated_with_unset(&mut self, n: &Node, raw: &str) -> Option<(Value, bool)> {
+        let result = interpolate(raw, self.env).map_err(|errors| {
+            if self.unset != UnsetEnv::Listed {
+                return errors;
+            }
+            errors
+                .into_iter()
+                .filter(|e| match e {
+                    InterpolationError::Unset { var, .. } => {
+                        if !self.unset_env.contains(var) {
+                            self.unset_env.push(var.clone());
+                        }
+                        false
+                    }
+                    _ => true,
+                })
+                .collect()
+        });
+        match result {
             Ok(r) if r.used_env => {
                 self.env_values.extend(r.vars);
-                Some(Value::Secret(Secret::new(r.value)))
+                Some((Value::Secret(Secret::new(r.value)), true))
             }
-            Ok(r) => Some(Value::Plain(r.value)),
+            Ok(r) => Some((Value::Plain(r.value), true)),
+            Err(errors) if errors.is_empty() => {
+                Some((Value::Secret(Secret::new(raw.to_string())), false))
+            }
             Err(errors) => {
                 for e in errors {
                     self.push(match e {

@@ -8,7 +8,7 @@ mod load;
 mod problem;
 pub mod rules;
 
-pub use load::{load, load_in, Loaded, MAX_PROBLEMS, ROOT_KEYS, WEBHOOK_KEYS};
+pub use load::{load, load_in, load_with, Loaded, UnsetEnv, MAX_PROBLEMS, ROOT_KEYS, WEBHOOK_KEYS};
 pub use problem::ConfigProblem;
 
 use crate::event::Event;

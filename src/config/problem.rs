@@ -8,14 +8,13 @@ use thiserror::Error;
 #[derive(Debug, Clone, Error, Diagnostic, PartialEq)]
 pub enum ConfigProblem {
     #[error("YAML syntax error: {message}")]
-    #[diagnostic(
-        code(config::syntax),
-        help("fix the YAML at the marked place; strings with `: ` or `#` in them need quotes")
-    )]
+    #[diagnostic(code(config::syntax))]
     Syntax {
         message: String,
         #[label("here")]
         at: SourceSpan,
+        #[help]
+        help: String,
     },
 
     #[error("the file is too large to read: its values would take more than {mib} MiB")]

@@ -13,6 +13,8 @@ pub(crate) struct Options {
     pub color: bool,
     /// List unchanged webhooks one by one instead of counting them.
     pub verbose: bool,
+    /// The columns to wrap the manual steps at; None: not wrapped.
+    pub width: Option<usize>,
 }
 
 fn sign(a: Action) -> (&'static str, &'static str) {
@@ -43,14 +45,14 @@ pub(crate) fn render(plan: &Plan, ctx: &Context, opts: Options) -> String {
         if e.action == Action::Unchanged && !opts.verbose {
             continue;
         }
-        entry(&mut out, p, e);
+        entry(&mut out, p, e, opts.width);
     }
     footer(&mut out, p, plan, opts);
     out
 }
 
 /// One entry: its line, the spec it creates or its diff, and the step it needs from a person.
-fn entry(out: &mut String, p: Painter, e: &Entry) {
+fn entry(out: &mut String, p: Painter, e: &Entry, width: Option<usize>) {
     let (s, color) = sign(e.action);
     let _ = writeln!(
         out,
@@ -71,7 +73,10 @@ fn entry(out: &mut String, p: Painter, e: &Entry) {
         _ => {}
     }
     if let Some(step) = manual_step(e) {
-        for (i, line) in wrap(&step, 88).iter().enumerate() {
+        for (i, line) in wrap(&step, width.map(|w| w.saturating_sub(8).max(20)))
+            .iter()
+            .enumerate()
+        {
             let lead = if i == 0 { "→ " } else { "  " };
             let _ = writeln!(out, "      {}", p.paint(color, &format!("{lead}{line}")));
         }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::budget::Comment;
-use super::text::{escape_markdown, fence_for};
+use super::text::{count, escape_markdown, fence_for, plural};
 use super::{diff, manual_step, spec_text, summary_line, warnings, Context};
 use crate::planner::{Action, Entry, Plan};
 
@@ -53,15 +53,15 @@ pub(crate) fn render_within(plan: &Plan, ctx: &Context, limit: usize) -> String 
         out.push("| | Webhook | Action | Id |\n|---|---|---|---|\n");
         let shown = out.push_fitting(&rows);
         if shown < rows.len() {
-            let _ = writeln!(out, "\n_{} more webhooks left out of this table to stay under GitHub's comment size; run `saleshandy-webhooks plan` to see them all._", rows.len() - shown);
+            let _ = writeln!(out, "\n_{} more {} left out of this table to stay under GitHub's comment size; run `saleshandy-webhooks plan` to see them all._", rows.len() - shown, plural(rows.len() - shown, "webhook"));
         }
         out.push("\n");
     }
     if plan.summary.unchanged > 0 {
         let _ = writeln!(
             out,
-            "{} unchanged webhook(s) not listed.\n",
-            plan.summary.unchanged
+            "{} not listed.\n",
+            count(plan.summary.unchanged, "unchanged webhook")
         );
     }
 
@@ -79,7 +79,7 @@ pub(crate) fn render_within(plan: &Plan, ctx: &Context, limit: usize) -> String 
         }
     }
     if shown < details.len() {
-        let _ = writeln!(out, "_Details of {} webhook(s) left out to stay under GitHub's comment size; run `saleshandy-webhooks plan` to see them._", details.len() - shown);
+        let _ = writeln!(out, "_Details of {} left out to stay under GitHub's comment size; run `saleshandy-webhooks plan` to see them._", count(details.len() - shown, "webhook"));
     }
     out.into_text()
 }

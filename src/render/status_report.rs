@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::budget::Comment;
-use super::text::{escape_markdown, wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW};
+use super::text::{
+    count, escape_markdown, plural, wrap, Painter, BOLD, DIM, GREEN, MAGENTA, RED, YELLOW,
+};
 use crate::live::{describe, next_steps, Check, Drift, Health, Kind, NotChecked, Report, Summary};
 use crate::state::{LastFailure, WebhookStatus};
 
@@ -72,7 +74,8 @@ fn headline(c: &Check) -> String {
 }
 
 /// The report for a person at a terminal (or reading a CI log).
-pub(crate) fn human(report: &Report, ctx: &Context, color: bool) -> String {
+/// A report for people; `width` is the columns to wrap at (None: not wrapped).
+pub(crate) fn human(report: &Report, ctx: &Context, color: bool, width: Option<usize>) -> String {
     let p = Painter(color);
     let mut out = String::new();
     let n = report.checks.len();
@@ -88,7 +91,7 @@ pub(crate) fn human(report: &Report, ctx: &Context, color: bool) -> String {
         let _ = writeln!(out, "  The state records no webhook: nothing to check.\n");
     }
     for c in &report.checks {
-        human_check(&mut out, c, &p);
+        human_check(&mut out, c, &p, width);
     }
     for u in &report.unknown {
         let _ = writeln!(
@@ -119,7 +122,7 @@ pub(crate) fn human(report: &Report, ctx: &Context, color: bool) -> String {
 }
 
 /// One webhook's lines: its sign and headline, any drift and last failure, the next steps.
-fn human_check(out: &mut String, c: &Check, p: &Painter) {
+fn human_check(out: &mut String, c: &Check, p: &Painter, width: Option<usize>) {
     let (s, style) = sign(c.kind());
     let _ = writeln!(
         out,
@@ -163,11 +166,21 @@ fn human_check(out: &mut String, c: &Check, p: &Painter) {
             } else {
                 " (deliveries succeeded since)"
             };
-            let _ = writeln!(out, "      last failure: {}{note}", describe(f));
+            let line = format!("last failure: {}{note}", describe(f));
+            for (i, part) in wrap(&line, width.map(|w| w.saturating_sub(8).max(20)))
+                .iter()
+                .enumerate()
+            {
+                let lead = if i == 0 { "" } else { "  " };
+                let _ = writeln!(out, "      {lead}{part}");
+            }
         }
     }
     for step in next_steps(c) {
-        for (i, line) in wrap(&step, 88).iter().enumerate() {
+        for (i, line) in wrap(&step, width.map(|w| w.saturating_sub(8).max(20)))
+            .iter()
+            .enumerate()
+        {
             let lead = if i == 0 { "→ " } else { "  " };
             let _ = writeln!(out, "      {}", p.paint(style, &format!("{lead}{line}")));
         }
@@ -318,7 +331,7 @@ pub(crate) fn markdown_within(report: &Report, ctx: &Context, limit: usize) -> S
         out.push("| | Webhook | Id | Status | Last failure | Drift |\n|---|---|---|---|---|---|\n");
         let left = rows.len() - out.push_fitting(&rows);
         if left > 0 {
-            let _ = writeln!(out, "\n_{left} more webhooks left out to stay under GitHub's comment size; run `saleshandy-webhooks status` to see them all._");
+            let _ = writeln!(out, "\n_{left} more {} left out to stay under GitHub's comment size; run `saleshandy-webhooks status` to see them all._", plural(left, "webhook"));
         }
         out.push("\n");
     }
@@ -326,7 +339,7 @@ pub(crate) fn markdown_within(report: &Report, ctx: &Context, limit: usize) -> S
         out.push("#### Details\n\n");
         let left = details.len() - out.push_fitting(&details);
         if left > 0 {
-            let _ = writeln!(out, "_Details of {left} webhook(s) left out to stay under GitHub's comment size; run `saleshandy-webhooks status` to see them._");
+            let _ = writeln!(out, "_Details of {} left out to stay under GitHub's comment size; run `saleshandy-webhooks status` to see them._", count(left, "webhook"));
         }
     }
     if ctx.state_updated {
@@ -508,7 +521,7 @@ mod tests {
 
     #[test]
     fn human_has_a_line_per_webhook_and_a_summary() {
-        let text = human(&report(), &ctx(), false);
+        let text = human(&report(), &ctx(), false, Some(100));
         assert!(text.contains("  ✓ Ok  (active, id a)"), "{text}");
         assert!(
             text.contains("  ~ Edited | <b>  (drifted: url; paused, id b)"),
@@ -527,7 +540,36 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains('\x1b'));
-        assert!(human(&report(), &ctx(), true).contains('\x1b'));
+        assert!(human(&report(), &ctx(), true, None).contains('\x1b'));
+    }
+
+    #[test]
+    fn human_wraps_steps_and_failures_to_the_width_and_not_at_all_without_one() {
+        let narrow = human(&report(), &ctx(), false, Some(50));
+        for line in narrow.lines().filter(|l| l.starts_with("      ")) {
+            assert!(
+                line.chars().count() <= 50 || !line.trim().contains(' ') || line.contains('`'),
+                "{line:?} in\n{narrow}"
+            );
+        }
+        assert!(
+            narrow.contains(
+                "      last failure: 2026-11-27T10:00:00Z: HTTP\n        502, Bad Gateway"
+            ),
+            "{narrow}"
+        );
+        let unwrapped = human(&report(), &ctx(), false, None);
+        let steps = |t: &str| {
+            t.lines()
+                .filter(|l| l.trim_start().starts_with('→'))
+                .count()
+        };
+        assert_eq!(steps(&unwrapped), steps(&narrow));
+        assert!(
+            unwrapped
+                .contains("      → It was edited in Saleshandy. Either undo the edit there, so"),
+            "{unwrapped}"
+        );
     }
 
     #[test]
@@ -583,6 +625,6 @@ mod tests {
             (&w["status"], &w["health"]),
             (&"Archived".into(), &"paused".into())
         );
-        assert!(human(&report, &ctx(), false).contains("(Archived, id c)"));
+        assert!(human(&report, &ctx(), false, None).contains("(Archived, id c)"));
     }
 }
