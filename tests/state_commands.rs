@@ -161,7 +161,7 @@ It is not in the config: `plan` shows it as orphaned.
     );
     w.plan().stdout_snapshot("state-import-plan").run();
 
-    // A name already recorded with another id is refused; the same id is a no-op.
+    // A name already recorded with another id is refused.
     let before = w.state_bytes();
     let ids = [
         ("Email Sent".to_string(), same.clone()),
@@ -177,8 +177,13 @@ It is not in the config: `plan` shows it as orphaned.
         &w.with_named_ids(&o.stderr, &ids),
     );
     assert_eq!(w.state_bytes(), before);
+    // The same id again is read again: unchanged there, so nothing is written.
     w.state(["import", "Email Sent", &same])
-        .stdout("`Email Sent` is already recorded with id [ID]: nothing to do.\n")
+        .stdout(
+            "`Email Sent` (id [ID], active) is recorded as it is in Saleshandy: nothing to do.
+It matches the config: `plan` shows it as unchanged.
+",
+        )
         .run();
     assert_eq!(w.state_bytes(), before);
     // One webhook cannot be recorded under a second name: `plan` would then advise deleting

@@ -17,6 +17,7 @@ use crate::secret::REDACTED;
 use crate::state::{Field, LastFailure, LiveCheck, State, WebhookStatus};
 
 pub(crate) use check::check_all;
+pub(crate) use drift::compare;
 
 /// What was found for one recorded webhook.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +75,7 @@ pub(crate) struct HeaderDrift {
 
 impl Drift {
     /// The same drift with both sides as safe text: the live side is the server's.
-    fn cleaned(self, r: &crate::server_text::Redactor) -> Drift {
+    pub(crate) fn cleaned(self, r: &crate::server_text::Redactor) -> Drift {
         Drift {
             field: self.field,
             recorded: r.clean(&self.recorded),
@@ -190,7 +191,7 @@ pub(crate) fn next_steps(c: &Check) -> Vec<String> {
             }
             if drift.iter().any(|d| d.field != Field::Name) {
                 steps.push(format!(
-                    "It was edited in Saleshandy. Either undo the edit there, so that it matches the config again; or, to keep it, edit the config to match, then run `saleshandy-webhooks state rm \"{name}\"` and `saleshandy-webhooks state import \"{name}\" {id}` to record it as it is now."
+                    "It was edited in Saleshandy. Either undo the edit there, so that it matches the config again; or, to keep it, edit the config to match, then run `saleshandy-webhooks state import \"{name}\" {id}` to record it as it is now."
                 ));
             }
             if c.is_paused() {
