@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::State(StateCommand::List(args)) => commands::inspect::list(args),
         Command::State(StateCommand::Show(args)) => commands::inspect::show(args),
         Command::State(StateCommand::Import(args)) => commands::reconcile::import(args, ui),
+        Command::State(StateCommand::Mv(args)) => commands::reconcile::mv(args),
         Command::State(StateCommand::Rm(args)) => commands::reconcile::rm(args, ui),
         Command::State(StateCommand::Push(args)) => commands::transfer::push(args),
         Command::State(StateCommand::Pull(args)) => commands::transfer::pull(args),

@@ -258,6 +258,12 @@ pub enum StateCommand {
     /// not know changes nothing.
     Import(ImportArgs),
 
+    /// Rename a webhook in the state (after renaming it in the config), keeping its id.
+    ///
+    /// Moves the recorded or unknown entry and its last status check; sends nothing. Rename
+    /// it in Saleshandy too, or `status` reports the name that differs.
+    Mv(MvArgs),
+
     /// Forget a webhook, so that the next apply creates it again if it is in the config.
     ///
     /// Resolves an `unknown` entry (the webhook does not exist) or an orphaned one (you
@@ -316,6 +322,24 @@ pub struct ImportArgs {
 
     #[command(flatten)]
     pub api: ApiArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MvArgs {
+    /// The webhook's name in the state now.
+    pub old: String,
+
+    /// Its new name (the one in the config).
+    pub new: String,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
 
     #[command(flatten)]
     pub lock: LockArgs,

@@ -106,6 +106,13 @@ pub(crate) enum Error {
         id: String,
     },
 
+    #[error("`{name}` is already in the state `{state}`")]
+    #[diagnostic(
+        code(state::name_taken),
+        help("one name holds one webhook; if the entry `{name}` is wrong, run `saleshandy-webhooks state rm \"{name}\"` first, or pick another name; the state was not changed")
+    )]
+    NameTaken { name: String, state: String },
+
     #[error("the id {id} is already recorded, as `{name}`")]
     #[diagnostic(
         code(state::id_taken),

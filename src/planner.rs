@@ -53,6 +53,16 @@ pub(crate) struct Entry {
     pub changes: Vec<Field>,
     /// For `unknown`: when the create was sent, and what became of its answer.
     pub lost: Option<(String, String)>,
+    /// A likely rename: a create and an orphan with the same url, events and headers. The
+    /// create names the orphan it likely was, the orphan the create it likely became.
+    pub rename: Option<Rename>,
+}
+
+/// A likely rename in the config: `from` is orphaned, `to` would be created, same content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Rename {
+    pub from: String,
+    pub to: String,
 }
 
 /// Counts per action.
@@ -167,6 +177,7 @@ pub(crate) fn plan(config: &Config, state: &State) -> Plan {
             });
         }
     }
+    pair_renames(&mut entries);
     let mut summary = Summary::default();
     for e in &entries {
         summary.bump(e.action);
@@ -191,6 +202,41 @@ pub(crate) fn plan(config: &Config, state: &State) -> Plan {
     }
 }
 
+/// Marks each create whose content (url, events, headers; secrets by fingerprint) is that of
+/// an orphan as its likely rename, pairing each orphan with one create at most, in order.
+fn pair_renames(entries: &mut [Entry]) {
+    let mut paired = HashSet::new();
+    let mut renames = Vec::new();
+    for create in entries.iter().filter(|e| e.action == Action::Create) {
+        let Some(desired) = &create.desired else {
+            continue;
+        };
+        let orphan = entries.iter().find(|o| {
+            o.action == Action::Orphaned
+                && !paired.contains(o.name.as_str())
+                && o.recorded
+                    .as_ref()
+                    .is_some_and(|r| r.differences(desired).is_empty())
+        });
+        if let Some(o) = orphan {
+            paired.insert(o.name.as_str());
+            renames.push(Rename {
+                from: o.name.clone(),
+                to: create.name.clone(),
+            });
+        }
+    }
+    for r in renames {
+        for e in entries.iter_mut() {
+            if (e.action == Action::Create && e.name == r.to)
+                || (e.action == Action::Orphaned && e.name == r.from)
+            {
+                e.rename = Some(r.clone());
+            }
+        }
+    }
+}
+
 fn entry(name: &str, desired: Option<Sent>) -> Entry {
     Entry {
         name: name.to_string(),
@@ -200,6 +246,7 @@ fn entry(name: &str, desired: Option<Sent>) -> Entry {
         id: None,
         changes: Vec::new(),
         lost: None,
+        rename: None,
     }
 }
 
@@ -393,6 +440,62 @@ mod tests {
         assert_eq!(
             p.summary.create, 0,
             "a webhook seen deleted is not created again on its own"
+        );
+    }
+
+    #[test]
+    fn a_create_with_an_orphans_content_is_a_likely_rename() {
+        let before = config(&doc(&[
+            hook(
+                "old",
+                "https://a.example.org/1",
+                "email-sent",
+                "X-S: \"${TOKEN}\"",
+            ),
+            hook("gone", "https://a.example.org/2", "email-sent", ""),
+        ]));
+        let state = applied(&before, &State::new());
+        let after = config(&doc(&[
+            hook(
+                "new",
+                "https://a.example.org/1",
+                "email-sent",
+                "x-s: \"${TOKEN}\"",
+            ),
+            hook("other", "https://a.example.org/3", "email-sent", ""),
+        ]));
+        let p = plan(&after, &state);
+        let rename = Some(Rename {
+            from: "old".into(),
+            to: "new".into(),
+        });
+        let renames: Vec<_> = p
+            .entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.rename.clone()))
+            .collect();
+        assert_eq!(
+            renames,
+            [
+                ("new", rename.clone()),
+                ("other", None),
+                ("gone", None),
+                ("old", rename),
+            ]
+        );
+        let rotated = config::load(
+            &doc(&[hook(
+                "new",
+                "https://a.example.org/1",
+                "email-sent",
+                "X-S: \"${TOKEN}\"",
+            )]),
+            &|_| Some("tok-2".into()),
+        );
+        let p = plan(&rotated.config.expect("valid"), &state);
+        assert!(
+            p.entries.iter().all(|e| e.rename.is_none()),
+            "another secret is another webhook"
         );
     }
 

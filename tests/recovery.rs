@@ -1,5 +1,5 @@
 //! The recovery paths a plan or a status report advises, followed end to end against the
-//! embedded sandbox: refreshing a webhook edited in Saleshandy.
+//! embedded sandbox: refreshing a webhook edited in Saleshandy, and renaming one.
 
 use crate::support::{World, THREE_HOOKS as CONFIG};
 use serde_json::{json, Value};
@@ -113,5 +113,169 @@ It differs from the config in headers: `plan` shows it as changed.
     assert_eq!(
         w.state_json()["webhooks"]["Email Sent"]["status"],
         json!("paused")
+    );
+}
+
+// --- renaming ----------------------------------------------------------------------------
+
+/// [`CONFIG`] with `Replies` renamed `Reply Hook`.
+fn renamed_config() -> String {
+    CONFIG.replace("name: Replies", "name: Reply Hook")
+}
+
+#[test]
+fn a_rename_in_the_config_is_pointed_out_and_state_mv_keeps_the_webhook() {
+    let w = applied();
+    let id = recorded_id(&w, "Replies");
+    let ids = [("Replies".to_string(), id.clone())];
+    w.set_config(&renamed_config());
+
+    let o = w.plan().stdout_unchecked().run();
+    crate::support::snapshot("recovery-rename-plan", &w.with_named_ids(&o.stdout, &ids));
+    let plan = plan_json(&w);
+    let rename = json!({"from": "Replies", "to": "Reply Hook"});
+    assert_eq!(plan["webhooks"][1]["name"], json!("Reply Hook"));
+    assert_eq!(plan["webhooks"][1]["action"], json!("create"));
+    assert_eq!(plan["webhooks"][1]["likely_rename"], rename);
+    assert_eq!(plan["webhooks"][3]["name"], json!("Replies"));
+    assert_eq!(plan["webhooks"][3]["likely_rename"], rename);
+    assert!(plan["webhooks"][0].get("likely_rename").is_none());
+
+    // Renamed in Saleshandy's UI too, then in the state: nothing to create, no drift.
+    assert!(w.sandbox.update(&id, |h| h.name = "Reply Hook".into()));
+    let o = w
+        .state(["mv", "Replies", "Reply Hook"])
+        .stdout_unchecked()
+        .run();
+    assert_eq!(
+        w.with_named_ids(&o.stdout, &ids),
+        "Moved `Replies` to `Reply Hook` (id [ID of Replies]) in webhooks.state.json. Nothing was sent: if Saleshandy still calls it `Replies`, rename it to `Reply Hook` there too (`status` reports a name that differs).\n"
+    );
+    assert_eq!(w.state_json()["webhooks"]["Reply Hook"]["id"], json!(id));
+    assert!(w.state_json()["webhooks"].get("Replies").is_none());
+    w.plan()
+        .arg("--detailed-exitcode")
+        .stdout(
+            "Plan for webhooks.yaml against webhooks.state.json
+
+  3 unchanged webhooks not shown (-v lists them).
+
+Plan: 0 to create, 3 unchanged, 0 changed, 0 orphaned, 0 unknown.
+",
+        )
+        .run();
+    w.status()
+        .arg("--detailed-exitcode")
+        .stdout_unchecked()
+        .run();
+    w.apply().stdout_unchecked().run();
+    assert_eq!(
+        w.sandbox.create_requests(),
+        3,
+        "the webhook was kept, none created"
+    );
+}
+
+#[test]
+fn after_state_mv_status_names_the_rename_left_to_do_in_saleshandy() {
+    let w = applied();
+    let id = recorded_id(&w, "Replies");
+    w.set_config(&renamed_config());
+    // status --update-state has recorded a check: it moves with the entry.
+    w.status().arg("--update-state").stdout_unchecked().run();
+    w.state(["mv", "Replies", "Reply Hook"])
+        .stdout_unchecked()
+        .run();
+    assert_eq!(w.state_json()["checks"]["Reply Hook"]["id"], json!(id));
+    assert!(w.state_json()["checks"].get("Replies").is_none());
+    let o = w
+        .status()
+        .arg("--detailed-exitcode")
+        .status(2)
+        .stdout_unchecked()
+        .run();
+    crate::support::snapshot(
+        "recovery-rename-status-left-to-do",
+        &w.with_named_ids(&o.stdout, &[("Reply Hook".to_string(), id.clone())]),
+    );
+
+    // Renamed there: status is clean again.
+    assert!(w.sandbox.update(&id, |h| h.name = "Reply Hook".into()));
+    w.status()
+        .arg("--detailed-exitcode")
+        .stdout_unchecked()
+        .run();
+}
+
+#[test]
+fn forgetting_and_importing_under_the_new_name_is_a_rename_too() {
+    let w = applied();
+    let id = recorded_id(&w, "Replies");
+    w.set_config(&renamed_config());
+    assert!(w.sandbox.update(&id, |h| h.name = "Reply Hook".into()));
+    w.state(["rm", "Replies"]).stdout_unchecked().run();
+    w.state(["import", "Reply Hook", &id])
+        .stdout(
+            "Imported `Reply Hook` (id [ID], active) into webhooks.state.json.
+It matches the config: `plan` shows it as unchanged.
+",
+        )
+        .run();
+    w.status()
+        .arg("--detailed-exitcode")
+        .stdout_unchecked()
+        .run();
+}
+
+#[test]
+fn state_mv_refuses_a_taken_new_name_and_a_missing_old_one() {
+    let w = applied();
+    let before = w.state_bytes();
+    let requests = w.sandbox.requests().len();
+    w.state(["mv", "Replies", "Bounces"])
+        .status(1)
+        .stderr_snapshot("recovery-mv-name-taken")
+        .run();
+    w.state(["mv", "Replys", "Reply Hook"])
+        .status(1)
+        .stderr_snapshot("recovery-mv-close-name")
+        .run();
+    w.state(["mv", "Zebra", "Reply Hook"])
+        .status(1)
+        .stderr_snapshot("recovery-mv-far-name")
+        .run();
+    let lock = w.hold_lock();
+    w.state(["mv", "Replies", "Reply Hook"])
+        .status(1)
+        .stderr_snapshot("recovery-mv-locked")
+        .run();
+    drop(lock);
+    assert_eq!(w.state_bytes(), before, "nothing was written");
+    assert_eq!(w.sandbox.requests().len(), requests, "nothing was sent");
+}
+
+#[test]
+fn state_mv_moves_an_unknown_create_too() {
+    let w = World::with_hook_token(CONFIG, TOKEN);
+    w.sandbox.inject(
+        saleshandy_webhooks::emulator::Target::Name("Replies".into()),
+        saleshandy_webhooks::emulator::Fault::ServerError(503),
+    );
+    // A setup step: what an apply with an unknown outcome prints is the faults tests' business.
+    w.apply()
+        .status(1)
+        .stdout_unchecked()
+        .stderr_unchecked()
+        .run();
+    let unknown = w.state_json()["unknown"]["Replies"].clone();
+    assert!(unknown.is_object());
+    w.set_config(&renamed_config());
+    w.state(["mv", "Replies", "Reply Hook"])
+        .stdout("Moved the unknown create of `Replies` to `Reply Hook` in webhooks.state.json. If it exists in Saleshandy it is still called `Replies` there: look for that name.\n")
+        .run();
+    assert_eq!(w.state_json()["unknown"], json!({"Reply Hook": unknown}));
+    assert_eq!(
+        plan_json(&w)["summary"],
+        json!({"create": 0, "unchanged": 2, "changed": 0, "orphaned": 0, "unknown": 1})
     );
 }

@@ -1,11 +1,11 @@
-//! `state import` and `state rm`: resolve unknown, changed and orphaned entries by hand, under
-//! the lock.
+//! `state import`, `state mv` and `state rm`: resolve unknown, changed, renamed and orphaned
+//! entries by hand, under the lock.
 
 use std::time::Duration;
 
 use crate::account::{Account, Opened, StateFile, Target};
 use crate::api::{Api, GetOutcome, Live};
-use crate::cli::{ImportArgs, RmArgs};
+use crate::cli::{ImportArgs, MvArgs, RmArgs};
 use crate::config::Webhook;
 use crate::error::Error;
 use crate::live::Drift;
@@ -274,6 +274,68 @@ fn sent_from_live(live: &Live, desired: Option<&Webhook>, lineage: &str) -> Sent
     }
 }
 
+/// `state mv OLD NEW`: the entry `old` (recorded or unknown) and its last check, under `new`.
+pub(crate) fn mv(args: &MvArgs) -> Result<Outcome, Error> {
+    let state_file = StateFile::of_config_file(&args.config.config, &args.state)?;
+    let state_name = state_file.name();
+    let mut opened = state_file.open(Some(args.lock.locking()))?;
+    let (state, exists) = (&mut opened.state, opened.exists);
+    let (old, new) = (&args.old, &args.new);
+    if !state.webhooks.contains_key(old) && !state.unknown.contains_key(old) {
+        return Err(no_such_webhook(state, exists, old, state_name));
+    }
+    if old == new {
+        println!("`{old}` is already its name: nothing to do.");
+        return Ok(Outcome::Success);
+    }
+    if state.webhooks.contains_key(new) || state.unknown.contains_key(new) {
+        return Err(Error::NameTaken {
+            name: new.clone(),
+            state: state_name,
+        });
+    }
+    let recorded = state.webhooks.remove(old);
+    if let Some(r) = &recorded {
+        state.webhooks.insert(new.clone(), r.clone());
+    }
+    if let Some(u) = state.unknown.remove(old) {
+        state.unknown.insert(new.clone(), u);
+    }
+    // The name Saleshandy had was compared with the old one; status compares it again.
+    if let Some(mut check) = state.checks.remove(old) {
+        check.drift.retain(|f| *f != Field::Name);
+        state.checks.insert(new.clone(), check);
+    }
+    opened.save()?;
+    match recorded {
+        Some(r) => println!(
+            "Moved `{old}` to `{new}` (id {}) in {state_name}. Nothing was sent: if Saleshandy still calls it `{old}`, rename it to `{new}` there too (`status` reports a name that differs).",
+            r.id
+        ),
+        None => println!(
+            "Moved the unknown create of `{old}` to `{new}` in {state_name}. If it exists in Saleshandy it is still called `{old}` there: look for that name."
+        ),
+    }
+    Ok(Outcome::Success)
+}
+
+/// The error for a name the state does not hold, naming only a close one.
+fn no_such_webhook(state: &crate::state::State, exists: bool, name: &str, place: String) -> Error {
+    let names = state.webhooks.keys().chain(state.unknown.keys());
+    let help = match crate::suggest::closest(name, names.map(String::as_str)) {
+        Some(n) if exists => format!("names are exact; the closest in the state is `{n}`"),
+        _ if exists && !state.holds_nothing() => {
+            "names are exact, and none in the state is close; `saleshandy-webhooks state list` lists them".to_string()
+        }
+        _ => "the state has no webhooks; `plan` shows what it holds".to_string(),
+    };
+    Error::NoSuchWebhook {
+        name: name.to_string(),
+        state: place,
+        help,
+    }
+}
+
 pub(crate) fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
     let state_file = StateFile::of_config_file(&args.config.config, &args.state)?;
     let state_name = state_file.name();
@@ -283,19 +345,7 @@ pub(crate) fn rm(args: &RmArgs, _ui: Ui) -> Result<Outcome, Error> {
     let unknown = state.unknown.remove(&args.name);
     state.checks.remove(&args.name);
     if recorded.is_none() && unknown.is_none() {
-        let names = state.webhooks.keys().chain(state.unknown.keys());
-        let help = match crate::suggest::closest(&args.name, names.map(String::as_str)) {
-            Some(n) if exists => format!("names are exact; the closest in the state is `{n}`"),
-            _ if exists && !(state.webhooks.is_empty() && state.unknown.is_empty()) => {
-                "names are exact, and none in the state is close; `saleshandy-webhooks state list` lists them".to_string()
-            }
-            _ => "the state has no webhooks; `plan` shows what it holds".to_string(),
-        };
-        return Err(Error::NoSuchWebhook {
-            name: args.name.clone(),
-            state: state_name,
-            help,
-        });
+        return Err(no_such_webhook(state, exists, &args.name, state_name));
     }
     // A state that records nothing is bound to nothing: an apply to a wrong URL whose
     // unknowns were all removed does not keep the state tied to that URL.

@@ -184,9 +184,10 @@ pub(crate) fn next_steps(c: &Check) -> Vec<String> {
             "It could not be read ({reason}). Run status again; if it persists, check --api-url and the network."
         )),
         Health::Live { drift, .. } => {
-            if drift.iter().any(|d| d.field == Field::Name) {
+            if let Some(d) = drift.iter().find(|d| d.field == Field::Name) {
+                let live = &d.live;
                 steps.push(format!(
-                    "It was renamed in Saleshandy. Rename it back to `{name}` there (the config's name is its identity for this tool)."
+                    "Saleshandy calls it `{live}`, the state `{name}`: rename it to `{name}` in Saleshandy (the config's name is its identity for this tool). To keep `{live}` instead, rename it in the config to that, then run `saleshandy-webhooks state mv \"{name}\" NEW` with the new name."
                 ));
             }
             if drift.iter().any(|d| d.field != Field::Name) {

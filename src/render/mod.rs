@@ -27,6 +27,18 @@ pub(crate) struct Context<'a> {
 pub(crate) fn manual_step(e: &Entry) -> Option<String> {
     let name = &e.name;
     let id = e.id.as_deref().unwrap_or("?");
+    if let Some(r) = &e.rename {
+        let (from, to) = (&r.from, &r.to);
+        let mv = format!("`saleshandy-webhooks state mv \"{from}\" \"{to}\"`");
+        return Some(match e.action {
+            Action::Create => format!(
+                "This looks like `{from}` renamed: it has the same url, events and headers, and `{from}` is orphaned. To keep that webhook rather than create a second one, run {mv} before apply, and rename it to `{to}` in Saleshandy."
+            ),
+            _ => format!(
+                "This looks renamed to `{to}` in the config: it has the same url, events and headers. To keep webhook {id}, run {mv} and rename it to `{to}` in Saleshandy; otherwise delete it in Saleshandy, then run `saleshandy-webhooks state rm \"{from}\"`."
+            ),
+        });
+    }
     match e.action {
         Action::Create | Action::Unchanged => None,
         Action::Changed => Some(format!(
