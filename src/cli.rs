@@ -420,9 +420,9 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub format: PlanFormat,
 
-    /// Exit 2 when apply would create something, 0 when not, 1 on error. Changed, orphaned
-    /// and unknown webhooks do not count (apply does nothing with them); `--format json`
-    /// reports them as `needs_person`.
+    /// Exit 2 when apply would create something, 0 when not, 1 on error. Changed, orphaned,
+    /// unknown and deleted webhooks do not count (apply does nothing with them); `--format
+    /// json` reports them as `needs_person`.
     #[arg(long)]
     pub detailed_exitcode: bool,
 

@@ -24,6 +24,9 @@ pub(crate) enum Action {
     Orphaned,
     /// A create was sent but its answer was lost: a person must say whether it exists.
     Unknown,
+    /// `status --update-state` found it deleted in Saleshandy: not re-created on its own (a
+    /// wrong key makes every webhook look deleted); a person must say what to do.
+    Deleted,
 }
 
 impl Action {
@@ -34,6 +37,7 @@ impl Action {
             Action::Changed => "changed",
             Action::Orphaned => "orphaned",
             Action::Unknown => "unknown",
+            Action::Deleted => "deleted",
         }
     }
 }
@@ -74,6 +78,13 @@ pub(crate) struct Summary {
     pub changed: usize,
     pub orphaned: usize,
     pub unknown: usize,
+    /// Written only when not 0, so that plans without one read as before.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deleted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -84,6 +95,7 @@ impl Summary {
             Action::Changed => self.changed += 1,
             Action::Orphaned => self.orphaned += 1,
             Action::Unknown => self.unknown += 1,
+            Action::Deleted => self.deleted += 1,
         }
     }
 
@@ -94,11 +106,12 @@ impl Summary {
         self.changed += other.changed;
         self.orphaned += other.orphaned;
         self.unknown += other.unknown;
+        self.deleted += other.deleted;
     }
 
-    /// Whether anything needs a person (changed, orphaned or unknown).
+    /// Whether anything needs a person (changed, orphaned, unknown or deleted).
     pub(crate) fn needs_person(&self) -> bool {
-        self.changed + self.orphaned + self.unknown > 0
+        self.changed + self.orphaned + self.unknown + self.deleted > 0
     }
 }
 
@@ -109,9 +122,6 @@ pub(crate) struct Plan {
     pub summary: Summary,
     /// Set when the account would hold more active webhooks than Saleshandy allows.
     pub over_limit: Option<usize>,
-    /// Webhooks of the config that `status --update-state` found deleted in Saleshandy. They
-    /// are not re-created on their own: a wrong key makes every webhook look deleted.
-    pub deleted: Vec<String>,
 }
 
 impl Plan {
@@ -132,6 +142,17 @@ pub(crate) fn plan(config: &Config, state: &State) -> Plan {
                 action: Action::Unknown,
                 recorded: Some(u.sent.clone()),
                 lost: Some((u.since.clone(), u.reason.clone())),
+                ..entry(&webhook.name, Some(desired))
+            }
+        } else if let Some(r) = state
+            .webhooks
+            .get(&webhook.name)
+            .filter(|r| r.status == WebhookStatus::Deleted)
+        {
+            Entry {
+                action: Action::Deleted,
+                recorded: Some(r.sent.clone()),
+                id: Some(r.id.clone()),
                 ..entry(&webhook.name, Some(desired))
             }
         } else if let Some(r) = state.webhooks.get(&webhook.name) {
@@ -169,8 +190,12 @@ pub(crate) fn plan(config: &Config, state: &State) -> Plan {
     }
     for (name, r) in &state.webhooks {
         if !in_config.contains(name.as_str()) && !state.unknown.contains_key(name) {
+            let action = match r.status {
+                WebhookStatus::Deleted => Action::Deleted,
+                _ => Action::Orphaned,
+            };
             entries.push(Entry {
-                action: Action::Orphaned,
+                action,
                 recorded: Some(r.sent.clone()),
                 id: Some(r.id.clone()),
                 ..entry(name, None)
@@ -183,22 +208,10 @@ pub(crate) fn plan(config: &Config, state: &State) -> Plan {
         summary.bump(e.action);
     }
     let total = state.active_after(summary.create);
-    let deleted = config
-        .webhooks
-        .iter()
-        .filter(|w| {
-            state
-                .webhooks
-                .get(&w.name)
-                .is_some_and(|r| r.status == WebhookStatus::Deleted)
-        })
-        .map(|w| w.name.clone())
-        .collect();
     Plan {
         entries,
         summary,
         over_limit: (total > ACCOUNT_LIMIT).then_some(total),
-        deleted,
     }
 }
 
@@ -353,7 +366,8 @@ mod tests {
                 unchanged: 1,
                 changed: 1,
                 orphaned: 1,
-                unknown: 1
+                unknown: 1,
+                deleted: 0,
             }
         );
         assert!(p.summary.needs_person());
@@ -428,19 +442,31 @@ mod tests {
     }
 
     #[test]
-    fn webhooks_found_deleted_are_named_but_not_recreated() {
+    fn webhooks_found_deleted_are_their_own_action_and_not_recreated() {
         let c = config(&doc(&[
             hook("a", "https://a.example.org", "email-sent", ""),
             hook("b", "https://b.example.org", "email-sent", ""),
+            hook("c", "https://c.example.org", "email-sent", ""),
         ]));
         let mut state = applied(&c, &State::new());
-        state.webhooks.get_mut("b").expect("recorded").status = WebhookStatus::Deleted;
-        let p = plan(&c, &state);
-        assert_eq!(p.deleted, ["b"]);
+        for name in ["b", "c"] {
+            state.webhooks.get_mut(name).expect("recorded").status = WebhookStatus::Deleted;
+        }
+        let only_ab = config(&doc(&[
+            hook("a", "https://a.example.org", "email-sent", ""),
+            hook("b", "https://b.example.org/edited", "email-sent", ""),
+        ]));
+        let p = plan(&only_ab, &state);
         assert_eq!(
-            p.summary.create, 0,
-            "a webhook seen deleted is not created again on its own"
+            actions(&p),
+            [
+                ("a", Action::Unchanged),
+                ("b", Action::Deleted),
+                ("c", Action::Deleted)
+            ]
         );
+        assert_eq!((p.summary.create, p.summary.deleted), (0, 2));
+        assert!(p.summary.needs_person());
     }
 
     #[test]

@@ -712,3 +712,50 @@ fn plan_with_a_likely_rename_validates_and_the_schema_keeps_it_to_its_pair() {
         assert_invalid(&validator, &bad, why);
     }
 }
+
+#[test]
+fn plan_with_webhooks_found_deleted_validates_and_counts_them() {
+    let validator = validator("plan.schema.json");
+    let (config, mut state) = rename_world();
+    for r in state.webhooks.values_mut() {
+        r.status = WebhookStatus::Deleted;
+    }
+    let plan = run_plan(config, Some(&state));
+    assert_valid(&validator, &plan);
+    assert_eq!(entry(&plan, "Kept")["action"], "deleted");
+    assert_eq!(entry(&plan, "Old Name")["action"], "deleted");
+    assert!(
+        entry(&plan, "Renamed Webhook")
+            .get("likely_rename")
+            .is_none(),
+        "a webhook deleted in Saleshandy is no rename"
+    );
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 1, "unchanged": 0, "changed": 0, "orphaned": 0, "unknown": 0, "deleted": 2})
+    );
+    assert_eq!(plan["needs_person"], true);
+    let kept = format!(
+        "/webhooks/{}",
+        plan["webhooks"]
+            .as_array()
+            .and_then(|w| w.iter().position(|e| e["name"] == "Kept"))
+            .expect("an entry")
+    );
+    for (bad, why) in [
+        (
+            without(&plan, &kept, "manual_step"),
+            "a deleted entry without its step",
+        ),
+        (
+            without(&plan, &kept, "id"),
+            "a deleted entry without its id",
+        ),
+        (
+            with(&plan, "/summary", "deleted", json!(0)),
+            "a zero count of deleted",
+        ),
+    ] {
+        assert_invalid(&validator, &bad, why);
+    }
+}

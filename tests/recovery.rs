@@ -1,5 +1,6 @@
 //! The recovery paths a plan or a status report advises, followed end to end against the
-//! embedded sandbox: refreshing a webhook edited in Saleshandy, and renaming one.
+//! embedded sandbox: refreshing a webhook edited in Saleshandy, renaming one, and a webhook
+//! deleted there.
 
 use crate::support::{World, THREE_HOOKS as CONFIG};
 use serde_json::{json, Value};
@@ -278,4 +279,80 @@ fn state_mv_moves_an_unknown_create_too() {
         plan_json(&w)["summary"],
         json!({"create": 0, "unchanged": 2, "changed": 0, "orphaned": 0, "unknown": 1})
     );
+}
+
+// --- webhooks deleted in Saleshandy ------------------------------------------------------------
+
+/// Another account's key: to it, every webhook of the first account looks deleted.
+const OTHER_KEY: &str = "another-account-key";
+
+#[test]
+fn a_webhook_found_deleted_is_its_own_action_until_forgotten_or_restored() {
+    let w = World::builder()
+        .config(CONFIG)
+        .api_keys(&[saleshandy_webhooks::emulator::SANDBOX_API_KEY, OTHER_KEY])
+        .env("HOOK_TOKEN", TOKEN)
+        .env("NO_COLOR", "1")
+        .build();
+    w.ok(&["apply", "--auto-approve"]);
+    let bounces = recorded_id(&w, "Bounces");
+    let replies = recorded_id(&w, "Replies");
+    assert!(w.sandbox.remove(&bounces));
+    w.status().args(["--update-state"]).stdout_unchecked().run();
+    // Read with the wrong key, `Replies` looks deleted too (it is not).
+    w.status()
+        .args(["--update-state"])
+        .env("SALESHANDY_API_KEY", OTHER_KEY)
+        .stdout_unchecked()
+        .run();
+    let ids = w.recorded_ids();
+    for (format, name) in [
+        ("human", "recovery-deleted-plan"),
+        ("markdown", "recovery-deleted-plan-markdown"),
+        ("github", "recovery-deleted-plan-github"),
+    ] {
+        let o = w
+            .plan()
+            .args(["--format", format, "--detailed-exitcode"])
+            .stdout_unchecked()
+            .run();
+        crate::support::snapshot(name, &w.with_named_ids(&o.stdout, &ids));
+    }
+    let plan = plan_json(&w);
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 0, "unchanged": 0, "changed": 0, "orphaned": 0, "unknown": 0, "deleted": 3})
+    );
+    assert_eq!(plan["needs_person"], json!(true));
+    w.apply().stdout_unchecked().run();
+    assert_eq!(
+        w.sandbox.create_requests(),
+        3,
+        "apply creates none on its own"
+    );
+
+    // Restored (here: it never went): importing its id again records it as it is.
+    let o = w
+        .state(["import", "Replies", &replies])
+        .stdout_unchecked()
+        .run();
+    assert_eq!(
+        w.with_named_ids(&o.stdout, &ids),
+        "Refreshed `Replies` (id [ID of Replies]) in webhooks.state.json from Saleshandy:
+  status: deleted → active
+It matches the config: `plan` shows it as unchanged.
+"
+    );
+    // Gone for good: forgotten, then created again.
+    w.state(["rm", "Bounces"]).stdout_unchecked().run();
+    let plan = plan_json(&w);
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 1, "unchanged": 1, "changed": 0, "orphaned": 0, "unknown": 0, "deleted": 1})
+    );
+    w.apply()
+        .stderr("[1/1] created: Bounces\n")
+        .stdout_unchecked()
+        .run();
+    assert_eq!(w.server_ids("Bounces").len(), 1);
 }

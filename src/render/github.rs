@@ -43,6 +43,15 @@ pub(crate) fn render(plan: &Plan, config: &str, lines: &HashMap<String, usize>) 
                     manual_step(e).unwrap_or_default()
                 ),
             ),
+            Action::Deleted => (
+                "warning",
+                "deleted: needs a person",
+                format!(
+                    "`{}` was deleted in Saleshandy. {}",
+                    e.name,
+                    manual_step(e).unwrap_or_default()
+                ),
+            ),
             Action::Unknown => (
                 "warning",
                 "unknown: needs a person",
