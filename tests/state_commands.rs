@@ -321,6 +321,32 @@ fn removing_a_name_not_in_the_state_fails_and_suggests_the_closest() {
     assert_eq!(w.state_bytes(), before);
 }
 
+#[test]
+fn removing_a_name_already_forgotten_suggests_no_other_webhook() {
+    let w = world(&crate::support::hooks(12));
+    w.ok(&["apply", "--auto-approve"]);
+    w.state(["rm", "Hook 1"]).stdout_unchecked().run();
+    let before = w.state_bytes();
+    // `Hook 12` holds it whole and is one edit away, but it is another webhook.
+    w.state(["rm", "Hook 1"])
+        .status(1)
+        .stderr_snapshot("state-rm-already-forgotten")
+        .run();
+    // A typo of a recorded name still gets it.
+    w.state(["rm", "Hok 12"])
+        .status(1)
+        .stderr_snapshot("state-rm-typo-with-a-number")
+        .run();
+    assert_eq!(w.state_bytes(), before);
+
+    let w = world(CONFIG);
+    w.ok(&["apply", "--auto-approve"]);
+    w.state(["rm", "Sent"])
+        .status(1)
+        .stderr_snapshot("state-rm-part-of-a-name")
+        .run();
+}
+
 // --- the lock ----------------------------------------------------------------------------
 
 #[test]

@@ -322,7 +322,7 @@ pub(crate) fn mv(args: &MvArgs) -> Result<Outcome, Error> {
 /// The error for a name the state does not hold, naming only a close one.
 fn no_such_webhook(state: &crate::state::State, exists: bool, name: &str, place: String) -> Error {
     let names = state.webhooks.keys().chain(state.unknown.keys());
-    let help = match crate::suggest::closest(name, names.map(String::as_str)) {
+    let help = match crate::suggest::closest_name(name, names.map(String::as_str)) {
         Some(n) if exists => format!("names are exact; the closest in the state is `{n}`"),
         _ if exists && !state.holds_nothing() => {
             "names are exact, and none in the state is close; `saleshandy-webhooks state list` lists them".to_string()
