@@ -18,6 +18,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => commands::validate::run(args, ui),
         Command::Plan(args) => commands::plan::run(args, ui),
         Command::Apply(args) => commands::apply::run(args, ui),
+        Command::Show(args) => commands::show::run(args, ui),
         Command::Sandbox(args) => commands::sandbox::run(args),
         Command::Status(args) => commands::status::run(args, ui),
         Command::Completions(args) => commands::completions::run(args),

@@ -46,6 +46,10 @@ pub enum Command {
     /// run loses no id. Exit 0 when everything planned was created, 1 otherwise.
     Apply(ApplyArgs),
 
+    /// Show a plan saved by `plan --out FILE` as `plan` printed it, without reading anything
+    /// else: no config, no state, no API.
+    Show(ShowPlanArgs),
+
     /// Read every webhook the state knows from the API: active or paused, the last delivery
     /// failure, and drift (edited or deleted in Saleshandy).
     Status(StatusArgs),
@@ -80,7 +84,7 @@ pub struct ApplyArgs {
     pub plan: Option<PathBuf>,
 
     #[command(flatten)]
-    pub config: ConfigsArgs,
+    pub config: ApplyConfigsArgs,
 
     #[command(flatten)]
     pub state: StateArgs,
@@ -382,6 +386,46 @@ pub struct ConfigsArgs {
     /// standard input. Repeat `-c` for several accounts: each has its own state and lock.
     #[arg(short = 'c', long = "config", value_name = "FILE|DIR", default_value = "webhooks.yaml", action = clap::ArgAction::Append)]
     pub configs: Vec<PathBuf>,
+}
+
+/// The config file a command reads when no `-c` is given.
+pub(crate) const DEFAULT_CONFIG: &str = "webhooks.yaml";
+
+/// Where `apply` reads its configs: as for the other commands, except that with a saved
+/// PLAN the default is the plan's own config.
+#[derive(Debug, Args)]
+pub struct ApplyConfigsArgs {
+    /// A config file, or a directory of them (each `*.yaml` / `*.yml` in it); `-` reads
+    /// standard input. Repeat `-c` for several accounts: each has its own state and lock.
+    /// Default: webhooks.yaml; with a saved PLAN, the config it was made from.
+    #[arg(short = 'c', long = "config", value_name = "FILE|DIR", action = clap::ArgAction::Append)]
+    pub configs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowPlanArgs {
+    /// A plan saved by `plan --out FILE`.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
+    pub format: ShowFormat,
+
+    /// List unchanged webhooks too.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// How a saved plan is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShowFormat {
+    /// As `plan` prints it for people.
+    Human,
+    /// As `plan --format json` prints it (schemas/plan.schema.json).
+    Json,
+    /// As `plan --format markdown` prints it.
+    Markdown,
 }
 
 /// Where the state is read from.

@@ -159,6 +159,13 @@ pub(crate) enum Error {
     )]
     ReadPlan { path: PathBuf, reason: String },
 
+    #[error("the plan file `{}` holds no entries to show: an earlier version saved it", path.display())]
+    #[diagnostic(
+        code(saved_plan::no_entries),
+        help("`apply` still applies it; to see it, make it again with `plan --out FILE`")
+    )]
+    PlanWithoutEntries { path: PathBuf },
+
     #[error(transparent)]
     #[diagnostic(transparent)]
     Stale(#[from] crate::saved_plan::Stale),

@@ -11,7 +11,7 @@ use crate::state::{Field, Sent, State, WebhookStatus};
 pub(crate) const ACCOUNT_LIMIT: usize = 50;
 
 /// What apply does with one webhook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Action {
     /// In the config, not in the state: apply creates it.
@@ -63,7 +63,8 @@ pub(crate) struct Entry {
 }
 
 /// A likely rename in the config: `from` is orphaned, `to` would be created, same content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Rename {
     pub from: String,
     pub to: String,
