@@ -133,6 +133,13 @@ fn a_rename_in_the_config_is_pointed_out_and_state_mv_keeps_the_webhook() {
 
     let o = w.plan().stdout_unchecked().run();
     crate::support::snapshot("recovery-rename-plan", &w.with_named_ids(&o.stdout, &ids));
+    for (format, name) in [
+        ("markdown", "recovery-rename-plan-markdown"),
+        ("github", "recovery-rename-plan-github"),
+    ] {
+        let o = w.plan().args(["--format", format]).stdout_unchecked().run();
+        crate::support::snapshot(name, &w.with_named_ids(&o.stdout, &ids));
+    }
     let plan = plan_json(&w);
     let rename = json!({"from": "Replies", "to": "Reply Hook"});
     assert_eq!(plan["webhooks"][1]["name"], json!("Reply Hook"));
