@@ -47,6 +47,14 @@ pub enum Command {
     /// run loses no id. Exit 0 when everything planned was created, 1 otherwise.
     Apply(ApplyArgs),
 
+    /// Show a plan saved by `plan --out FILE` as `plan` printed it, without reading anything
+    /// else: no config, no state, no API.
+    ///
+    /// For reviewing what `apply PLAN` would do, e.g. a plan an earlier CI job saved as an
+    /// artifact: human, JSON or Markdown, as `plan --format` prints them. Secret values are not
+    /// in a saved plan, so they show as `(secret)`.
+    Show(ShowPlanArgs),
+
     /// Read every webhook the state knows from the API: active or paused, the last delivery
     /// failure, and drift (edited or deleted in Saleshandy).
     ///
@@ -88,7 +96,7 @@ pub struct ApplyArgs {
     pub plan: Option<PathBuf>,
 
     #[command(flatten)]
-    pub config: ConfigsArgs,
+    pub config: ApplyConfigsArgs,
 
     #[command(flatten)]
     pub state: StateArgs,
@@ -279,6 +287,12 @@ pub enum StateCommand {
     /// not know changes nothing.
     Import(ImportArgs),
 
+    /// Rename a webhook in the state (after renaming it in the config), keeping its id.
+    ///
+    /// Moves the recorded or unknown entry and its last status check; sends nothing. Rename
+    /// it in Saleshandy too, or `status` reports the name that differs.
+    Mv(MvArgs),
+
     /// Forget a webhook, so that the next apply creates it again if it is in the config.
     ///
     /// Resolves an `unknown` entry (the webhook does not exist) or an orphaned one (you
@@ -346,6 +360,24 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct MvArgs {
+    /// The webhook's name in the state now.
+    pub old: String,
+
+    /// Its new name (the one in the config).
+    pub new: String,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct RmArgs {
     /// The webhook's name in the state.
     pub name: String,
@@ -384,6 +416,46 @@ pub struct ConfigsArgs {
     pub configs: Vec<PathBuf>,
 }
 
+/// The config file a command reads when no `-c` is given.
+pub(crate) const DEFAULT_CONFIG: &str = "webhooks.yaml";
+
+/// Where `apply` reads its configs: as for the other commands, except that with a saved
+/// PLAN the default is the plan's own config.
+#[derive(Debug, Args)]
+pub struct ApplyConfigsArgs {
+    /// A config file, or a directory of them (each `*.yaml` / `*.yml` in it); `-` reads
+    /// standard input. Repeat `-c` for several accounts: each has its own state and lock.
+    /// Default: webhooks.yaml; with a saved PLAN, the config it was made from.
+    #[arg(short = 'c', long = "config", value_name = "FILE|DIR", action = clap::ArgAction::Append)]
+    pub configs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowPlanArgs {
+    /// A plan saved by `plan --out FILE`.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
+    pub format: ShowFormat,
+
+    /// List unchanged webhooks too.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// How a saved plan is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShowFormat {
+    /// As `plan` prints it for people.
+    Human,
+    /// As `plan --format json` prints it (schemas/plan.schema.json).
+    Json,
+    /// As `plan --format markdown` prints it.
+    Markdown,
+}
+
 /// Where the state is read from.
 #[derive(Debug, Clone, Args)]
 pub struct StateArgs {
@@ -420,9 +492,9 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub format: PlanFormat,
 
-    /// Exit 2 when apply would create something, 0 when not, 1 on error. Changed, orphaned
-    /// and unknown webhooks do not count (apply does nothing with them); `--format json`
-    /// reports them as `needs_person`.
+    /// Exit 2 when apply would create something, 0 when not, 1 on error. Changed, orphaned,
+    /// unknown and deleted webhooks do not count (apply does nothing with them); `--format
+    /// json` reports them as `needs_person`.
     #[arg(long)]
     pub detailed_exitcode: bool,
 

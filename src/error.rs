@@ -106,6 +106,13 @@ pub(crate) enum Error {
         id: String,
     },
 
+    #[error("`{name}` is already in the state `{state}`")]
+    #[diagnostic(
+        code(state::name_taken),
+        help("one name holds one webhook; if the entry `{name}` is wrong, run `saleshandy-webhooks state rm \"{name}\"` first, or pick another name; the state was not changed")
+    )]
+    NameTaken { name: String, state: String },
+
     #[error("the id {id} is already recorded, as `{name}`")]
     #[diagnostic(
         code(state::id_taken),
@@ -160,6 +167,13 @@ pub(crate) enum Error {
         help("pass a file written by `saleshandy-webhooks plan --out FILE`")
     )]
     ReadPlan { path: PathBuf, reason: String },
+
+    #[error("the plan file `{}` holds no entries to show: an earlier version saved it", path.display())]
+    #[diagnostic(
+        code(saved_plan::no_entries),
+        help("`apply` still applies it; to see it, make it again with `plan --out FILE`")
+    )]
+    PlanWithoutEntries { path: PathBuf },
 
     #[error(transparent)]
     #[diagnostic(transparent)]

@@ -23,7 +23,8 @@
 //!   that cannot be printed or stored in clear by accident).
 //! - The state: [`state`] (the versioned file model, fingerprints of secrets), [`store`] (the
 //!   one seam for every read and write of a state, its lock and its journal; [`store::local`]
-//!   keeps them in files beside the state), [`saved_plan`] (`plan --out` / `apply PLAN`).
+//!   keeps them in files beside the state), [`saved_plan`] (`plan --out` / `apply PLAN` /
+//!   `show PLAN`).
 //! - Pure logic, no I/O: [`planner`] (config + state → plan), [`render`] (human, JSON, Markdown and
 //!   GitHub output of plans and status reports), [`report`] (config diagnostics),
 //!   `reported` (a webhook's status and last failure as the API reports them).

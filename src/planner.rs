@@ -11,7 +11,7 @@ use crate::state::{Field, Sent, State, WebhookStatus};
 pub(crate) const ACCOUNT_LIMIT: usize = 50;
 
 /// What apply does with one webhook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Action {
     /// In the config, not in the state: apply creates it.
@@ -24,6 +24,9 @@ pub(crate) enum Action {
     Orphaned,
     /// A create was sent but its answer was lost: a person must say whether it exists.
     Unknown,
+    /// `status --update-state` found it deleted in Saleshandy: not re-created on its own (a
+    /// wrong key makes every webhook look deleted); a person must say what to do.
+    Deleted,
 }
 
 impl Action {
@@ -34,6 +37,7 @@ impl Action {
             Action::Changed => "changed",
             Action::Orphaned => "orphaned",
             Action::Unknown => "unknown",
+            Action::Deleted => "deleted",
         }
     }
 }
@@ -53,6 +57,17 @@ pub(crate) struct Entry {
     pub changes: Vec<Field>,
     /// For `unknown`: when the create was sent, and what became of its answer.
     pub lost: Option<(String, String)>,
+    /// A likely rename: a create and an orphan with the same url, events and headers. The
+    /// create names the orphan it likely was, the orphan the create it likely became.
+    pub rename: Option<Rename>,
+}
+
+/// A likely rename in the config: `from` is orphaned, `to` would be created, same content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Rename {
+    pub from: String,
+    pub to: String,
 }
 
 /// Counts per action.
@@ -64,6 +79,13 @@ pub(crate) struct Summary {
     pub changed: usize,
     pub orphaned: usize,
     pub unknown: usize,
+    /// Written only when not 0, so that plans without one read as before.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deleted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -74,6 +96,7 @@ impl Summary {
             Action::Changed => self.changed += 1,
             Action::Orphaned => self.orphaned += 1,
             Action::Unknown => self.unknown += 1,
+            Action::Deleted => self.deleted += 1,
         }
     }
 
@@ -84,11 +107,12 @@ impl Summary {
         self.changed += other.changed;
         self.orphaned += other.orphaned;
         self.unknown += other.unknown;
+        self.deleted += other.deleted;
     }
 
-    /// Whether anything needs a person (changed, orphaned or unknown).
+    /// Whether anything needs a person (changed, orphaned, unknown or deleted).
     pub(crate) fn needs_person(&self) -> bool {
-        self.changed + self.orphaned + self.unknown > 0
+        self.changed + self.orphaned + self.unknown + self.deleted > 0
     }
 }
 
@@ -99,9 +123,6 @@ pub(crate) struct Plan {
     pub summary: Summary,
     /// Set when the account would hold more active webhooks than Saleshandy allows.
     pub over_limit: Option<usize>,
-    /// Webhooks of the config that `status --update-state` found deleted in Saleshandy. They
-    /// are not re-created on their own: a wrong key makes every webhook look deleted.
-    pub deleted: Vec<String>,
 }
 
 impl Plan {
@@ -122,6 +143,17 @@ pub(crate) fn plan(config: &Config, state: &State) -> Plan {
                 action: Action::Unknown,
                 recorded: Some(u.sent.clone()),
                 lost: Some((u.since.clone(), u.reason.clone())),
+                ..entry(&webhook.name, Some(desired))
+            }
+        } else if let Some(r) = state
+            .webhooks
+            .get(&webhook.name)
+            .filter(|r| r.status == WebhookStatus::Deleted)
+        {
+            Entry {
+                action: Action::Deleted,
+                recorded: Some(r.sent.clone()),
+                id: Some(r.id.clone()),
                 ..entry(&webhook.name, Some(desired))
             }
         } else if let Some(r) = state.webhooks.get(&webhook.name) {
@@ -159,35 +191,63 @@ pub(crate) fn plan(config: &Config, state: &State) -> Plan {
     }
     for (name, r) in &state.webhooks {
         if !in_config.contains(name.as_str()) && !state.unknown.contains_key(name) {
+            let action = match r.status {
+                WebhookStatus::Deleted => Action::Deleted,
+                _ => Action::Orphaned,
+            };
             entries.push(Entry {
-                action: Action::Orphaned,
+                action,
                 recorded: Some(r.sent.clone()),
                 id: Some(r.id.clone()),
                 ..entry(name, None)
             });
         }
     }
+    pair_renames(&mut entries);
     let mut summary = Summary::default();
     for e in &entries {
         summary.bump(e.action);
     }
     let total = state.active_after(summary.create);
-    let deleted = config
-        .webhooks
-        .iter()
-        .filter(|w| {
-            state
-                .webhooks
-                .get(&w.name)
-                .is_some_and(|r| r.status == WebhookStatus::Deleted)
-        })
-        .map(|w| w.name.clone())
-        .collect();
     Plan {
         entries,
         summary,
         over_limit: (total > ACCOUNT_LIMIT).then_some(total),
-        deleted,
+    }
+}
+
+/// Marks each create whose content (url, events, headers; secrets by fingerprint) is that of
+/// an orphan as its likely rename, pairing each orphan with one create at most, in order.
+fn pair_renames(entries: &mut [Entry]) {
+    let mut paired = HashSet::new();
+    let mut renames = Vec::new();
+    for create in entries.iter().filter(|e| e.action == Action::Create) {
+        let Some(desired) = &create.desired else {
+            continue;
+        };
+        let orphan = entries.iter().find(|o| {
+            o.action == Action::Orphaned
+                && !paired.contains(o.name.as_str())
+                && o.recorded
+                    .as_ref()
+                    .is_some_and(|r| r.differences(desired).is_empty())
+        });
+        if let Some(o) = orphan {
+            paired.insert(o.name.as_str());
+            renames.push(Rename {
+                from: o.name.clone(),
+                to: create.name.clone(),
+            });
+        }
+    }
+    for r in renames {
+        for e in entries.iter_mut() {
+            if (e.action == Action::Create && e.name == r.to)
+                || (e.action == Action::Orphaned && e.name == r.from)
+            {
+                e.rename = Some(r.clone());
+            }
+        }
     }
 }
 
@@ -200,6 +260,7 @@ fn entry(name: &str, desired: Option<Sent>) -> Entry {
         id: None,
         changes: Vec::new(),
         lost: None,
+        rename: None,
     }
 }
 
@@ -306,7 +367,8 @@ mod tests {
                 unchanged: 1,
                 changed: 1,
                 orphaned: 1,
-                unknown: 1
+                unknown: 1,
+                deleted: 0,
             }
         );
         assert!(p.summary.needs_person());
@@ -381,18 +443,86 @@ mod tests {
     }
 
     #[test]
-    fn webhooks_found_deleted_are_named_but_not_recreated() {
+    fn webhooks_found_deleted_are_their_own_action_and_not_recreated() {
         let c = config(&doc(&[
             hook("a", "https://a.example.org", "email-sent", ""),
             hook("b", "https://b.example.org", "email-sent", ""),
+            hook("c", "https://c.example.org", "email-sent", ""),
         ]));
         let mut state = applied(&c, &State::new());
-        state.webhooks.get_mut("b").expect("recorded").status = WebhookStatus::Deleted;
-        let p = plan(&c, &state);
-        assert_eq!(p.deleted, ["b"]);
+        for name in ["b", "c"] {
+            state.webhooks.get_mut(name).expect("recorded").status = WebhookStatus::Deleted;
+        }
+        let only_ab = config(&doc(&[
+            hook("a", "https://a.example.org", "email-sent", ""),
+            hook("b", "https://b.example.org/edited", "email-sent", ""),
+        ]));
+        let p = plan(&only_ab, &state);
         assert_eq!(
-            p.summary.create, 0,
-            "a webhook seen deleted is not created again on its own"
+            actions(&p),
+            [
+                ("a", Action::Unchanged),
+                ("b", Action::Deleted),
+                ("c", Action::Deleted)
+            ]
+        );
+        assert_eq!((p.summary.create, p.summary.deleted), (0, 2));
+        assert!(p.summary.needs_person());
+    }
+
+    #[test]
+    fn a_create_with_an_orphans_content_is_a_likely_rename() {
+        let before = config(&doc(&[
+            hook(
+                "old",
+                "https://a.example.org/1",
+                "email-sent",
+                "X-S: \"${TOKEN}\"",
+            ),
+            hook("gone", "https://a.example.org/2", "email-sent", ""),
+        ]));
+        let state = applied(&before, &State::new());
+        let after = config(&doc(&[
+            hook(
+                "new",
+                "https://a.example.org/1",
+                "email-sent",
+                "x-s: \"${TOKEN}\"",
+            ),
+            hook("other", "https://a.example.org/3", "email-sent", ""),
+        ]));
+        let p = plan(&after, &state);
+        let rename = Some(Rename {
+            from: "old".into(),
+            to: "new".into(),
+        });
+        let renames: Vec<_> = p
+            .entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.rename.clone()))
+            .collect();
+        assert_eq!(
+            renames,
+            [
+                ("new", rename.clone()),
+                ("other", None),
+                ("gone", None),
+                ("old", rename),
+            ]
+        );
+        let rotated = config::load(
+            &doc(&[hook(
+                "new",
+                "https://a.example.org/1",
+                "email-sent",
+                "X-S: \"${TOKEN}\"",
+            )]),
+            &|_| Some("tok-2".into()),
+        );
+        let p = plan(&rotated.config.expect("valid"), &state);
+        assert!(
+            p.entries.iter().all(|e| e.rename.is_none()),
+            "another secret is another webhook"
         );
     }
 

@@ -13,12 +13,15 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::config::Config;
-use crate::planner::{Plan, Summary};
-use crate::state::{Sent, State, Stored};
+use crate::planner::{Action, Entry, Plan, Rename, Summary};
+use crate::state::{Field, Sent, State, Stored};
 
 /// The saved-plan format this build reads and writes.
 pub(crate) const FORMAT_VERSION: u32 = 1;
 const KIND: &str = "saleshandy-webhooks-plan";
+
+/// How a plan names a config read from standard input.
+pub(crate) const STDIN_NAME: &str = "<stdin>";
 
 /// A plan on disk. Holds no secret value: only fingerprints keyed by the state's lineage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,7 +29,8 @@ const KIND: &str = "saleshandy-webhooks-plan";
 pub(crate) struct SavedPlan {
     pub kind: String,
     pub format_version: u32,
-    /// The config file the plan was made from (for messages only).
+    /// The config file the plan was made from, as given ([`STDIN_NAME`] for standard input):
+    /// `apply PLAN` reads it unless `-c` names it.
     pub config: String,
     pub state: StateRef,
     /// SHA-256 of the desired webhooks with secret values masked.
@@ -36,6 +40,63 @@ pub(crate) struct SavedPlan {
     /// The webhooks to create, in order.
     pub creates: Vec<String>,
     pub summary: Summary,
+    /// Every entry of the plan, for `show PLAN`; absent in plans of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<SavedEntry>>,
+    /// Set when the account would pass Saleshandy's limit of active webhooks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_limit: Option<usize>,
+}
+
+/// One entry of a saved plan, as [`Entry`] holds it: secrets only as fingerprints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SavedEntry {
+    pub name: String,
+    pub action: Action,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired: Option<Sent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<Sent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Field>,
+    /// For `unknown`: when the create was sent, and what became of its answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost: Option<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rename: Option<Rename>,
+}
+
+impl From<&Entry> for SavedEntry {
+    fn from(e: &Entry) -> SavedEntry {
+        SavedEntry {
+            name: e.name.clone(),
+            action: e.action,
+            desired: e.desired.clone(),
+            recorded: e.recorded.clone(),
+            id: e.id.clone(),
+            changes: e.changes.clone(),
+            lost: e.lost.clone(),
+            rename: e.rename.clone(),
+        }
+    }
+}
+
+impl From<SavedEntry> for Entry {
+    fn from(e: SavedEntry) -> Entry {
+        Entry {
+            name: e.name,
+            action: e.action,
+            desired: e.desired,
+            recorded: e.recorded,
+            id: e.id,
+            changes: e.changes,
+            lost: e.lost,
+            rename: e.rename,
+        }
+    }
 }
 
 /// The state a plan was made against.
@@ -93,6 +154,27 @@ pub(crate) enum Stale {
     )]
     OtherLocation { planned: String, now: String },
 
+    #[error("this plan was made from the config `{planned}`, not `{now}`")]
+    #[diagnostic(
+        code(saved_plan::other_config),
+        help("apply it without -c (it uses the config it was made from), or make a new plan from `{now}` with `plan -c {now} --out FILE`; nothing was sent")
+    )]
+    OtherConfig { planned: String, now: String },
+
+    #[error("this plan was made from a config read on standard input")]
+    #[diagnostic(
+        code(saved_plan::config_from_stdin),
+        help("pass the same config again with `-c -` (the plan checks that it is the same); nothing was sent")
+    )]
+    PlannedFromStdin,
+
+    #[error("this plan was made from a config read on standard input, not `{now}`")]
+    #[diagnostic(
+        code(saved_plan::other_config),
+        help("pass the config it was made from on standard input with `-c -` (the plan checks that it is the same), or make a new plan with `plan -c {now} --out FILE`; nothing was sent")
+    )]
+    StdinNotFile { now: String },
+
     #[error("the config changed since this plan was made")]
     #[diagnostic(code(saved_plan::config_changed), help("make a new plan from the current config with `plan --out FILE` and review it; nothing was sent"))]
     ConfigChanged,
@@ -129,7 +211,19 @@ impl SavedPlan {
             secrets,
             creates: plan.creates().map(|e| e.name.clone()).collect(),
             summary: plan.summary,
+            entries: Some(plan.entries.iter().map(SavedEntry::from).collect()),
+            over_limit: plan.over_limit,
         }
+    }
+
+    /// The plan as it was made, for `show`; `None` for a plan saved without its entries.
+    pub(crate) fn plan(&self) -> Option<Plan> {
+        let entries = self.entries.clone()?;
+        Some(Plan {
+            entries: entries.into_iter().map(Entry::from).collect(),
+            summary: self.summary,
+            over_limit: self.over_limit,
+        })
     }
 
     /// Checks that the plan still describes `config` and `state` (named `state_name`).
@@ -180,6 +274,16 @@ impl SavedPlan {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
         s
+    }
+
+    /// Reads a plan saved by `plan --out` from `path`.
+    pub(crate) fn read(path: &std::path::Path) -> Result<SavedPlan, crate::error::Error> {
+        let read = |reason: String| crate::error::Error::ReadPlan {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| read(e.to_string()))?;
+        SavedPlan::parse(&text).map_err(read)
     }
 
     /// Parses a saved plan; the error says what is wrong.

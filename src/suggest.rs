@@ -1,12 +1,12 @@
 //! The one "did you mean" rule: which of some known names a wrong one most likely meant.
 //!
-//! Used for unknown config keys, unknown events and names the state does not hold, so that
-//! every suggestion follows the same rule and only a name close to the wrong one is offered.
+//! Used for unknown config keys, unknown events ([`closest`]) and names the state does not
+//! hold ([`closest_name`]), so that only a name close to the wrong one is ever offered.
 
 /// The candidate closest to `wrong`, when one is close enough to be a likely typo of it.
 ///
 /// Case is ignored, and lengths are counted in characters. A candidate is close when either
-/// - it is at most one edit per 3 characters of the longer of the two names away, where an edit
+/// - it is at most one edit per 4 characters (or part of 4) of the longer of the two names away, where an edit
 ///   is an insertion, a deletion, a substitution or a swap of two neighbouring characters (so
 ///   `ulr` is one edit from `url`, `Replys` two from `Replies`); or
 /// - one name holds the other whole, and the shorter has at least 4 characters and a third of
@@ -18,12 +18,39 @@ pub(crate) fn closest<'a>(
     wrong: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    best(wrong, candidates, true)
+}
+
+/// The webhook name closest to `wrong`, among names the state holds. A webhook's name is its
+/// identity, so only a likely typo of it is offered: a name within the edit distance of
+/// [`closest`], never one that merely holds the other whole (`Sent` is not `Email Sent`), and
+/// never one with other numbers in it (`Hook 1` is not `Hook 12`).
+pub(crate) fn closest_name<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let numbers = |s: &str| -> String { s.chars().filter(char::is_ascii_digit).collect() };
+    let own = numbers(wrong);
+    best(
+        wrong,
+        candidates.into_iter().filter(|c| numbers(c) == own),
+        false,
+    )
+}
+
+/// The closest of `candidates` by the rule of [`closest`]; `parts` admits containment.
+fn best<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    parts: bool,
+) -> Option<&'a str> {
     let wrong = wrong.to_lowercase();
     let mut best: Option<(usize, f64, &'a str)> = None;
     for candidate in candidates {
         let lower = candidate.to_lowercase();
         let distance = strsim::osa_distance(&wrong, &lower);
-        if !is_typo(&wrong, &lower, distance) && !is_part(&wrong, &lower) {
+        let close = is_typo(&wrong, &lower, distance) || (parts && is_part(&wrong, &lower));
+        if !close {
             continue;
         }
         let likeness = strsim::jaro_winkler(&wrong, &lower);
@@ -134,6 +161,18 @@ mod tests {
         );
         assert_eq!(closest("ab", ["ab", "AB"]), Some("ab"));
         assert_eq!(closest("AB", ["ab", "AB"]), Some("ab"));
+    }
+
+    #[test]
+    fn webhook_names_are_suggested_for_typos_only() {
+        let names = ["Email Sent", "Hook 1", "Hook 12", "Replies"];
+        assert_eq!(closest_name("Replys", names), Some("Replies"));
+        assert_eq!(closest_name("hok 12", names), Some("Hook 12"));
+        assert_eq!(closest_name("Hook 1", ["Hook 12", "Hook 2"]), None);
+        assert_eq!(closest_name("Hook 13", ["Hook 12", "Hook 1"]), None);
+        assert_eq!(closest_name("Sent", names), None);
+        assert_eq!(closest_name("Email Sent Webhook", names), None);
+        assert_eq!(closest("Sent", names), Some("Email Sent"));
     }
 
     #[test]

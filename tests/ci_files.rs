@@ -767,7 +767,7 @@ fn bash_completes_subcommands_and_their_options() {
     );
     assert_eq!(
         bash_completes(&script, "saleshandy-webhooks state "),
-        "-h\n-V\n--no-color\n--help\n--version\nlist\nshow\nimport\nrm\npush\npull\nhelp\n"
+        "-h\n-V\n--no-color\n--help\n--version\nlist\nshow\nimport\nmv\nrm\npush\npull\nhelp\n"
     );
     assert_eq!(
         bash_completes(&script, "saleshandy-webhooks apply --para"),

@@ -625,3 +625,137 @@ fn plan_schema_refuses_what_the_tool_never_writes() {
         assert_invalid(&validator, &bad, why);
     }
 }
+
+/// A config whose `Renamed Webhook` has the content of the state's `Old Name`, and a state
+/// with that one and `Kept` (in the config as is).
+fn rename_world() -> (&'static str, State) {
+    let config = r#"version: 1
+webhooks:
+  - name: Kept
+    url: https://example.org/hooks/kept
+    events: [email-sent]
+  - name: Renamed Webhook
+    url: https://example.org/hooks/renamed
+    events: [email-opened]
+    headers:
+      Authorization: "Bearer ${TOKEN}"
+"#;
+    let mut state = State::new();
+    let key = state.lineage.clone();
+    state.webhooks.insert(
+        "Kept".to_string(),
+        recorded(
+            "69fb3ac1eda582171eb74830",
+            sent(
+                plain("https://example.org/hooks/kept"),
+                &["email-sent"],
+                vec![],
+            ),
+        ),
+    );
+    state.webhooks.insert(
+        "Old Name".to_string(),
+        recorded(
+            "69fb3ac1eda582171eb74831",
+            sent(
+                plain("https://example.org/hooks/renamed"),
+                &["email-opened"],
+                vec![("authorization", secret(&key, &format!("Bearer {TOKEN}")))],
+            ),
+        ),
+    );
+    (config, state)
+}
+
+#[test]
+fn plan_with_a_likely_rename_validates_and_the_schema_keeps_it_to_its_pair() {
+    let validator = validator("plan.schema.json");
+    let (config, state) = rename_world();
+    let plan = run_plan(config, Some(&state));
+    assert_valid(&validator, &plan);
+    let rename = json!({"from": "Old Name", "to": "Renamed Webhook"});
+    assert_eq!(entry(&plan, "Renamed Webhook")["action"], "create");
+    assert_eq!(entry(&plan, "Renamed Webhook")["likely_rename"], rename);
+    assert_eq!(entry(&plan, "Old Name")["action"], "orphaned");
+    assert_eq!(entry(&plan, "Old Name")["likely_rename"], rename);
+    assert!(entry(&plan, "Renamed Webhook")["manual_step"].is_string());
+    assert!(entry(&plan, "Kept").get("likely_rename").is_none());
+    let index = |name: &str| {
+        plan["webhooks"]
+            .as_array()
+            .and_then(|w| w.iter().position(|e| e["name"] == name))
+            .unwrap_or_else(|| panic!("no entry `{name}`"))
+    };
+    let (kept, create) = (
+        format!("/webhooks/{}", index("Kept")),
+        format!("/webhooks/{}", index("Renamed Webhook")),
+    );
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            with(&plan, &kept, "likely_rename", rename.clone()),
+            "a rename on an unchanged entry",
+        ),
+        (
+            without(&plan, &create, "likely_rename"),
+            "a create with a manual step and no rename",
+        ),
+        (
+            without(&plan, &create, "manual_step"),
+            "a rename without its step",
+        ),
+        (
+            with(&plan, &create, "likely_rename", json!({"from": "Old Name"})),
+            "a rename without its new name",
+        ),
+    ];
+    for (bad, why) in cases {
+        assert_invalid(&validator, &bad, why);
+    }
+}
+
+#[test]
+fn plan_with_webhooks_found_deleted_validates_and_counts_them() {
+    let validator = validator("plan.schema.json");
+    let (config, mut state) = rename_world();
+    for r in state.webhooks.values_mut() {
+        r.status = WebhookStatus::Deleted;
+    }
+    let plan = run_plan(config, Some(&state));
+    assert_valid(&validator, &plan);
+    assert_eq!(entry(&plan, "Kept")["action"], "deleted");
+    assert_eq!(entry(&plan, "Old Name")["action"], "deleted");
+    assert!(
+        entry(&plan, "Renamed Webhook")
+            .get("likely_rename")
+            .is_none(),
+        "a webhook deleted in Saleshandy is no rename"
+    );
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 1, "unchanged": 0, "changed": 0, "orphaned": 0, "unknown": 0, "deleted": 2})
+    );
+    assert_eq!(plan["needs_person"], true);
+    let kept = format!(
+        "/webhooks/{}",
+        plan["webhooks"]
+            .as_array()
+            .and_then(|w| w.iter().position(|e| e["name"] == "Kept"))
+            .expect("an entry")
+    );
+    for (bad, why) in [
+        (
+            without(&plan, &kept, "manual_step"),
+            "a deleted entry without its step",
+        ),
+        (
+            without(&plan, &kept, "id"),
+            "a deleted entry without its id",
+        ),
+        (
+            with(&plan, "/summary", "deleted", json!(0)),
+            "a zero count of deleted",
+        ),
+    ] {
+        assert_invalid(&validator, &bad, why);
+    }
+}

@@ -24,6 +24,7 @@ mod local_state;
 mod object_servers;
 mod plan_cli;
 mod probe;
+mod recovery;
 mod remote_state;
 mod saved_plan;
 mod schema;

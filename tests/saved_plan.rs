@@ -343,3 +343,163 @@ fn a_damaged_plan_file_is_a_clear_error() {
         .run();
     assert_eq!(w.sandbox.requests().len(), 0);
 }
+
+/// What `plan --out p.json` says on standard error.
+const SAVED_P: &str =
+    "Saved the plan to p.json; `saleshandy-webhooks apply p.json` applies exactly it, once.\n";
+
+#[test]
+fn a_plan_of_another_config_file_is_applied_with_that_config_and_its_state() {
+    let w = world();
+    std::fs::write(w.path("prod.yaml"), first_only()).unwrap();
+    w.plan()
+        .args(["-c", "prod.yaml", "--out", "p.json"])
+        .stdout_unchecked()
+        .stderr(SAVED_P)
+        .run();
+
+    // Another config named explicitly is refused, naming both; so is another state.
+    w.test(["apply", "p.json", "-c", "webhooks.yaml"])
+        .status(1)
+        .stderr_snapshot("saved-plan-other-config")
+        .run();
+    w.test(["apply", "p.json", "--state", "webhooks.state.json"])
+        .status(1)
+        .stderr_snapshot("saved-plan-other-state-than-its-config")
+        .run();
+    assert_eq!(w.sandbox.requests().len(), 0, "nothing was sent");
+
+    // As the message said: `apply p.json`, nothing repeated.
+    w.test(["apply", "p.json"])
+        .stdout_unchecked()
+        .stderr("[1/1] created: Email Sent\n")
+        .run();
+    assert!(w.path("prod.state.json").exists());
+    assert!(
+        !w.state_path().exists(),
+        "webhooks.yaml's state is untouched"
+    );
+    assert_eq!(w.sandbox.create_requests(), 1);
+
+    // Naming the plan's own config (another spelling of it) is fine: the state has moved on.
+    w.test(["apply", "p.json", "-c", "./prod.yaml"])
+        .status(1)
+        .stderr_snapshot("saved-plan-own-config-applied-twice")
+        .run();
+    assert_eq!(w.sandbox.create_requests(), 1);
+}
+
+#[test]
+fn a_plan_made_from_standard_input_needs_it_again() {
+    let w = world();
+    w.plan()
+        .args(["-c", "-", "--out", "p.json"])
+        .stdin(CONFIG)
+        .stdout_unchecked()
+        .stderr(SAVED_P)
+        .run();
+    w.test(["apply", "p.json"])
+        .status(1)
+        .stderr_snapshot("saved-plan-from-stdin")
+        .run();
+    w.test(["apply", "p.json", "-c", "webhooks.yaml"])
+        .status(1)
+        .stderr_snapshot("saved-plan-from-stdin-other-config")
+        .run();
+    assert_eq!(w.sandbox.requests().len(), 0);
+    w.test(["apply", "p.json", "-c", "-", "--parallelism", "1"])
+        .stdin(CONFIG)
+        .stdout_unchecked()
+        .stderr(CREATED_THREE)
+        .run();
+    assert_eq!(w.sandbox.create_requests(), 3);
+}
+
+#[test]
+fn show_prints_a_saved_plan_as_plan_printed_it() {
+    let w = world();
+    w.set_config(first_only());
+    w.ok(&["apply", "--auto-approve"]);
+    // One of each: unchanged, to create, changed, orphaned.
+    let edited = CONFIG.replace("name: Email Sent", "name: Sent").replace(
+        "https://crm.example.org/replies",
+        "https://crm.example.org/v2",
+    );
+    std::fs::write(w.path("prod.yaml"), &edited).unwrap();
+    std::fs::copy(w.state_path(), w.path("prod.state.json")).unwrap();
+    w.set_config(&format!(
+        "{CONFIG}  - name: Kept\n    url: https://kept.example.org/\n    events: [email-sent]\n"
+    ));
+    w.ok(&["apply", "--auto-approve"]);
+    std::fs::copy(w.state_path(), w.path("prod.state.json")).unwrap();
+    std::fs::write(
+        w.path("prod.yaml"),
+        format!(
+            "{edited}  - name: New\n    url: https://new.example.org/\n    events: [email-sent]\n"
+        ),
+    )
+    .unwrap();
+    for (format, verbose) in [
+        ("human", false),
+        ("human", true),
+        ("json", false),
+        ("markdown", false),
+    ] {
+        let mut plan = w
+            .plan()
+            .args(["-c", "prod.yaml", "--format", format, "--out", "p.json"]);
+        let mut show = w.test(["show", "p.json", "--format", format]);
+        if verbose {
+            plan = plan.arg("-v");
+            show = show.arg("-v");
+        }
+        let planned = plan.stdout_unchecked().stderr(SAVED_P).run();
+        let shown = show.stdout_unchecked().run();
+        assert_eq!(
+            stdout_text(&shown),
+            stdout_text(&planned),
+            "show --format {format} differs from plan"
+        );
+        assert_no_secret(&shown);
+    }
+    // The plan had one of each.
+    let o = w.test(["show", "p.json"]).stdout_unchecked().run();
+    snapshot("saved-plan-show", &w.filtered(&stdout_text(&o)));
+    let saved = std::fs::read_to_string(w.path("p.json")).unwrap();
+    assert!(
+        !saved.contains("token-one"),
+        "no secret value in a saved plan"
+    );
+    assert_eq!(
+        w.sandbox.requests().len(),
+        w.sandbox.create_requests(),
+        "show sends nothing"
+    );
+}
+
+#[test]
+fn show_refuses_a_plan_saved_without_its_entries() {
+    let w = world();
+    w.plan()
+        .args(["--out", "plan.json"])
+        .stdout_unchecked()
+        .stderr(SAVED)
+        .run();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("plan.json")).unwrap()).unwrap();
+    doc.as_object_mut().unwrap().remove("entries");
+    std::fs::write(w.path("plan.json"), doc.to_string()).unwrap();
+    w.test(["show", "plan.json"])
+        .status(1)
+        .stderr_snapshot("saved-plan-show-without-entries")
+        .run();
+    w.test(["show", "missing.json"])
+        .status(1)
+        .stderr_snapshot("saved-plan-show-missing")
+        .run();
+    // apply still applies it.
+    w.test(["apply", "plan.json", "--parallelism", "1"])
+        .stdout_unchecked()
+        .stderr(CREATED_THREE)
+        .run();
+}

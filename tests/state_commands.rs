@@ -161,7 +161,7 @@ It is not in the config: `plan` shows it as orphaned.
     );
     w.plan().stdout_snapshot("state-import-plan").run();
 
-    // A name already recorded with another id is refused; the same id is a no-op.
+    // A name already recorded with another id is refused.
     let before = w.state_bytes();
     let ids = [
         ("Email Sent".to_string(), same.clone()),
@@ -177,8 +177,13 @@ It is not in the config: `plan` shows it as orphaned.
         &w.with_named_ids(&o.stderr, &ids),
     );
     assert_eq!(w.state_bytes(), before);
+    // The same id again is read again: unchanged there, so nothing is written.
     w.state(["import", "Email Sent", &same])
-        .stdout("`Email Sent` is already recorded with id [ID]: nothing to do.\n")
+        .stdout(
+            "`Email Sent` (id [ID], active) is recorded as it is in Saleshandy: nothing to do.
+It matches the config: `plan` shows it as unchanged.
+",
+        )
         .run();
     assert_eq!(w.state_bytes(), before);
     // One webhook cannot be recorded under a second name: `plan` would then advise deleting
@@ -314,6 +319,32 @@ fn removing_a_name_not_in_the_state_fails_and_suggests_the_closest() {
         .stderr_snapshot("state-rm-far-name")
         .run();
     assert_eq!(w.state_bytes(), before);
+}
+
+#[test]
+fn removing_a_name_already_forgotten_suggests_no_other_webhook() {
+    let w = world(&crate::support::hooks(12));
+    w.ok(&["apply", "--auto-approve"]);
+    w.state(["rm", "Hook 1"]).stdout_unchecked().run();
+    let before = w.state_bytes();
+    // `Hook 12` holds it whole and is one edit away, but it is another webhook.
+    w.state(["rm", "Hook 1"])
+        .status(1)
+        .stderr_snapshot("state-rm-already-forgotten")
+        .run();
+    // A typo of a recorded name still gets it.
+    w.state(["rm", "Hok 12"])
+        .status(1)
+        .stderr_snapshot("state-rm-typo-with-a-number")
+        .run();
+    assert_eq!(w.state_bytes(), before);
+
+    let w = world(CONFIG);
+    w.ok(&["apply", "--auto-approve"]);
+    w.state(["rm", "Sent"])
+        .status(1)
+        .stderr_snapshot("state-rm-part-of-a-name")
+        .run();
 }
 
 // --- the lock ----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ pub(crate) fn read_source(path: &Path) -> Result<SourceFile, Error> {
         path: path.to_path_buf(),
     })?;
     let name = if path == Path::new("-") {
-        "<stdin>".to_string()
+        crate::saved_plan::STDIN_NAME.to_string()
     } else {
         path.display().to_string()
     };

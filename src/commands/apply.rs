@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::account::{Account, Opened, Target};
 use crate::accounts::Accounts;
 use crate::api::Api;
-use crate::cli::{ApplyArgs, ApplyFormat};
+use crate::cli::{ApplyArgs, ApplyFormat, ConfigsArgs, DEFAULT_CONFIG};
 use crate::emulator::{self, SandboxOptions};
 use crate::error::Error;
 use crate::execute::{self, Done, Report, Tally};
@@ -20,15 +20,75 @@ use crate::outcome::Outcome;
 use crate::planner::{plan, Plan};
 use crate::render::text::{paragraph, Painter, GREEN, MAGENTA, RED, YELLOW};
 use crate::render::{self, Context};
-use crate::saved_plan::SavedPlan;
+use crate::saved_plan::{SavedPlan, Stale, STDIN_NAME};
 use crate::secret::Secret;
 use crate::terminal_text::{printable, printable_line};
 use crate::ui::Ui;
 
 pub(crate) fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let single_only = [("a saved plan", args.plan.is_some())];
-    let accounts = Accounts::with_states(&args.config, &args.state, &single_only, ui)?;
-    crate::runtime::block_on(run_accounts(&accounts, args, ui))?
+    let given = &args.config.configs;
+    let read = || args.plan.as_deref().map(SavedPlan::read).transpose();
+    let (accounts, saved) = if given.is_empty() {
+        let saved = read()?;
+        let configs = ConfigsArgs {
+            configs: vec![default_config(saved.as_ref())?],
+        };
+        let accounts = Accounts::with_states(&configs, &args.state, &single_only, ui)?;
+        (accounts, saved)
+    } else {
+        // Several configs with a saved plan are refused here, before it is read.
+        let configs = ConfigsArgs {
+            configs: given.clone(),
+        };
+        let accounts = Accounts::with_states(&configs, &args.state, &single_only, ui)?;
+        let saved = read()?;
+        if let (Some(saved), [one]) = (&saved, given.as_slice()) {
+            check_config(saved, one)?;
+        }
+        (accounts, saved)
+    };
+    crate::runtime::block_on(run_accounts(&accounts, saved.as_ref(), args, ui))?
+}
+
+/// The config of a run without `-c`: a saved plan's own (one read on standard input must be
+/// given again), else `webhooks.yaml`.
+fn default_config(saved: Option<&SavedPlan>) -> Result<PathBuf, Error> {
+    match saved {
+        None => Ok(PathBuf::from(DEFAULT_CONFIG)),
+        Some(saved) if saved.config == STDIN_NAME => Err(Stale::PlannedFromStdin.into()),
+        Some(saved) => Ok(PathBuf::from(&saved.config)),
+    }
+}
+
+/// Refuses a config given with `-c` that is not the one the saved plan was made from.
+fn check_config(saved: &SavedPlan, given: &Path) -> Result<(), Error> {
+    if saved.config == STDIN_NAME && given != Path::new("-") {
+        return Err(Stale::StdinNotFile {
+            now: given.display().to_string(),
+        }
+        .into());
+    }
+    if !same_config(given, &saved.config) {
+        return Err(Stale::OtherConfig {
+            planned: saved.config.clone(),
+            now: given.display().to_string(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Whether `given` names the config a plan recorded as `planned` (standard input as such).
+fn same_config(given: &Path, planned: &str) -> bool {
+    if given == Path::new("-") || planned == STDIN_NAME {
+        return given == Path::new("-") && planned == STDIN_NAME;
+    }
+    let planned = Path::new(planned);
+    match (given.canonicalize(), planned.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => given == planned,
+    }
 }
 
 /// One account, checked and planned, with its state locked, ready to apply.
@@ -47,9 +107,14 @@ struct Applied {
     result: Result<Report, Error>,
 }
 
-async fn run_accounts(accounts: &Accounts, args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
+async fn run_accounts(
+    accounts: &Accounts,
+    saved: Option<&SavedPlan>,
+    args: &ApplyArgs,
+    ui: Ui,
+) -> Result<Outcome, Error> {
     // 1. Check and plan every account; nothing is sent until all are planned.
-    let planned = accounts.try_each(|file| prepare(file, args, ui, accounts))?;
+    let planned = accounts.try_each(|file| prepare(file, saved, args, ui, accounts))?;
     let failed = planned.iter().filter(|p| p.is_none()).count();
     let prepared: Vec<Prepared> = planned.into_iter().flatten().flatten().collect();
     let creates: usize = prepared.iter().map(|p| p.plan.summary.create).sum();
@@ -221,17 +286,14 @@ fn interrupted_text(signal: Signal, total: &Tally) -> String {
 /// Loads, checks and plans one account, printing its plan. `None`: nothing to create.
 fn prepare(
     file: &Path,
+    saved: Option<&SavedPlan>,
     args: &ApplyArgs,
     ui: Ui,
     accounts: &Accounts,
 ) -> Result<Option<Prepared>, Error> {
-    let saved = match &args.plan {
-        Some(path) => Some(read_saved(path)?),
-        None => None,
-    };
     // A saved plan applies to the state it was made against, wherever that is kept.
     let mut state_args = args.state.clone();
-    if let Some(location) = saved.as_ref().and_then(|s| s.state.location.clone()) {
+    if let Some(location) = saved.and_then(|s| s.state.location.clone()) {
         state_args.state.get_or_insert(location);
     }
     let mut opened = Account::open(file, &state_args, ui)?.read_state(Some(args.lock.locking()))?;
@@ -245,7 +307,7 @@ fn prepare(
     let key = opened.account.key(&target)?;
     let state_name = opened.state_name();
     opened.check_endpoint(&endpoint)?;
-    if let Some(saved) = &saved {
+    if let Some(saved) = saved {
         if let Some(planned) = &saved.state.location {
             let args = crate::cli::StateArgs {
                 state: Some(planned.clone()),
@@ -270,7 +332,7 @@ fn prepare(
         check_saved(saved, &mut opened)?;
     }
     let plan = plan(&opened.account.config, &opened.state);
-    if let Some(saved) = &saved {
+    if let Some(saved) = saved {
         let now: Vec<&str> = plan.creates().map(|e| e.name.as_str()).collect();
         if now != saved.creates.iter().map(String::as_str).collect::<Vec<_>>() {
             return Err(crate::saved_plan::Stale::ConfigChanged.into());
@@ -402,16 +464,6 @@ async fn execute(
         endpoint,
         result,
     }
-}
-
-/// Reads a plan saved by `plan --out`.
-fn read_saved(path: &Path) -> Result<SavedPlan, Error> {
-    let read = |reason: String| Error::ReadPlan {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| read(e.to_string()))?;
-    SavedPlan::parse(&text).map_err(read)
 }
 
 /// Asks on the terminal; without one, refuses.

@@ -246,7 +246,7 @@ pub(crate) fn show(args: &ShowArgs) -> Result<Outcome, Error> {
 fn no_such(state: &State, exists: bool, name: &str, place: String) -> Error {
     let names = state.webhooks.keys().chain(state.unknown.keys());
     let empty = state.webhooks.is_empty() && state.unknown.is_empty();
-    let help = match crate::suggest::closest(name, names.map(String::as_str)) {
+    let help = match crate::suggest::closest_name(name, names.map(String::as_str)) {
         Some(n) if exists => format!(
             "names are exact; the closest in the state is `{n}` (`saleshandy-webhooks state list` lists them all)"
         ),

@@ -8,6 +8,7 @@ pub(crate) mod inspect;
 pub(crate) mod plan;
 pub(crate) mod reconcile;
 pub(crate) mod sandbox;
+pub(crate) mod show;
 pub(crate) mod status;
 pub(crate) mod transfer;
 pub(crate) mod validate;

@@ -37,8 +37,8 @@ pub(crate) fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     if matches!(args.format, PlanFormat::Human | PlanFormat::Markdown) {
         accounts.print_total(|n| {
             format!(
-                "Total over {n} accounts: {} to create, {} unchanged, {} changed, {} orphaned, {} unknown.",
-                total.create, total.unchanged, total.changed, total.orphaned, total.unknown
+                "Total over {n} accounts: {}.",
+                crate::render::counts(&total)
             )
         });
     }

@@ -8,7 +8,7 @@ use crate::secret::{fingerprint, Secret, REDACTED};
 use crate::state::{Field, Recorded, Stored};
 
 /// Compares a live webhook with what the state recorded as sent under `name`.
-pub(super) fn compare(name: &str, recorded: &Recorded, live: &Live, lineage: &str) -> Vec<Drift> {
+pub(crate) fn compare(name: &str, recorded: &Recorded, live: &Live, lineage: &str) -> Vec<Drift> {
     let mut drift = Vec::new();
     if live.name != name {
         drift.push(Drift {

@@ -17,6 +17,7 @@ use crate::secret::REDACTED;
 use crate::state::{Field, LastFailure, LiveCheck, State, WebhookStatus};
 
 pub(crate) use check::check_all;
+pub(crate) use drift::compare;
 
 /// What was found for one recorded webhook.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +75,7 @@ pub(crate) struct HeaderDrift {
 
 impl Drift {
     /// The same drift with both sides as safe text: the live side is the server's.
-    fn cleaned(self, r: &crate::server_text::Redactor) -> Drift {
+    pub(crate) fn cleaned(self, r: &crate::server_text::Redactor) -> Drift {
         Drift {
             field: self.field,
             recorded: r.clean(&self.recorded),
@@ -183,14 +184,15 @@ pub(crate) fn next_steps(c: &Check) -> Vec<String> {
             "It could not be read ({reason}). Run status again; if it persists, check --api-url and the network."
         )),
         Health::Live { drift, .. } => {
-            if drift.iter().any(|d| d.field == Field::Name) {
+            if let Some(d) = drift.iter().find(|d| d.field == Field::Name) {
+                let live = &d.live;
                 steps.push(format!(
-                    "It was renamed in Saleshandy. Rename it back to `{name}` there (the config's name is its identity for this tool)."
+                    "Saleshandy calls it `{live}`, the state `{name}`: rename it to `{name}` in Saleshandy (the config's name is its identity for this tool). To keep `{live}` instead, rename it in the config to that, then run `saleshandy-webhooks state mv \"{name}\" NEW` with the new name."
                 ));
             }
             if drift.iter().any(|d| d.field != Field::Name) {
                 steps.push(format!(
-                    "It was edited in Saleshandy. Either undo the edit there, so that it matches the config again; or, to keep it, edit the config to match, then run `saleshandy-webhooks state rm \"{name}\"` and `saleshandy-webhooks state import \"{name}\" {id}` to record it as it is now."
+                    "It was edited in Saleshandy. Either undo the edit there, so that it matches the config again; or, to keep it, edit the config to match, then run `saleshandy-webhooks state import \"{name}\" {id}` to record it as it is now."
                 ));
             }
             if c.is_paused() {

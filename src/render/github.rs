@@ -19,9 +19,10 @@ pub(crate) fn render(plan: &Plan, config: &str, lines: &HashMap<String, usize>) 
                 "notice",
                 "create",
                 format!(
-                    "`{}` will be created: {}",
+                    "`{}` will be created: {}{}",
                     e.name,
-                    e.desired.as_ref().map(one_line).unwrap_or_default()
+                    e.desired.as_ref().map(one_line).unwrap_or_default(),
+                    manual_step(e).map(|s| format!(". {s}")).unwrap_or_default()
                 ),
             ),
             Action::Changed => (
@@ -38,6 +39,15 @@ pub(crate) fn render(plan: &Plan, config: &str, lines: &HashMap<String, usize>) 
                 "orphaned: needs a person",
                 format!(
                     "`{}` is no longer in the config. {}",
+                    e.name,
+                    manual_step(e).unwrap_or_default()
+                ),
+            ),
+            Action::Deleted => (
+                "warning",
+                "deleted: needs a person",
+                format!(
+                    "`{}` was deleted in Saleshandy. {}",
                     e.name,
                     manual_step(e).unwrap_or_default()
                 ),

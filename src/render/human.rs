@@ -24,6 +24,7 @@ fn sign(a: Action) -> (&'static str, &'static str) {
         Action::Changed => ("~", YELLOW),
         Action::Orphaned => ("-", RED),
         Action::Unknown => ("?", MAGENTA),
+        Action::Deleted => ("!", RED),
     }
 }
 
@@ -98,6 +99,7 @@ fn detail(e: &Entry) -> String {
             format!("changed ({}), id {id}", fields.join(", "))
         }
         (Action::Orphaned, Some(id)) => format!("orphaned: not in the config, id {id}"),
+        (Action::Deleted, Some(id)) => format!("deleted in Saleshandy, id {id}"),
         (Action::Unknown, _) => match e.lost.as_ref().and_then(|(_, r)| in_progress_by(r)) {
             Some(by) => format!("in progress: being created by {by}"),
             None => "unknown: a create was sent, its answer was lost".to_string(),

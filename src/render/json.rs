@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{manual_step, warnings};
-use crate::planner::{Action, Plan, Summary};
+use crate::planner::{Action, Plan, Rename, Summary};
 use crate::state::{Field, Sent};
 
 /// Version of the JSON shape; bumped on any incompatible change.
@@ -42,6 +42,9 @@ struct Webhook<'a> {
     /// For `unknown`: when the create was sent and what became of its answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     lost: Option<Lost<'a>>,
+    /// On a create and an orphan with the same content: the rename `state mv` would record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    likely_rename: Option<&'a Rename>,
 }
 
 #[derive(Serialize)]
@@ -92,6 +95,7 @@ pub(crate) fn render(plan: &Plan, ctx: &super::Context) -> String {
                     .lost
                     .as_ref()
                     .map(|(since, reason)| Lost { since, reason }),
+                likely_rename: e.rename.as_ref(),
             })
             .collect(),
         warnings: warnings(plan),

@@ -91,6 +91,7 @@ fn emoji(a: Action) -> &'static str {
         Action::Changed => "⚠️",
         Action::Orphaned => "➖",
         Action::Unknown => "❓",
+        Action::Deleted => "❌",
     }
 }
 
@@ -114,7 +115,7 @@ fn detail(e: &Entry) -> Option<String> {
             .map(|l| format!("+ {l}\n"))
             .collect(),
         Action::Changed => diff(e)?,
-        Action::Orphaned | Action::Unknown => String::new(),
+        Action::Orphaned | Action::Unknown | Action::Deleted => String::new(),
         Action::Unchanged => return None,
     };
     let mut out = format!(

@@ -27,10 +27,28 @@ pub(crate) struct Context<'a> {
 pub(crate) fn manual_step(e: &Entry) -> Option<String> {
     let name = &e.name;
     let id = e.id.as_deref().unwrap_or("?");
+    if let Some(r) = &e.rename {
+        let (from, to) = (&r.from, &r.to);
+        let mv = format!("`saleshandy-webhooks state mv \"{from}\" \"{to}\"`");
+        return Some(match e.action {
+            Action::Create => format!(
+                "This looks like `{from}` renamed: it has the same url, events and headers, and `{from}` is orphaned. To keep that webhook rather than create a second one, run {mv} before apply, and rename it to `{to}` in Saleshandy."
+            ),
+            _ => format!(
+                "This looks renamed to `{to}` in the config: it has the same url, events and headers. To keep webhook {id}, run {mv} and rename it to `{to}` in Saleshandy; otherwise delete it in Saleshandy, then run `saleshandy-webhooks state rm \"{from}\"`."
+            ),
+        });
+    }
     match e.action {
         Action::Create | Action::Unchanged => None,
         Action::Changed => Some(format!(
             "The Saleshandy API cannot update a webhook. Either edit webhook {id} in Saleshandy to match the config, then run `saleshandy-webhooks state import \"{name}\" {id}` to record it; or delete it in Saleshandy, run `saleshandy-webhooks state rm \"{name}\"`, and the next apply creates it anew."
+        )),
+        Action::Deleted if e.desired.is_none() => Some(format!(
+            "`status --update-state` found webhook {id} deleted in Saleshandy, and it is no longer in the config: run `saleshandy-webhooks state rm \"{name}\"` to forget it."
+        )),
+        Action::Deleted => Some(format!(
+            "`status --update-state` found webhook {id} deleted in Saleshandy, so it delivers nothing, and apply does not create it again on its own (a wrong API key makes every webhook look deleted). If it is gone, run `saleshandy-webhooks state rm \"{name}\"`, and the next apply creates it anew. If it still exists (restored in Saleshandy, or read with a wrong key), run `saleshandy-webhooks state import \"{name}\" {id}` to record it as it is."
         )),
         Action::Orphaned => Some(format!(
             "The Saleshandy API cannot delete a webhook, and it still exists in the account. Delete webhook {id} in Saleshandy, then run `saleshandy-webhooks state rm \"{name}\"` to forget it; or put it back in the config."
@@ -108,16 +126,25 @@ pub(crate) fn diff(e: &Entry) -> Option<String> {
     )
 }
 
-/// `Plan: 2 to create, 3 unchanged, 1 changed, 1 orphaned, 0 unknown.`
+/// `Plan: 2 to create, 3 unchanged, 1 changed, 1 orphaned, 0 unknown.`, and `, 1 deleted`
+/// before the stop when any webhook was found deleted.
 pub(crate) fn summary_line(plan: &Plan) -> String {
-    let s = &plan.summary;
+    format!("Plan: {}.", counts(&plan.summary))
+}
+
+/// The counts of a summary line, without its lead or stop.
+pub(crate) fn counts(s: &crate::planner::Summary) -> String {
+    let deleted = match s.deleted {
+        0 => String::new(),
+        n => format!(", {n} deleted"),
+    };
     format!(
-        "Plan: {} to create, {} unchanged, {} changed, {} orphaned, {} unknown.",
+        "{} to create, {} unchanged, {} changed, {} orphaned, {} unknown{deleted}",
         s.create, s.unchanged, s.changed, s.orphaned, s.unknown
     )
 }
 
-/// The plan's warnings: an account past Saleshandy's limit, and webhooks found deleted.
+/// The plan's warnings: an account past Saleshandy's limit.
 pub(crate) fn warnings(plan: &Plan) -> Vec<String> {
     let limit = plan.over_limit.map(|n| {
         format!(
@@ -125,12 +152,7 @@ pub(crate) fn warnings(plan: &Plan) -> Vec<String> {
             crate::planner::ACCOUNT_LIMIT
         )
     });
-    let deleted = plan.deleted.iter().map(|name| {
-        format!(
-            "`{name}` was found deleted in Saleshandy by `status --update-state`, so it delivers nothing. It is not re-created on its own: if it should exist, run `saleshandy-webhooks state rm \"{name}\"` and apply creates it again."
-        )
-    });
-    limit.into_iter().chain(deleted).collect()
+    limit.into_iter().collect()
 }
 
 /// A one-line description of a webhook's target, e.g. `https://x/y · email-sent, reply-received`.
