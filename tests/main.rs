@@ -32,3 +32,4 @@ mod signals;
 mod state_commands;
 mod state_inspect;
 mod status;
+mod terminal_width;
