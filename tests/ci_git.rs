@@ -324,7 +324,7 @@ fn a_cancelled_first_apply_commits_its_journal_and_the_next_creates_nothing_twic
                 3 - unknown
             ),
             format!(
-                "::error title=unknown webhooks::{unknown} webhook(s) unknown: a create was sent but its answer was lost, so each may or may not exist in Saleshandy. Resolve each as its warning says (state import or state rm), then run the apply again."
+                "::error title=unknown webhooks::Webhooks unknown: {unknown}. For each, a create was sent but its answer was lost, so each may or may not exist in Saleshandy. Resolve each as its warning says (state import or state rm), then run the apply again."
             ),
         ],
         "{shown}"
@@ -336,7 +336,7 @@ fn a_cancelled_first_apply_commits_its_journal_and_the_next_creates_nothing_twic
         .expect("runs bash");
     assert_eq!(warned.status.code(), Some(0));
     assert!(text(&warned).ends_with(&format!(
-        "::warning title=unknown webhooks::{unknown} webhook(s) unknown: a create was sent but its answer was lost, so each may or may not exist in Saleshandy. Resolve each as its warning says (state import or state rm), then run the apply again.\n"
+        "::warning title=unknown webhooks::Webhooks unknown: {unknown}. For each, a create was sent but its answer was lost, so each may or may not exist in Saleshandy. Resolve each as its warning says (state import or state rm), then run the apply again.\n"
     )));
 }
 
