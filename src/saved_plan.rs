@@ -226,11 +226,14 @@ impl SavedPlan {
         })
     }
 
-    /// Checks that the plan still describes `config` and `state` (named `state_name`).
+    /// Checks that the plan still describes `config` and `state` (named `state_name`), whose
+    /// serial was `read_serial` as stored: folding an interrupted run's journal into it moves
+    /// the serial on, but `plan` saw that journal too (the creates are compared again after).
     pub(crate) fn check(
         &self,
         config: &Config,
         state: &State,
+        read_serial: u64,
         existed: bool,
         state_name: &str,
     ) -> Result<(), Stale> {
@@ -245,11 +248,11 @@ impl SavedPlan {
                     now: state.lineage.clone(),
                 })
             }
-            (true, true) if state.serial != self.state.serial => {
+            (true, true) if read_serial != self.state.serial => {
                 return Err(Stale::StateChanged {
                     state: s(),
                     planned: self.state.serial,
-                    now: state.serial,
+                    now: read_serial,
                 })
             }
             _ => {}

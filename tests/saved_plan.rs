@@ -125,6 +125,60 @@ fn a_saved_plan_is_refused_against_another_state_location() {
     assert!(!w.path("elsewhere.state.json").exists());
 }
 
+/// A run killed mid-apply leaves a journal (committed as it is, in a CI that commits its
+/// state). `plan --out` reads it without folding it; `apply PLAN` folds it first, which moves
+/// the serial on: the plan still applies, and nothing is created twice.
+#[test]
+fn a_saved_plan_made_over_an_interrupted_journal_applies() {
+    let w = World::builder()
+        .config(CONFIG)
+        .env("HOOK_TOKEN", "token-one")
+        .latency(std::time::Duration::from_millis(400))
+        .build();
+    let mut child = w
+        .process()
+        .args(["apply", "--auto-approve", "--parallelism", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("apply starts");
+    w.wait_for_a_create_in_flight(&mut child);
+    child.kill().expect("killed");
+    let _ = child.wait();
+    assert!(
+        w.path("webhooks.state.json.journal").exists(),
+        "a journal is left"
+    );
+    w.sandbox.set_latency(std::time::Duration::ZERO);
+
+    w.plan()
+        .args(["--out", "plan.json"])
+        .stdout_unchecked()
+        .stderr_unchecked()
+        .run();
+    assert!(
+        w.path("webhooks.state.json.journal").exists(),
+        "plan only reads"
+    );
+    let o = w
+        .test(["apply", "plan.json", "--parallelism", "1"])
+        .stdout_unchecked()
+        .stderr_unchecked()
+        .run();
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    assert!(!w.path("webhooks.state.json.journal").exists(), "folded");
+    // Each name reached Saleshandy once: the one in flight when the run was killed is
+    // `unknown` (not sent again), the others were created by the plan.
+    for (name, ids) in w.server_by_name() {
+        assert_eq!(ids.len(), 1, "{name} created once");
+    }
+    let state = w.state_json();
+    let recorded = state["webhooks"].as_object().expect("webhooks").len();
+    let unknown = state["unknown"].as_object().expect("unknown").len();
+    assert_eq!(recorded + unknown, 3, "{state:#}");
+    assert_eq!(w.sandbox.create_requests(), 3);
+}
+
 #[test]
 fn a_saved_plan_made_against_a_state_applies_once() {
     let w = world();

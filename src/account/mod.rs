@@ -86,6 +86,7 @@ impl Account {
             state_exists: opened.exists,
             store: opened.store,
             lock: opened.lock,
+            read_serial: opened.read_serial,
         })
     }
 }
@@ -100,6 +101,9 @@ pub(crate) struct Opened {
     pub(crate) store: Box<dyn Store>,
     /// The state's lock, for commands that write it: held while this lives.
     pub(crate) lock: Option<Lock>,
+    /// The serial as stored, before an interrupted run's journal was folded in: what `plan`
+    /// (which only reads) saw, and what a saved plan is checked against.
+    pub(crate) read_serial: u64,
 }
 
 impl Opened {

@@ -366,6 +366,7 @@ fn check_saved(saved: &SavedPlan, opened: &mut Opened) -> Result<(), Error> {
     saved.check(
         &opened.account.config,
         &opened.state,
+        opened.read_serial,
         opened.state_exists,
         &state_name,
     )?;

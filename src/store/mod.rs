@@ -157,6 +157,9 @@ pub(crate) struct Opened {
     /// See [`Loaded::in_progress`].
     pub in_progress: Option<String>,
     pub lock: Option<Lock>,
+    /// The serial the stored state had before a replayed journal was folded into it (and the
+    /// serial moved on): what a read-only command such as `plan` saw.
+    pub read_serial: u64,
 }
 
 impl Opened {
@@ -205,6 +208,7 @@ pub(crate) fn open(address: &Address, locking: Option<Locking>) -> Result<Opened
         replayed,
         in_progress,
     } = store.load()?;
+    let read_serial = state.serial;
     if replayed && lock.is_some() {
         store.save(&mut state, &version)?;
         store.end_journal()?;
@@ -216,5 +220,6 @@ pub(crate) fn open(address: &Address, locking: Option<Locking>) -> Result<Opened
         replayed,
         in_progress,
         lock,
+        read_serial,
     })
 }
