@@ -18,15 +18,20 @@ use crate::support::{self, World, BIN, CONFIG_FILE, STATE_FILE};
 
 const MARKER: &str = "webhooks.state.json.applying";
 
-/// The apply job's steps, by name, as the workflow file has them.
+/// The apply job's steps, by name, as the workflow file has them, then the pull request's
+/// plan job's (a name both have is the apply job's).
 fn apply_steps() -> Vec<(String, String)> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/github-actions.yml");
     let text = std::fs::read_to_string(&path).expect("the workflow");
     let workflow: Value = serde_yaml::from_str(&text).expect("YAML");
-    workflow["jobs"]["apply"]["steps"]
-        .as_sequence()
-        .expect("steps")
+    ["apply", "plan"]
         .iter()
+        .flat_map(|job| {
+            workflow["jobs"][*job]["steps"]
+                .as_sequence()
+                .expect("steps")
+                .iter()
+        })
         .filter_map(|s| {
             Some((
                 s["name"].as_str()?.to_string(),
@@ -427,6 +432,13 @@ fn a_rejected_push_of_the_state_stops_the_next_apply() {
     let next = repo.clone_as("runner-next");
     let refused = repo.run_step(&next, "Refuse after an apply that did not commit its state");
     assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    // A pull request opened meanwhile is told before it is merged.
+    let warned = repo.run_step(&next, "Warn about an apply that did not commit its state");
+    assert!(warned.status.success(), "{warned:?}");
+    assert_eq!(
+        text(&warned),
+        format!("::warning file={MARKER}::The apply of https://github.example/acme/infra/actions/runs/101 did not commit its state to main: the apply after this merge refuses until that run's state is committed to main with {MARKER} deleted.\n")
+    );
     assert_eq!(repo.created_names(), ["Hook 1", "Hook 2"]);
     assert_eq!(repo.world.sandbox.create_requests(), 2);
 }
