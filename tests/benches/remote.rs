@@ -17,6 +17,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_saleshandy-webhooks");
 #[allow(dead_code, unused_imports)]
 #[path = "../support/object_servers/mod.rs"]
 mod object_servers;
+// Installs them, as every kit of the test suite.
+#[allow(dead_code)]
+#[path = "../support/tools.rs"]
+mod tools;
 
 use std::time::Duration;
 

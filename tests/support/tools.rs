@@ -168,7 +168,8 @@ fn on_path(program: &str) -> bool {
 
 /// `<target>/test-servers/<kit>`, made by `install` under the kit's lock unless its marker
 /// already holds `wanted`. `install` gets the kit's (empty) dir and a log for its commands.
-fn install_once(
+/// Every kit of the suite, the S3 servers' included, is installed through this.
+pub fn install_once(
     kit: &str,
     wanted: &str,
     install: impl FnOnce(&Path, &Path) -> Result<(), String>,
@@ -206,9 +207,10 @@ fn install_once(
     Ok(dir)
 }
 
-/// Runs `command` to its end, killed with the test binary if that ends first; an error names
+/// Runs `command` to its end, killed with the test binary if that ends first (a pip left
+/// running would write into the dir that the next install starts anew); an error names
 /// `what` and holds the end of its output.
-fn run(command: Command, what: &str, log: &Path) -> Result<(), String> {
+pub fn run(command: Command, what: &str, log: &Path) -> Result<(), String> {
     let status = spawn_in_own_group(command, log)
         .and_then(|mut child| child.wait())
         .map_err(|e| format!("cannot run {what}: {e}"))?;
