@@ -333,3 +333,19 @@ fn a_state_naming_a_webhook_twice_is_refused_with_line_and_column() {
     let o = run_with_watchdog(c, "state list");
     assert_refused(&w, &o, "local-state-duplicate-field");
 }
+
+/// What a config may hold is read back from the state it wrote: a tab in a header value and a
+/// no-break space in a name (the state refuses control characters the config would refuse).
+#[test]
+fn a_tab_in_a_header_value_and_a_no_break_space_in_a_name_round_trip() {
+    let w = World::new(
+        "version: 1\nwebhooks:\n  - name: \"Sent\u{a0}Hook\"\n    url: https://hooks.example.org/1\n    events: [email-sent]\n    headers:\n      X-Tag: \"a\\tb\"\n",
+    );
+    w.apply().stdout_unchecked().stderr_unchecked().run();
+    w.plan()
+        .args(["--detailed-exitcode"])
+        .stdout(
+            "Plan for webhooks.yaml against webhooks.state.json\n\n  1 unchanged webhook not shown (-v lists them).\n\nPlan: 0 to create, 1 unchanged, 0 changed, 0 orphaned, 0 unknown.\n",
+        )
+        .run();
+}

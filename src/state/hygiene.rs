@@ -6,40 +6,43 @@
 
 use super::State;
 use crate::reported::WebhookStatus;
-use crate::server_text::{has_hidden, is_safe, one_line};
+use crate::server_text::{is_safe, one_line};
 
 impl State {
-    /// Why a field this tool writes cannot be trusted, if one holds a hidden character.
+    /// Why a field this tool writes cannot be trusted, if one holds a control character the
+    /// config would have refused there (a header value may hold a tab, as in the config).
     pub(super) fn hidden_characters(&self) -> Option<String> {
+        let control = |s: &str| s.chars().any(char::is_control);
         let sents = self
             .webhooks
             .iter()
             .map(|(n, r)| (n, &r.sent, Some(r.id.as_str())))
             .chain(self.unknown.iter().map(|(n, u)| (n, &u.sent, None)));
-        let names = self.checks.keys().map(|n| (n, "the name"));
-        for (name, what) in names {
-            if has_hidden(name) {
-                return Some(format!("{what} of a check has a control character"));
-            }
+        if self.checks.keys().any(|n| control(n)) {
+            return Some("the name of a check has a control character".into());
         }
-        if has_hidden(&self.lineage) || self.endpoint.as_deref().is_some_and(has_hidden) {
+        if control(&self.lineage) || self.endpoint.as_deref().is_some_and(control) {
             return Some("`lineage` or `endpoint` has a control character".into());
         }
         for (name, sent, id) in sents {
-            if has_hidden(name) {
+            if control(name) {
                 return Some("a webhook's name has a control character".into());
             }
-            let plain = std::iter::once(&sent.url)
-                .chain(sent.headers.values())
-                .filter_map(|v| match v {
-                    super::Stored::Plain(s) => Some(s.as_str()),
-                    super::Stored::Secret(_) => None,
-                });
-            let mut fields = plain
-                .chain(sent.events.iter().map(String::as_str))
-                .chain(sent.headers.keys().map(String::as_str))
-                .chain(id);
-            if fields.any(has_hidden) {
+            let plain = |v: &super::Stored| match v {
+                super::Stored::Plain(s) => Some(s.clone()),
+                super::Stored::Secret(_) => None,
+            };
+            let header_values = sent.headers.values().filter_map(plain);
+            let mut fields = plain(&sent.url)
+                .into_iter()
+                .chain(sent.events.iter().cloned())
+                .chain(sent.headers.keys().cloned())
+                .chain(id.map(str::to_string));
+            if fields.any(|f| control(&f))
+                || header_values
+                    .into_iter()
+                    .any(|v| v.chars().any(|c| c.is_control() && c != '\t'))
+            {
                 return Some(format!(
                     "webhook `{}` has a control character in its id or in what was sent",
                     one_line(name)
@@ -107,6 +110,20 @@ mod tests {
         let f = state.checks["A"].last_failure.as_ref().expect("a failure");
         assert_eq!(f.failed_at, "now\\u{9b}");
         assert_eq!(f.message, "m\\u{202e}# #[error]");
+    }
+
+    #[test]
+    fn what_the_config_allows_is_read_back() {
+        // A tab in a header value and a no-break space in a name are valid in a config.
+        let text = STATE
+            .replacen(r#""A":{"id":"abc""#, r#""A\u00a0B":{"id":"abc""#, 1)
+            .replacen(
+                r#""events":["email-sent"],"headers":{}}}},"#,
+                r#""events":["email-sent"],"headers":{"X-T":"a\tb"}}}},"#,
+                1,
+            );
+        let state = State::parse(&text, "s.json").expect("it parses");
+        assert_eq!(state.webhooks.keys().collect::<Vec<_>>(), ["A\u{a0}B"]);
     }
 
     #[test]
