@@ -1,6 +1,6 @@
 //! The sandbox's shared, lock-protected state, and the operations on it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -16,13 +16,62 @@ pub(super) struct Shared {
     state: Mutex<State>,
 }
 
+/// The most requests kept for inspection: the oldest are dropped beyond it, so that a long-lived
+/// sandbox holds a bounded history whatever it serves (the counters keep counting).
+const MAX_RECORDED_REQUESTS: usize = 10_000;
+
+/// The stored webhooks, indexed so that a create or a read costs the same however many the
+/// sandbox holds: by creation order, by id, and each account's count of active ones.
+#[derive(Default)]
+struct Webhooks {
+    /// By creation sequence: iteration is creation order.
+    by_seq: BTreeMap<u64, StoredWebhook>,
+    by_id: HashMap<String, u64>,
+    /// Active webhooks per API key.
+    active: HashMap<String, usize>,
+    next_seq: u64,
+}
+
+impl Webhooks {
+    fn insert(&mut self, webhook: StoredWebhook) {
+        if let Some(seq) = self.by_id.get(&webhook.id).copied() {
+            self.take(seq);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if webhook.is_active() {
+            *self.active.entry(webhook.api_key.clone()).or_default() += 1;
+        }
+        self.by_id.insert(webhook.id.clone(), seq);
+        self.by_seq.insert(seq, webhook);
+    }
+
+    fn take(&mut self, seq: u64) -> Option<StoredWebhook> {
+        let webhook = self.by_seq.remove(&seq)?;
+        self.by_id.remove(&webhook.id);
+        if webhook.is_active() {
+            if let Some(n) = self.active.get_mut(&webhook.api_key) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        Some(webhook)
+    }
+
+    fn get(&self, id: &str) -> Option<&StoredWebhook> {
+        self.by_seq.get(self.by_id.get(id)?)
+    }
+
+    fn active(&self, api_key: &str) -> usize {
+        self.active.get(api_key).copied().unwrap_or(0)
+    }
+}
+
 /// Everything that changes while the sandbox runs.
 #[derive(Default)]
 struct State {
-    /// In creation order.
-    webhooks: Vec<StoredWebhook>,
-    /// In arrival order.
-    requests: Vec<RecordedRequest>,
+    webhooks: Webhooks,
+    /// In arrival order, the last [`MAX_RECORDED_REQUESTS`].
+    requests: VecDeque<RecordedRequest>,
     faults_any: VecDeque<Fault>,
     faults_named: HashMap<String, VecDeque<Fault>>,
     latency: Duration,
@@ -56,11 +105,15 @@ impl Shared {
     }
 
     pub(super) fn record(&self, request: RecordedRequest) {
-        self.lock().requests.push(request);
+        let mut state = self.lock();
+        if state.requests.len() >= MAX_RECORDED_REQUESTS {
+            state.requests.pop_front();
+        }
+        state.requests.push_back(request);
     }
 
     pub(super) fn requests(&self) -> Vec<RecordedRequest> {
-        self.lock().requests.clone()
+        self.lock().requests.iter().cloned().collect()
     }
 
     pub(super) fn latency(&self) -> Duration {
@@ -120,21 +173,21 @@ impl Shared {
     }
 
     pub(super) fn webhooks(&self) -> Vec<StoredWebhook> {
-        self.lock().webhooks.clone()
+        self.lock().webhooks.by_seq.values().cloned().collect()
     }
 
     /// How many active webhooks this account has.
     pub(super) fn active_count(&self, api_key: &str) -> usize {
-        count_active(&self.lock().webhooks, api_key)
+        self.lock().webhooks.active(api_key)
     }
 
     /// Stores a new webhook unless the account already has `limit` active ones.
     pub(super) fn insert(&self, webhook: StoredWebhook, limit: usize) -> Result<(), ()> {
         let mut state = self.lock();
-        if count_active(&state.webhooks, &webhook.api_key) >= limit {
+        if state.webhooks.active(&webhook.api_key) >= limit {
             return Err(());
         }
-        state.webhooks.push(webhook);
+        state.webhooks.insert(webhook);
         Ok(())
     }
 
@@ -142,27 +195,37 @@ impl Shared {
     pub(super) fn get(&self, api_key: &str, id: &str) -> Option<StoredWebhook> {
         self.lock()
             .webhooks
-            .iter()
-            .find(|w| w.id == id && w.api_key == api_key)
+            .get(id)
+            .filter(|w| w.api_key == api_key)
             .cloned()
     }
 
+    /// Changes the webhook with this id in place (its place in creation order kept).
     pub(super) fn update(&self, id: &str, f: impl FnOnce(&mut StoredWebhook)) -> bool {
         let mut state = self.lock();
-        match state.webhooks.iter_mut().find(|w| w.id == id) {
-            Some(webhook) => {
-                f(webhook);
-                true
-            }
-            None => false,
+        let Some(seq) = state.webhooks.by_id.get(id).copied() else {
+            return false;
+        };
+        let Some(mut webhook) = state.webhooks.take(seq) else {
+            return false;
+        };
+        f(&mut webhook);
+        // Back under its own place, its id and its account's count as they are now.
+        let w = &mut state.webhooks;
+        if webhook.is_active() {
+            *w.active.entry(webhook.api_key.clone()).or_default() += 1;
         }
+        w.by_id.insert(webhook.id.clone(), seq);
+        w.by_seq.insert(seq, webhook);
+        true
     }
 
     pub(super) fn remove(&self, id: &str) -> bool {
         let mut state = self.lock();
-        let before = state.webhooks.len();
-        state.webhooks.retain(|w| w.id != id);
-        state.webhooks.len() != before
+        match state.webhooks.by_id.get(id).copied() {
+            Some(seq) => state.webhooks.take(seq).is_some(),
+            None => false,
+        }
     }
 
     /// A new id shaped like a MongoDB ObjectId: seconds, random, counter; 24 lowercase hex.
@@ -187,13 +250,6 @@ impl Shared {
             counter & 0xff_ffff
         )
     }
-}
-
-fn count_active(webhooks: &[StoredWebhook], api_key: &str) -> usize {
-    webhooks
-        .iter()
-        .filter(|w| w.api_key == api_key && w.is_active())
-        .count()
 }
 
 /// Keeps a create request counted as in flight while it lives.

@@ -331,6 +331,46 @@ async fn changes_behind_the_tools_back_show_in_get() {
     assert_eq!(get(&sb, SANDBOX_API_KEY, id).await.0, StatusCode::NOT_FOUND);
 }
 
+/// The account's active count follows pauses, resumes and deletions (it is kept, not
+/// recounted), and the webhooks stay in creation order through edits.
+#[tokio::test]
+async fn the_active_limit_follows_pauses_and_deletions_and_order_is_kept() {
+    let sb = sandbox().await;
+    let mut ids = Vec::new();
+    for i in 0..crate::emulator::create::ACTIVE_LIMIT {
+        let (status, answer) = create(&sb, &body(&format!("h{i}"))).await;
+        assert_eq!(status, StatusCode::CREATED, "{i}");
+        ids.push(answer["payload"]["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        create(&sb, &body("over")).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // A paused one frees a place; resuming it takes the place back.
+    assert!(sb.update(&ids[3], |w| w.status = WebhookStatus::Paused));
+    let (status, answer) = create(&sb, &body("in its place")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        create(&sb, &body("over")).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert!(sb.remove(answer["payload"]["id"].as_str().unwrap()));
+    assert!(sb.update(&ids[3], |w| w.status = WebhookStatus::Active));
+    assert_eq!(
+        create(&sb, &body("over")).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // A deleted one frees a place.
+    assert!(sb.remove(&ids[0]));
+    assert_eq!(create(&sb, &body("last")).await.0, StatusCode::CREATED);
+    let names: Vec<String> = sb.webhooks().into_iter().map(|w| w.name).collect();
+    let mut expected: Vec<String> = (1..crate::emulator::create::ACTIVE_LIMIT)
+        .map(|i| format!("h{i}"))
+        .collect();
+    expected.push("last".into());
+    assert_eq!(names, expected, "creation order, edits kept in place");
+}
+
 #[tokio::test]
 async fn anything_else_is_a_json_404() {
     let sb = sandbox().await;
