@@ -232,7 +232,7 @@ pub(crate) async fn apply(
     // After a failed journal write the save is still tried: it may record what the journal
     // could not (a store back up, a disk with room again).
     let saved = match changed {
-        true => save_persistently(store, state, &seen, run.progress),
+        true => save_persistently(store, state, &seen, run.progress).await,
         false => Ok(()),
     };
     let saved = saved.and_then(|()| store.end_journal().map_err(|e| render(&e)));
@@ -265,7 +265,7 @@ const SAVE_RETRIES: [Duration; 5] = [
 /// Saves the state, trying again (and saying so) while the store refuses: every id that
 /// arrived is in `state`, and this is the last chance to record them before the run ends.
 /// A conflict (another writer) is not retried.
-fn save_persistently(
+async fn save_persistently(
     store: &dyn Store,
     state: &mut State,
     seen: &Version,
@@ -285,7 +285,8 @@ fn save_persistently(
                     crate::server_text::one_line(&e.to_string()),
                     humantime::format_duration(wait)
                 ));
-                std::thread::sleep(wait);
+                // Awaited, not slept: other accounts of the run and the lock's renewal go on.
+                tokio::time::sleep(wait).await;
             }
             _ => return Err(render(&e)),
         }
