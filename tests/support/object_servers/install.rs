@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use super::super::tools::{install_once, run};
+use super::super::tools::{install_once, python_venv, run};
 
 /// What pip installs, each version pinned (checked on Python 3.11): `moto[s3]` with Flask and
 /// flask-cors is all that `moto_server` needs for S3 (`moto[server]` would add every service's
@@ -73,24 +73,7 @@ fn install() -> Result<PathBuf, String> {
 /// Fills the empty `venv`: the Python venv, pip's servers, then Azurite from npm.
 fn make(venv: &Path, log: &Path) -> Result<(), String> {
     let bin = venv.join("bin");
-    let mut make_venv = Command::new("python3");
-    make_venv.args(["-m", "venv"]).arg(venv);
-    run(
-        make_venv,
-        "python3 -m venv (the S3 test servers need Python 3.9 or later with venv and ensurepip; \
-         on Debian: apt-get install python3-venv)",
-        log,
-    )?;
-    let mut pip = Command::new(bin.join("python"));
-    pip.args([
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-    ])
-    .args(REQUIREMENTS);
-    run(pip, &format!("pip install {}", REQUIREMENTS.join(" ")), log)?;
+    python_venv(venv, REQUIREMENTS, &[], log)?;
     for program in ["weed", "moto_server"] {
         if !bin.join(program).is_file() {
             return Err(format!(
