@@ -19,7 +19,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan(args) => commands::plan::run(args, ui),
         Command::Apply(args) => commands::apply::run(args, ui),
         Command::Show(args) => commands::show::run(args, ui),
-        Command::Sandbox(args) => commands::sandbox::run(args),
+        Command::Sandbox(args) => commands::sandbox::run(args, ui),
         Command::Status(args) => commands::status::run(args, ui),
         Command::Completions(args) => commands::completions::run(args),
         Command::State(StateCommand::List(args)) => commands::inspect::list(args),

@@ -73,10 +73,12 @@ pub enum Command {
     #[command(subcommand)]
     State(StateCommand),
 
-    /// Serve the embedded Saleshandy API emulator on 127.0.0.1 until interrupted.
+    /// Serve the embedded Saleshandy API emulator on 127.0.0.1 until interrupted, or act on
+    /// one as a person would in Saleshandy's UI (list, edit, pause, delete, faults).
     ///
-    /// Point the tool at it with `--api-url` and `SALESHANDY_API_KEY=sandbox-api-key`.
-    /// Nothing leaves this machine: test deliveries go to loopback URLs only.
+    /// Point the tool at it with `--api-url` and any `SALESHANDY_API_KEY=sandbox-NAME` (each
+    /// such key is an account of its own). Its page, at its URL, lists every account's
+    /// webhooks. Nothing leaves this machine: test deliveries go to loopback URLs only.
     Sandbox(SandboxArgs),
 }
 
@@ -219,6 +221,10 @@ pub struct StatusArgs {
     /// How many webhooks to read at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = parallelism)]
     pub parallelism: usize,
+
+    /// Read them from the sandbox `apply --sandbox` created them in (kept beside the state).
+    #[arg(long, conflicts_with = "api_key_file")]
+    pub sandbox: bool,
 }
 
 #[derive(Debug, Args)]
@@ -352,6 +358,10 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub state: StateArgs,
 
+    /// Read it from the sandbox `apply --sandbox` uses (kept beside the state).
+    #[arg(long, conflicts_with = "api_key_file")]
+    pub sandbox: bool,
+
     #[command(flatten)]
     pub api: ApiArgs,
 
@@ -393,10 +403,205 @@ pub struct RmArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub command: Option<SandboxCommand>,
+
     /// The port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+
+    /// Keep the webhooks in this file across restarts (created if missing), e.g. the
+    /// `*.sandbox.json` that `apply --sandbox` keeps beside a state. Without it, nothing is
+    /// kept after the sandbox stops.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+}
+
+/// What a person does in Saleshandy's UI, done to a sandbox: for rehearsing drift, pauses,
+/// deletions, lost answers and rate limits. These reach a sandbox only, never Saleshandy.
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// List a sandbox's webhooks: id, name, status, last failure, URL, by account.
+    ///
+    /// What Saleshandy's Integrations page shows: for finding the id of a webhook whose create
+    /// answer was lost, before `state import NAME ID`.
+    List(SandboxListArgs),
+    /// Edit a webhook's name, URL, events or headers, as in Saleshandy's UI (drift).
+    ///
+    /// Each value is checked as a create checks it. `status` then reports the webhook as
+    /// drifted, and says how to resolve it.
+    Edit(SandboxEditArgs),
+    /// Pause a webhook, as in Saleshandy's UI.
+    ///
+    /// It delivers nothing while paused, and no longer counts against its account's 50 active
+    /// webhooks; `status` reports it paused.
+    Pause(SandboxIdArgs),
+    /// Resume a paused webhook (refused when its account has 50 active ones).
+    ///
+    /// The opposite of `sandbox pause`: it is active again.
+    Resume(SandboxIdArgs),
+    /// Delete a webhook, as in Saleshandy's UI.
+    ///
+    /// Its id is gone for good: `status` reports it deleted (HTTP 404) and says how to
+    /// resolve that.
+    Delete(SandboxIdArgs),
+    /// Mark a webhook's last delivery failed, as when its URL stopped answering.
+    ///
+    /// Records a failure now with the status code and message given; its status stays as it
+    /// is. `status` then reports the failure.
+    Fail(SandboxFailArgs),
+    /// Make the next create requests fail: rate limits, server errors, lost answers, garbage,
+    /// latency.
+    ///
+    /// Each fault is used by one create request, in order (`--name` keeps it for the creates
+    /// of one webhook). The sandbox's page lists the faults still waiting.
+    Fault(SandboxFaultArgs),
+}
+
+/// Which sandbox a sandbox command acts on.
+#[derive(Debug, Args)]
+pub struct SandboxAt {
+    /// The running sandbox to act on; it must be on this machine.
+    #[arg(
+        long,
+        env = "SALESHANDY_SANDBOX_URL",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub sandbox_url: String,
+
+    /// Act on the sandbox kept in this file instead (the sandbox serving it, else the file
+    /// itself), e.g. the `*.sandbox.json` beside a state that `apply --sandbox` made.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxListArgs {
+    /// Only this account's webhooks (its API key, e.g. sandbox-api-key).
+    #[arg(long, value_name = "KEY")]
+    pub account: Option<String>,
+
+    /// How to print the list.
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+
+    #[command(flatten)]
+    pub at: SandboxAt,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxIdArgs {
+    /// The webhook's id (`sandbox list` shows them).
+    pub id: String,
+
+    #[command(flatten)]
+    pub at: SandboxAt,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxEditArgs {
+    /// The webhook's id (`sandbox list` shows them).
+    pub id: String,
+
+    /// Its new name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Its new URL.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Its new events, separated by commas (e.g. email-sent,email-opened).
+    #[arg(long, value_name = "EVENTS", value_delimiter = ',')]
+    pub events: Option<Vec<String>>,
+
+    /// A header of its new set of headers, `Name: value`; repeat for several. The headers
+    /// given replace all of them.
+    #[arg(long, value_name = "NAME: VALUE", conflicts_with = "no_headers", value_parser = header_arg)]
+    pub header: Vec<(String, String)>,
+
+    /// Remove all its headers.
+    #[arg(long)]
+    pub no_headers: bool,
+
+    #[command(flatten)]
+    pub at: SandboxAt,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxFailArgs {
+    /// The webhook's id (`sandbox list` shows them).
+    pub id: String,
+
+    /// The HTTP status its URL answered (0: no answer at all).
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u16).range(0..=599))]
+    pub status_code: u16,
+
+    /// What went wrong, as the failure's message (default: says the status).
+    #[arg(long, value_name = "TEXT")]
+    pub message: Option<String>,
+
+    #[command(flatten)]
+    pub at: SandboxAt,
+}
+
+/// A fault for the next create requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FaultKind {
+    /// 429 Too Many Requests (with Retry-After when --retry-after is given); nothing created.
+    RateLimit,
+    /// A 5xx answer (--status, default 503); nothing created.
+    ServerError,
+    /// The webhook is created, then the connection closes without an answer.
+    LostAnswer,
+    /// The webhook is created, then a 201 whose body is not JSON.
+    #[value(name = "garbage-201")]
+    Garbage201,
+    /// The create waits --delay-ms more before it is handled.
+    Latency,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxFaultArgs {
+    /// What goes wrong.
+    #[arg(value_enum)]
+    pub kind: FaultKind,
+
+    /// For how many create requests (one fault each).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub count: u64,
+
+    /// Only for the creates of the webhook with this name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// rate-limit: the Retry-After seconds to send.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub retry_after: Option<u64>,
+
+    /// server-error: the status to answer.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(500..=599))]
+    pub status: Option<u16>,
+
+    /// latency: how long each create waits, in milliseconds.
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub delay_ms: Option<u64>,
+
+    #[command(flatten)]
+    pub at: SandboxAt,
+}
+
+/// A `Name: value` header given on the command line.
+fn header_arg(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err("expected `Name: value`, e.g. `X-Source: saleshandy`".to_string()),
+    }
 }
 
 /// Where the config is read from.

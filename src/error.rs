@@ -143,6 +143,53 @@ pub(crate) enum Error {
         help: String,
     },
 
+    #[error(transparent)]
+    #[diagnostic(
+        code(sandbox::data),
+        help("the file was left as it is: pass another file, or move this one away to start an empty sandbox")
+    )]
+    SandboxData(Box<crate::emulator::DataError>),
+
+    #[error("the sandbox file `{}` is in use by another {by}", path.display())]
+    #[diagnostic(code(sandbox::in_use))]
+    SandboxInUse {
+        path: PathBuf,
+        by: &'static str,
+        #[help]
+        help: String,
+    },
+
+    #[error("there is no sandbox file `{}` beside this state", path.display())]
+    #[diagnostic(
+        code(sandbox::missing),
+        help("`apply --sandbox` keeps the sandbox's webhooks there; with none, the sandbox holds nothing this state recorded: run `apply --sandbox` on a new state, or point this command at the sandbox that made it with --api-url")
+    )]
+    SandboxMissing { path: PathBuf },
+
+    #[error("cannot reach the sandbox at {url}: {reason}")]
+    #[diagnostic(code(sandbox::unreachable))]
+    SandboxUnreachable {
+        url: String,
+        reason: String,
+        #[help]
+        help: String,
+    },
+
+    #[error("the sandbox refused: {message}")]
+    #[diagnostic(code(sandbox::refused))]
+    SandboxRefused {
+        message: String,
+        #[help]
+        help: String,
+    },
+
+    #[error("`{url}` is not a sandbox address: {reason}")]
+    #[diagnostic(
+        code(sandbox::not_local),
+        help("the sandbox's own commands work only on a sandbox on this machine, e.g. --sandbox-url http://127.0.0.1:8080; they can never reach Saleshandy")
+    )]
+    SandboxNotLocal { url: String, reason: &'static str },
+
     #[error("cannot start: {0}")]
     #[diagnostic(
         code(io::runtime),

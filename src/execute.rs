@@ -469,6 +469,9 @@ fn breaker(name: &str, outcome: &CreateOutcome, endpoint: &str) -> Option<String
     let name = crate::terminal_text::printable_line(name);
     let next = "the next apply sends the creates that were not sent";
     Some(match outcome {
+        CreateOutcome::Unknown { .. } if endpoint == crate::account::SANDBOX_ENDPOINT => format!(
+            "the answer to `{name}` left it unknown, and each further create could add another webhook in doubt\nResolve the unknown ones as `saleshandy-webhooks plan` says (`saleshandy-webhooks sandbox list` shows what the sandbox holds); {next}"
+        ),
         CreateOutcome::Unknown { .. } => format!(
             "the answer to `{name}` left it unknown, and each further create could add another webhook in doubt\nCheck that `{endpoint}` is the Saleshandy API (--api-url, or SALESHANDY_API_URL) and that it is healthy; resolve the unknown ones as `saleshandy-webhooks plan` says; {next}"
         ),

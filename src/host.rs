@@ -16,6 +16,14 @@ pub(crate) fn is_loopback(host: &Host<&str>) -> bool {
     }
 }
 
+/// Whether `url` is a plain `http://` URL on this machine: where a sandbox may be reached.
+pub(crate) fn is_loopback_url(url: &str) -> bool {
+    url::Url::parse(url)
+        .ok()
+        .filter(|u| u.scheme() == "http")
+        .is_some_and(|u| u.host().is_some_and(|h| is_loopback(&h)))
+}
+
 /// `localhost` and its subdomains (RFC 6761), in any case, with or without the final dot.
 pub(crate) fn is_loopback_name(name: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();

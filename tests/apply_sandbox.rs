@@ -302,7 +302,7 @@ fn a_sandbox_state_cannot_be_used_against_another_endpoint() {
     w.test(["apply", "--sandbox", "--auto-approve", "--parallelism", "1"])
         .stdout(CREATED_THREE.replace(
             "Creating 3 webhooks in http://127.0.0.1:[PORT]…",
-            "Creating 3 webhooks in the embedded sandbox (http://127.0.0.1:[PORT])…",
+            "Creating 3 webhooks in the embedded sandbox (kept in webhooks.sandbox.json)…",
         ))
         .stderr("[1/3] created: Email Sent\n[2/3] created: Replies\n[3/3] created: Bounces\n")
         .run();

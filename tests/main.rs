@@ -25,6 +25,7 @@ mod object_servers;
 mod plan_cli;
 mod probe;
 mod recovery;
+mod rehearsal;
 mod remote_state;
 mod saved_plan;
 mod schema;

@@ -43,6 +43,21 @@ impl StateFile {
         StateFile::of(config, args, configured.as_ref())
     }
 
+    /// The file `--sandbox` runs keep their sandbox in: beside a local state
+    /// (`prod.state.json` → `prod.sandbox.json`); beside the config for a remote one, where a
+    /// local state would be. It is always local.
+    pub(crate) fn sandbox_file(&self, config: &Path) -> PathBuf {
+        let state = match &self.address {
+            Address::Local(path) => path.clone(),
+            _ => crate::state::default_path(config),
+        };
+        let name = state
+            .file_name()
+            .map_or_else(|| "webhooks".into(), |n| n.to_string_lossy().into_owned());
+        let stem = name.strip_suffix(".state.json").unwrap_or(&name);
+        state.with_file_name(format!("{stem}.sandbox.json"))
+    }
+
     /// The location as messages show it.
     pub(crate) fn name(&self) -> String {
         self.address.to_string()

@@ -3,9 +3,11 @@
 //! state's lock. Every command that works on an account opens it here.
 
 mod location;
+mod rehearsal;
 mod source;
 
 pub(crate) use location::StateFile;
+pub(crate) use rehearsal::Rehearsal;
 pub(crate) use source::{configured_state, read_config, read_config_with};
 
 use std::path::{Path, PathBuf};
@@ -74,6 +76,11 @@ impl Account {
             },
             None => shared_key(api),
         }
+    }
+
+    /// The file the account's `--sandbox` runs keep their sandbox in.
+    pub(crate) fn sandbox_file(&self) -> PathBuf {
+        self.state_file.sandbox_file(&self.config_path)
     }
 
     /// Reads the account's state; with `locking` it is locked first, and stays locked while

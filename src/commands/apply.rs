@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::account::{Account, Opened, Target};
+use crate::account::{Account, Opened, Rehearsal, Target};
 use crate::accounts::Accounts;
 use crate::api::Api;
 use crate::cli::{ApplyArgs, ApplyFormat, ConfigsArgs, DEFAULT_CONFIG};
-use crate::emulator::{self, SandboxOptions};
 use crate::error::Error;
 use crate::execute::{self, Done, Report, Tally};
 use crate::interrupt::{Signal, Stop};
@@ -98,6 +97,8 @@ struct Prepared {
     endpoint: String,
     key: Secret,
     state_name: String,
+    /// With `--sandbox`: the account's sandbox.
+    rehearsal: Option<Rehearsal>,
 }
 
 /// What became of one account's apply.
@@ -155,22 +156,15 @@ async fn execute_all(
     args: &ApplyArgs,
 ) -> Result<(Vec<Applied>, Option<Signal>), Error> {
     let human = args.format == ApplyFormat::Human;
-    let sandbox = match args.sandbox {
-        true => Some(
-            emulator::start(SandboxOptions::default())
-                .await
-                .map_err(Error::Runtime)?,
-        ),
-        false => None,
-    };
-    let base = sandbox
-        .as_ref()
-        .map_or_else(|| args.api.api_url.clone(), |s| s.url());
     if human {
-        let target = if args.sandbox {
-            format!("the embedded sandbox ({base})")
-        } else {
-            endpoints.to_string()
+        let rehearsals: Vec<&Rehearsal> = prepared
+            .iter()
+            .filter_map(|p| p.rehearsal.as_ref())
+            .collect();
+        let target = match rehearsals.as_slice() {
+            [] => endpoints.to_string(),
+            [one] => one.describe(),
+            _ => "the embedded sandbox (each account's kept beside its state)".to_string(),
         };
         let for_accounts = if accounts.many() {
             format!(
@@ -189,14 +183,26 @@ async fn execute_all(
     let progress = crate::progress::Reporter::new(creates, "creating", !human);
     // Only now, with the plan approved and the creates about to go: before, a signal kills.
     let stop = crate::interrupt::arm(progress.notice())?;
-    let runs = prepared
-        .into_iter()
-        .map(|p| execute(p, &base, args, global.clone(), &progress, &stop));
+    let mut rehearsals = Vec::new();
+    let runs = prepared.into_iter().map(|mut p| {
+        let base = match p.rehearsal.take() {
+            Some(r) => {
+                let url = r.url();
+                rehearsals.push(r);
+                url
+            }
+            None => args.api.api_url.clone(),
+        };
+        let global = global.clone();
+        let (progress, stop) = (&progress, &stop);
+        async move { execute(p, &base, args, global, progress, stop).await }
+    });
+    let runs: Vec<_> = runs.collect();
     let mut applied = futures_util::future::join_all(runs).await;
     let interrupted = stop.finish();
     progress.finish();
-    if let Some(sb) = sandbox {
-        sb.shutdown().await;
+    for r in rehearsals {
+        r.finish().await;
     }
     // The stop is the whole run's: an account that was done sending before it still ends in
     // an interrupted run.
@@ -350,12 +356,22 @@ fn prepare(
     if plan.summary.create == 0 {
         return Ok(None);
     }
+    // Its sandbox, kept beside its state, is started (or found serving) before approval: a
+    // sandbox file that cannot be used refuses the run before anything is sent.
+    let rehearsal = match args.sandbox {
+        true => Some(
+            crate::runtime::wait(Rehearsal::attach(&opened.account.sandbox_file()))
+                .map_err(Error::Runtime)??,
+        ),
+        false => None,
+    };
     Ok(Some(Prepared {
         opened,
         plan,
         endpoint,
         key,
         state_name,
+        rehearsal,
     }))
 }
 
@@ -437,6 +453,7 @@ async fn execute(
         endpoint,
         key,
         state_name,
+        ..
     } = p;
     let result = async {
         let api = Api::new(base, key, Duration::from_secs(args.api.timeout.max(1)))?

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::account::{Account, Opened, StateFile, Target};
+use crate::account::{Account, Opened, Rehearsal, StateFile, Target};
 use crate::api::{Api, GetOutcome, Live};
 use crate::cli::{ImportArgs, MvArgs, RmArgs};
 use crate::config::Webhook;
@@ -20,7 +20,10 @@ pub(crate) fn import(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
 }
 
 async fn import_one(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
-    let target = Target::Api(&args.api);
+    let target = match args.sandbox {
+        true => Target::Sandbox,
+        false => Target::Api(&args.api),
+    };
     let endpoint = target.endpoint()?;
     let mut opened = Account::open(&args.config.config, &args.state, ui)?
         .read_state(Some(args.lock.locking()))?;
@@ -54,13 +57,20 @@ async fn import_one(args: &ImportArgs, ui: Ui) -> Result<Outcome, Error> {
             name: other.clone(),
         });
     }
-    let api = Api::new(
-        &args.api.api_url,
-        key,
-        Duration::from_secs(args.api.timeout.max(1)),
-    )?
-    .with_secrets(opened.account.config.secrets());
-    let live = read_live(&api, &args.id).await?;
+    let rehearsal = match args.sandbox {
+        true => Some(Rehearsal::attach_existing(&opened.account.sandbox_file()).await?),
+        false => None,
+    };
+    let base = rehearsal
+        .as_ref()
+        .map_or_else(|| args.api.api_url.clone(), Rehearsal::url);
+    let api = Api::new(&base, key, Duration::from_secs(args.api.timeout.max(1)))?
+        .with_secrets(opened.account.config.secrets());
+    let live = read_live(&api, &args.id).await;
+    if let Some(r) = rehearsal {
+        r.finish().await;
+    }
+    let live = live?;
     let shown_name = api.redactor().clean(&live.name);
     if refresh {
         record_refresh(&mut opened, &live, &shown_name, api.redactor(), &args.name)?;

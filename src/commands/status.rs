@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::account::{Account, Opened, Target};
+use crate::account::{Account, Opened, Rehearsal, Target};
 use crate::accounts::{Accounts, Doc};
 use crate::api::Api;
 use crate::cli::{StatusArgs, StatusFormat};
@@ -68,7 +68,10 @@ struct Checked {
 /// `--update-state`.
 fn check(config: &Path, args: &StatusArgs, ui: Ui) -> Result<Checked, Error> {
     // Everything that can refuse the run is checked before anything is sent.
-    let target = Target::Api(&args.api);
+    let target = match args.sandbox {
+        true => Target::Sandbox,
+        false => Target::Api(&args.api),
+    };
     let endpoint = target.endpoint()?;
     let account = Account::open(config, &args.state, ui)?;
     let key = account.key(&target)?;
@@ -86,18 +89,28 @@ fn check(config: &Path, args: &StatusArgs, ui: Ui) -> Result<Checked, Error> {
         .into());
     }
     opened.check_endpoint(&endpoint)?;
-    let api = Api::new(
-        &args.api.api_url,
-        key,
-        Duration::from_secs(args.api.timeout.max(1)),
-    )?
-    .with_secrets(opened.account.config.secrets());
-    let checks =
-        crate::runtime::block_on(check_all(Arc::new(api), &opened.state, args.parallelism))?
-            .map_err(|r| Error::StatusRefused {
-                status: r.status,
-                message: r.message,
-            })?;
+    let sandbox_file = args.sandbox.then(|| opened.account.sandbox_file());
+    let secrets = opened.account.config.secrets();
+    let timeout = Duration::from_secs(args.api.timeout.max(1));
+    let checks = crate::runtime::block_on(async {
+        let rehearsal = match &sandbox_file {
+            Some(file) => Some(Rehearsal::attach_existing(file).await?),
+            None => None,
+        };
+        let base = rehearsal
+            .as_ref()
+            .map_or_else(|| args.api.api_url.clone(), Rehearsal::url);
+        let api = Api::new(&base, key, timeout)?.with_secrets(secrets);
+        let checks = check_all(Arc::new(api), &opened.state, args.parallelism).await;
+        if let Some(r) = rehearsal {
+            r.finish().await;
+        }
+        Ok::<_, Error>(checks)
+    })??
+    .map_err(|r| Error::StatusRefused {
+        status: r.status,
+        message: r.message,
+    })?;
     let checked_at = crate::execute::now();
     let report = Report::new(checks, &opened.state);
     let state_updated = args.update_state && save_checks(&mut opened, &report, &checked_at)?;

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::conn::ConnHandle;
 use super::delivery::{Delivery, Outcome};
 use super::model::{Fault, LastFailure, StoredWebhook, WebhookStatus};
-use super::registry::Shared;
+use super::registry::{Refusal, Shared};
 use super::request_rules::{self, CreateRequest};
 use super::server::{json_response, message, raw, status_or};
 
@@ -38,8 +38,10 @@ pub(super) async fn handle(
         return limit_reached();
     }
     let webhook = create(shared, api_key, request).await;
-    if shared.insert(webhook.clone(), ACTIVE_LIMIT).is_err() {
-        return limit_reached();
+    match shared.insert(webhook.clone(), ACTIVE_LIMIT) {
+        Ok(()) => {}
+        Err(Refusal::Storage(why)) => return message(StatusCode::INTERNAL_SERVER_ERROR, &why),
+        Err(_) => return limit_reached(),
     }
     answer(conn, &webhook, fault)
 }
@@ -170,7 +172,7 @@ fn server_error(code: u16) -> Response {
     )
 }
 
-fn limit_reached() -> Response {
+pub(super) fn limit_reached() -> Response {
     let text = format!(
         "Webhook limit reached: an account can have at most {ACTIVE_LIMIT} active webhooks"
     );

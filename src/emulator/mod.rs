@@ -12,10 +12,13 @@
 //! It listens on 127.0.0.1 only and never sends traffic off this machine: a new webhook's test
 //! delivery really goes out only to loopback URLs (the `delivery` module has the rules).
 
+mod admin;
 mod conn;
 mod create;
 mod delivery;
 mod model;
+mod page;
+mod persist;
 mod registry;
 mod request_rules;
 mod server;
@@ -24,6 +27,7 @@ mod server;
 mod tests;
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -33,12 +37,23 @@ use tokio::task::JoinHandle;
 
 pub use create::ACTIVE_LIMIT;
 pub use model::{Fault, LastFailure, RecordedRequest, StoredWebhook, Target, WebhookStatus};
+pub use persist::DataError;
 
 use conn::{ConnHandle, KillableListener};
-use registry::Shared;
+use registry::{Keys, Shared};
 
-/// The well-known API key of the sandbox's default account, used by `apply --sandbox`.
+/// The well-known API key of the sandbox's default account, used by `apply --sandbox`. Any
+/// other `sandbox-NAME` key is an account of its own.
 pub const SANDBOX_API_KEY: &str = "sandbox-api-key";
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on 127.0.0.1: {0}")]
+    Listen(#[source] std::io::Error),
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
 
 /// How long [`Sandbox::shutdown`] waits for open requests before cutting them (scaled by
 /// [`crate::clock`], like the delivery timeout it must outlast).
@@ -47,8 +62,15 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How to start a sandbox.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SandboxOptions {
-    /// The accepted API keys; each is its own account.
+    /// API keys accepted whatever their form; each is its own account.
     pub api_keys: Vec<String>,
+    /// Whether every `sandbox-NAME` key is also an account of its own (the default).
+    pub open_accounts: bool,
+    /// A data file to keep the webhooks in across restarts; none: they live in memory only.
+    pub data: Option<PathBuf>,
+    /// Whether the data file says where this sandbox listens, so that `--sandbox` runs on
+    /// the same file talk to it (the `sandbox` command) instead of refusing.
+    pub announce: bool,
     /// How long every request waits before it is handled.
     pub latency: Duration,
     /// The port on 127.0.0.1; 0 picks any free port.
@@ -63,6 +85,9 @@ impl Default for SandboxOptions {
     fn default() -> Self {
         SandboxOptions {
             api_keys: vec![SANDBOX_API_KEY.to_owned()],
+            open_accounts: true,
+            data: None,
+            announce: false,
             latency: Duration::ZERO,
             port: 0,
             delivery_timeout: crate::clock::wait(delivery::DELIVERY_TIMEOUT),
@@ -79,15 +104,26 @@ pub struct Sandbox {
     task: Option<JoinHandle<()>>,
 }
 
-/// Binds 127.0.0.1 and serves the sandbox on the current tokio runtime.
-pub async fn start(opts: SandboxOptions) -> std::io::Result<Sandbox> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port)).await?;
-    let addr = listener.local_addr()?;
-    let shared = Arc::new(Shared::new(
-        opts.api_keys,
-        opts.latency,
-        opts.delivery_timeout,
-    ));
+/// Binds 127.0.0.1, reads the data file (if any) and serves the sandbox on the current tokio
+/// runtime.
+pub async fn start(opts: SandboxOptions) -> Result<Sandbox, StartError> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port))
+        .await
+        .map_err(StartError::Listen)?;
+    let addr = listener.local_addr().map_err(StartError::Listen)?;
+    let url = format!("http://{addr}");
+    let data = match &opts.data {
+        Some(path) => Some(persist::DataFile::open(
+            path,
+            opts.announce.then_some(url.as_str()),
+        )?),
+        None => None,
+    };
+    let keys = Keys {
+        listed: opts.api_keys,
+        open: opts.open_accounts,
+    };
+    let shared = Arc::new(Shared::new(keys, opts.latency, opts.delivery_timeout, data));
     let app = axum::Router::new()
         .fallback(server::dispatch)
         .with_state(Arc::clone(&shared))
@@ -180,13 +216,19 @@ impl Sandbox {
     }
 
     /// Edits a stored webhook behind the tool's back (drift); false when there is no such id.
+    /// The account limit does not apply: a test may make any state it needs.
     pub fn update(&self, id: &str, f: impl FnOnce(&mut StoredWebhook)) -> bool {
-        self.shared.update(id, f)
+        self.shared
+            .change(id, usize::MAX, |w| {
+                f(w);
+                Ok(())
+            })
+            .is_ok()
     }
 
     /// Deletes a stored webhook behind the tool's back; false when there is no such id.
     pub fn remove(&self, id: &str) -> bool {
-        self.shared.remove(id)
+        self.shared.delete(id).is_ok()
     }
 }
 
@@ -203,6 +245,9 @@ impl std::fmt::Debug for SandboxOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SandboxOptions")
             .field("api_keys", &format_args!("[{} keys]", self.api_keys.len()))
+            .field("open_accounts", &self.open_accounts)
+            .field("data", &self.data)
+            .field("announce", &self.announce)
             .field("latency", &self.latency)
             .field("port", &self.port)
             .field("delivery_timeout", &self.delivery_timeout)

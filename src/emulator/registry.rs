@@ -6,14 +6,42 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::delivery::Deliverer;
 use super::model::{Fault, RecordedRequest, StoredWebhook, Target};
+use super::persist::DataFile;
 
 /// What every request handler and the [`super::Sandbox`] handle share.
 pub(super) struct Shared {
-    /// Each key is an account; a request with any other key is refused.
-    pub api_keys: Vec<String>,
+    /// The keys served, each its own account.
+    pub keys: Keys,
     /// Sends the test delivery of a new webhook.
     pub deliverer: Deliverer,
     state: Mutex<State>,
+}
+
+/// Which API keys are accounts.
+#[derive(Debug, Clone)]
+pub(super) struct Keys {
+    /// These keys, whatever their form.
+    pub listed: Vec<String>,
+    /// Also every key of the form `sandbox-NAME` (see [`is_sandbox_key`]).
+    pub open: bool,
+}
+
+impl Keys {
+    /// Whether `key` is an account of this sandbox.
+    pub(super) fn accepts(&self, key: &str) -> bool {
+        self.listed.iter().any(|k| k == key) || (self.open && is_sandbox_key(key))
+    }
+}
+
+/// `sandbox-` then 1 to 64 letters, digits, `.`, `_` or `-`: a key any rehearsal may make up
+/// for an account of its own. Nothing shaped like a real key is ever accepted (or stored).
+pub(super) fn is_sandbox_key(key: &str) -> bool {
+    key.strip_prefix("sandbox-").is_some_and(|name| {
+        (1..=64).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    })
 }
 
 /// The most requests kept for inspection: the oldest are dropped beyond it, so that a long-lived
@@ -66,10 +94,42 @@ impl Webhooks {
     }
 }
 
+impl State {
+    /// Writes a change to the data file, when there is one.
+    fn persist(
+        &mut self,
+        write: impl FnOnce(&mut DataFile) -> std::io::Result<()>,
+    ) -> Result<(), Refusal> {
+        match &mut self.data {
+            Some(data) => write(data).map_err(|e| {
+                Refusal::Storage(format!(
+                    "the sandbox could not write {}: {e}",
+                    data.path().display()
+                ))
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why the sandbox did not make a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Refusal {
+    NotFound,
+    /// What is wrong with the change, one message per problem.
+    Invalid(Vec<String>),
+    /// The account would have more active webhooks than it may.
+    Limit,
+    /// The data file could not be written; nothing changed.
+    Storage(String),
+}
+
 /// Everything that changes while the sandbox runs.
 #[derive(Default)]
 struct State {
     webhooks: Webhooks,
+    /// Where every change is written before it is answered, with `--data`.
+    data: Option<DataFile>,
     /// In arrival order, the last [`MAX_RECORDED_REQUESTS`].
     requests: VecDeque<RecordedRequest>,
     faults_any: VecDeque<Fault>,
@@ -83,19 +143,28 @@ struct State {
 }
 
 impl Shared {
-    /// Empty state serving these accounts, with this latency and test-delivery timeout.
+    /// A sandbox serving these accounts, with this latency and test-delivery timeout, holding
+    /// `webhooks` and writing its changes to `data`.
     pub(super) fn new(
-        api_keys: Vec<String>,
+        keys: Keys,
         latency: Duration,
         delivery_timeout: Duration,
+        data: Option<(DataFile, Vec<StoredWebhook>)>,
     ) -> Shared {
+        let mut state = State {
+            latency,
+            ..State::default()
+        };
+        if let Some((file, webhooks)) = data {
+            for webhook in webhooks {
+                state.webhooks.insert(webhook);
+            }
+            state.data = Some(file);
+        }
         Shared {
-            api_keys,
+            keys,
             deliverer: Deliverer::new(delivery_timeout),
-            state: Mutex::new(State {
-                latency,
-                ..State::default()
-            }),
+            state: Mutex::new(state),
         }
     }
 
@@ -181,12 +250,14 @@ impl Shared {
         self.lock().webhooks.active(api_key)
     }
 
-    /// Stores a new webhook unless the account already has `limit` active ones.
-    pub(super) fn insert(&self, webhook: StoredWebhook, limit: usize) -> Result<(), ()> {
+    /// Stores a new webhook unless the account already has `limit` active ones; it is in the
+    /// data file (when there is one) before it is stored.
+    pub(super) fn insert(&self, webhook: StoredWebhook, limit: usize) -> Result<(), Refusal> {
         let mut state = self.lock();
         if state.webhooks.active(&webhook.api_key) >= limit {
-            return Err(());
+            return Err(Refusal::Limit);
         }
+        state.persist(|data| data.put(&webhook))?;
         state.webhooks.insert(webhook);
         Ok(())
     }
@@ -200,32 +271,79 @@ impl Shared {
             .cloned()
     }
 
-    /// Changes the webhook with this id in place (its place in creation order kept).
-    pub(super) fn update(&self, id: &str, f: impl FnOnce(&mut StoredWebhook)) -> bool {
-        let mut state = self.lock();
-        let Some(seq) = state.webhooks.by_id.get(id).copied() else {
-            return false;
-        };
-        let Some(mut webhook) = state.webhooks.take(seq) else {
-            return false;
-        };
-        f(&mut webhook);
-        // Back under its own place, its id and its account's count as they are now.
-        let w = &mut state.webhooks;
-        if webhook.is_active() {
-            *w.active.entry(webhook.api_key.clone()).or_default() += 1;
-        }
-        w.by_id.insert(webhook.id.clone(), seq);
-        w.by_seq.insert(seq, webhook);
-        true
+    /// The webhook with this id, whatever its account.
+    pub(super) fn find(&self, id: &str) -> Option<StoredWebhook> {
+        self.lock().webhooks.get(id).cloned()
     }
 
-    pub(super) fn remove(&self, id: &str) -> bool {
+    /// The webhooks of one account (or of all), in creation order.
+    pub(super) fn list(&self, account: Option<&str>) -> Vec<StoredWebhook> {
+        self.lock()
+            .webhooks
+            .by_seq
+            .values()
+            .filter(|w| account.is_none_or(|a| w.api_key == a))
+            .cloned()
+            .collect()
+    }
+
+    /// Changes the webhook with this id in place (its place in creation order kept), as `f`
+    /// says; refused, and nothing changed, when `f` refuses, when it would make an account
+    /// exceed `limit` active webhooks, or when the data file cannot take it.
+    pub(super) fn change(
+        &self,
+        id: &str,
+        limit: usize,
+        f: impl FnOnce(&mut StoredWebhook) -> Result<(), Refusal>,
+    ) -> Result<StoredWebhook, Refusal> {
         let mut state = self.lock();
-        match state.webhooks.by_id.get(id).copied() {
-            Some(seq) => state.webhooks.take(seq).is_some(),
-            None => false,
+        let seq = *state.webhooks.by_id.get(id).ok_or(Refusal::NotFound)?;
+        let before = state.webhooks.by_seq.get(&seq).ok_or(Refusal::NotFound)?;
+        let mut after = before.clone();
+        f(&mut after)?;
+        if after.is_active()
+            && !before.is_active()
+            && state.webhooks.active(&after.api_key) >= limit
+        {
+            return Err(Refusal::Limit);
         }
+        state.persist(|data| data.put(&after))?;
+        let w = &mut state.webhooks;
+        w.take(seq);
+        if after.is_active() {
+            *w.active.entry(after.api_key.clone()).or_default() += 1;
+        }
+        w.by_id.insert(after.id.clone(), seq);
+        w.by_seq.insert(seq, after.clone());
+        Ok(after)
+    }
+
+    /// Deletes the webhook with this id.
+    pub(super) fn delete(&self, id: &str) -> Result<StoredWebhook, Refusal> {
+        let mut state = self.lock();
+        let seq = *state.webhooks.by_id.get(id).ok_or(Refusal::NotFound)?;
+        state.persist(|data| data.delete(id))?;
+        state.webhooks.take(seq).ok_or(Refusal::NotFound)
+    }
+
+    /// The faults still waiting, in the order they will be taken (name-targeted ones by name).
+    pub(super) fn faults(&self) -> Vec<(Target, Fault)> {
+        let state = self.lock();
+        let any = state.faults_any.iter().map(|f| (Target::Any, f.clone()));
+        let mut named: Vec<_> = state
+            .faults_named
+            .iter()
+            .flat_map(|(n, q)| q.iter().map(|f| (Target::Name(n.clone()), f.clone())))
+            .collect();
+        named.sort_by(|a, b| format!("{:?}", a.0).cmp(&format!("{:?}", b.0)));
+        any.chain(named).collect()
+    }
+
+    /// Drops every fault still waiting.
+    pub(super) fn clear_faults(&self) {
+        let mut state = self.lock();
+        state.faults_any.clear();
+        state.faults_named.clear();
     }
 
     /// A new id shaped like a MongoDB ObjectId: seconds, random, counter; 24 lowercase hex.

@@ -59,6 +59,52 @@ pub(super) fn create_request(
     }
 }
 
+/// A change to a stored webhook (the sandbox's "UI"): any of the create request's fields,
+/// each checked as a create checks it.
+#[derive(Debug, Default)]
+pub(super) struct Edit {
+    pub name: Option<String>,
+    pub webhook_url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub headers: Option<BTreeMap<String, String>>,
+}
+
+/// Validates a change given as a JSON object of some of the create request's fields.
+pub(super) fn edit_request(object: &Map<String, Value>) -> Result<Edit, Vec<String>> {
+    let mut problems: Vec<String> = object
+        .keys()
+        .filter(|k| !FIELDS.contains(&k.as_str()))
+        .map(|k| {
+            format!(
+                "unknown field `{k}` (the fields are name, webhookUrl, webhookEvent and headers)"
+            )
+        })
+        .collect();
+    if object.is_empty() {
+        problems.push("nothing to change: give name, webhookUrl, webhookEvent or headers".into());
+    }
+    let has = |field: &str| object.contains_key(field);
+    let edit = Edit {
+        name: has("name")
+            .then(|| name(object).map_err(|p| problems.push(p)).ok())
+            .flatten(),
+        webhook_url: has("webhookUrl")
+            .then(|| webhook_url(object).map_err(|p| problems.push(p)).ok())
+            .flatten(),
+        events: has("webhookEvent")
+            .then(|| events(object).map_err(|p| problems.extend(p)).ok())
+            .flatten(),
+        headers: has("headers")
+            .then(|| custom_headers(object).map_err(|p| problems.extend(p)).ok())
+            .flatten(),
+    };
+    if problems.is_empty() {
+        Ok(edit)
+    } else {
+        Err(problems)
+    }
+}
+
 /// The name of a create request, loosely, for choosing a name-targeted fault.
 pub(super) fn name_hint(body: &[u8]) -> Option<String> {
     match serde_json::from_slice::<Value>(body) {

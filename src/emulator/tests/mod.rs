@@ -375,7 +375,9 @@ async fn the_active_limit_follows_pauses_and_deletions_and_order_is_kept() {
 async fn anything_else_is_a_json_404() {
     let sb = sandbox().await;
     for (method, path) in [
-        (reqwest::Method::GET, "/"),
+        (reqwest::Method::GET, "/v1"),
+        (reqwest::Method::GET, "/sandbox/nothing-here"),
+        (reqwest::Method::PUT, "/sandbox/webhooks"),
         (reqwest::Method::GET, "/v1/webhooks"),
         (reqwest::Method::PUT, "/v1/webhook/create"),
         (
