@@ -90,7 +90,8 @@ fn browser_submits_a_form_by_a_click_and_shows_the_page_the_server_redirects_to(
     assert_eq!(buttons, ["Press"]);
     assert!(browser.find_all("textarea").is_empty());
 
-    browser.find("#press").click();
+    assert_eq!(browser.execute("return document.forms.length"), 1);
+    browser.find("#press").click_to_leave();
 
     assert_eq!(site.presses(), ["note=two+words"]);
     assert_eq!(browser.current_url(), site.url);

@@ -40,6 +40,7 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--disable-default-apps",
     "--disable-extensions",
     "--disable-breakpad",
+    "--disable-crash-reporter",
     "--disable-client-side-phishing-detection",
     "--disable-domain-reliability",
     "--disable-quic",
@@ -47,6 +48,13 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ];
+
+/// How long [`Browser::find`] waits for an element to appear (a page still being changed by
+/// its scripts).
+pub const FIND_WAIT: Duration = Duration::from_secs(2);
+
+/// How long [`Element::click_to_leave`] waits for the browser to leave the page.
+pub const LEAVE_WAIT: Duration = Duration::from_secs(10);
 
 /// The W3C name of an element reference in WebDriver's JSON.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -237,8 +245,8 @@ pub struct Browser {
     _home: tempfile::TempDir,
 }
 
-/// A new headless Chromium 1280x900 with a fresh profile, ready for [`Browser::goto`]. A
-/// search for an element waits up to 2 s for it to appear.
+/// A new headless Chromium, its window 1280x900, with a fresh profile, ready for
+/// [`Browser::goto`].
 pub fn browser() -> Browser {
     let kit = chromium();
     let home = tempfile::tempdir().expect("a temp dir for Chromium's profile");
@@ -289,7 +297,7 @@ pub fn browser() -> Browser {
     let capabilities = json!({ "capabilities": { "alwaysMatch": {
         "browserName": "chrome",
         "goog:chromeOptions": options,
-        "timeouts": { "implicit": 2000, "pageLoad": 30000, "script": 10000 },
+        "timeouts": { "implicit": 0, "pageLoad": 30000, "script": 10000 },
     }}});
     let created = browser.call(Method::POST, "/session", Some(capabilities));
     match created.as_ref().map(|v| v["sessionId"].as_str()) {
@@ -320,11 +328,19 @@ impl Browser {
         self.string(Method::GET, "/source")
     }
 
-    /// The first element that the CSS selector `css` matches; panics with the page's source
-    /// when none does.
+    /// The first element that the CSS selector `css` matches, waiting up to [`FIND_WAIT`] for
+    /// one to appear; panics with the page's source when none does.
     pub fn find(&self, css: &str) -> Element<'_> {
         let query = json!({ "using": "css selector", "value": css });
-        match self.session_call(Method::POST, "/element", Some(query)) {
+        let deadline = Instant::now() + FIND_WAIT;
+        match loop {
+            match self.session_call(Method::POST, "/element", Some(query.clone())) {
+                Err(e) if e.contains("no such element") && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                found => break found,
+            }
+        } {
             Ok(found) => self.element(&found, css),
             Err(e) => panic!(
                 "no element matches {css:?} on {}: {e}\n--- the page's source, first lines\n{}",
@@ -338,12 +354,24 @@ impl Browser {
         }
     }
 
-    /// Every element that the CSS selector `css` matches, in document order (none is no error).
+    /// Every element that the CSS selector `css` matches now, in document order (none is no
+    /// error, and no wait).
     pub fn find_all(&self, css: &str) -> Vec<Element<'_>> {
         let query = json!({ "using": "css selector", "value": css });
         let found = self.command(Method::POST, "/elements", Some(query));
         let found = found.as_array().expect("a list of elements");
         found.iter().map(|e| self.element(e, css)).collect()
+    }
+
+    /// What the JavaScript function body `script` returns, run in the page shown.
+    pub fn execute(&self, script: &str) -> Value {
+        self.try_execute(script)
+            .unwrap_or_else(|e| panic!("WebDriver script {script:?}: {e}"))
+    }
+
+    fn try_execute(&self, script: &str) -> Result<Value, String> {
+        let body = json!({ "script": script, "args": [] });
+        self.session_call(Method::POST, "/execute/sync", Some(body))
     }
 
     /// Writes a PNG of the viewport to `path`.
@@ -411,9 +439,8 @@ impl Browser {
             .expect("the WebDriver request's thread")
     }
 
-    fn fail(&mut self, what: &str) -> ! {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+    /// Panics with ChromeDriver's output; the drop that follows ends it.
+    fn fail(&self, what: &str) -> ! {
         let log = fs::read_to_string(&self.log).unwrap_or_default();
         panic!(
             "{what}\n--- ChromeDriver's output, last lines\n{}",
@@ -441,10 +468,33 @@ pub struct Element<'b> {
 }
 
 impl Element<'_> {
-    /// Clicks it as a person would (scrolled into view; a submit button submits its form and
-    /// the page that follows has loaded on return).
+    /// Clicks it as a person would (scrolled into view first). What the click starts, a
+    /// form's submission say, may still be under way on return: see [`Element::click_to_leave`].
     pub fn click(&self) {
         self.command(Method::POST, "/click", Some(json!({})));
+    }
+
+    /// Clicks it and waits, up to [`LEAVE_WAIT`], until another page has loaded in place of
+    /// the one shown: for a button that submits a form, or a link.
+    pub fn click_to_leave(&self) {
+        // Every document has its own time origin; errors are a navigation under way.
+        let loaded = "return document.readyState === 'complete' ? performance.timeOrigin : null";
+        let before = self.browser.execute(loaded);
+        self.click();
+        let deadline = Instant::now() + LEAVE_WAIT;
+        loop {
+            let now = self.browser.try_execute(loaded);
+            if now
+                .as_ref()
+                .is_ok_and(|now| !now.is_null() && *now != before)
+            {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("a click on {:?} led to no new page: {now:?}", self.css);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Its rendered text, as a person sees it (hidden text left out).
