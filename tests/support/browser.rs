@@ -6,7 +6,7 @@
 //! when both are there; otherwise kit `chromium` ([`super::tools::install_once`]), where
 //! `apt-get download` fetches them and every dependency this machine lacks, and `dpkg-deb -x`
 //! unpacks them: nothing is installed into the system. Chromium talks only to 127.0.0.1: its
-//! background services are off and no host name resolves.
+//! background services are off and no host name but `localhost` resolves.
 
 use std::ffi::OsString;
 use std::fs;
@@ -60,7 +60,7 @@ pub const LEAVE_WAIT: Duration = Duration::from_secs(10);
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Where Chromium and ChromeDriver are, and the environment they run in.
-pub struct Chromium {
+struct Chromium {
     chromedriver: PathBuf,
     binary: PathBuf,
     env: Vec<(&'static str, OsString)>,
@@ -68,7 +68,7 @@ pub struct Chromium {
 
 /// Chromium and ChromeDriver, installing the kit first if `/usr/bin` lacks either. Panics (a
 /// test failure) with what failed; never a skip.
-pub fn chromium() -> &'static Chromium {
+fn chromium() -> &'static Chromium {
     static INSTALLED: OnceLock<Result<Chromium, String>> = OnceLock::new();
     let installed = INSTALLED.get_or_init(|| {
         let (system, driver) = (Path::new("/usr/bin/chromium"), "/usr/bin/chromedriver");
@@ -242,7 +242,7 @@ pub struct Browser {
     driver: Child,
     log: PathBuf,
     /// Chromium's profile and ChromeDriver's log; removed after both have ended.
-    _home: tempfile::TempDir,
+    home: tempfile::TempDir,
 }
 
 /// A new headless Chromium, its window 1280x900, with a fresh profile, ready for
@@ -278,7 +278,7 @@ pub fn browser() -> Browser {
         session: None,
         driver,
         log,
-        _home: home,
+        home,
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     while !browser
@@ -290,7 +290,7 @@ pub fn browser() -> Browser {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let profile = browser._home.path().join("profile");
+    let profile = browser.home.path().join("profile");
     let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| a.to_string()).collect();
     args.push(format!("--user-data-dir={}", profile.display()));
     let options = json!({ "binary": kit.binary, "args": args });
