@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod apply_sandbox;
+mod browser_kit;
 mod ci_files;
 mod ci_git;
 mod circuit_breaker;

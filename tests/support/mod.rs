@@ -6,6 +6,7 @@
 //! states what a user sees through [`Test`]: the command, its inputs, and the exact exit
 //! code, standard output and standard error (or snapshots of them).
 
+pub mod browser;
 pub mod filters;
 pub mod object_servers;
 pub mod scripted;
