@@ -28,6 +28,7 @@ mod probe;
 mod recovery;
 mod rehearsal;
 mod remote_state;
+mod sandbox_page;
 mod saved_plan;
 mod schema;
 mod signals;
