@@ -157,10 +157,20 @@ impl Rehearsal {
             c.env(name, value);
         }
         let out = c.output().expect("run the command");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // Creates run four at a time: the order they end in (the progress lines) and so the
+        // order the sandbox lists them in vary from run to run; the rest does not.
+        let stdout = match args.first() == Some(&"sandbox") {
+            true => sorted_rows(&stdout),
+            false => stdout.into_owned(),
+        };
+        let stderr: String = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !is_progress(l))
+            .map(|l| format!("{l}\n"))
+            .collect();
         self.transcript.push_str(&format!(
-            "$ {line}\n{}{}[exit {}]\n\n",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
+            "$ {line}\n{stdout}{stderr}[exit {}]\n\n",
             out.status.code().unwrap_or(-1)
         ));
     }
@@ -211,6 +221,29 @@ impl Drop for Rehearsal {
             let _ = child.wait();
         }
     }
+}
+
+/// `[3/5] created: NAME`: a progress line.
+fn is_progress(line: &str) -> bool {
+    let re = regex::Regex::new(r"^\[\d+/\d+\] ").expect("regex");
+    re.is_match(line)
+}
+
+/// `sandbox list`'s text with each account's webhook lines sorted.
+fn sorted_rows(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut rows: Vec<&str> = Vec::new();
+    for line in text.lines().chain(std::iter::once("")) {
+        if line.starts_with("  ") && !line.starts_with("    ") {
+            rows.push(line);
+            continue;
+        }
+        rows.sort_by_key(|r| r.split_whitespace().nth(2).map(str::to_string));
+        out.append(&mut rows);
+        out.push(line);
+    }
+    out.pop();
+    out.iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// The webhooks of one account as (name, status, url) in creation order.
@@ -390,4 +423,28 @@ fn created_in(dir: &Path) -> Vec<(String, String, String)> {
         }
     }
     created
+}
+
+/// The sandbox's own commands never reach anything but a sandbox on this machine: a real API
+/// URL is refused before any request.
+#[test]
+fn the_sandbox_commands_refuse_an_address_off_this_machine() {
+    for (url, why) in [
+        (
+            "https://open-api.saleshandy.com",
+            "a sandbox is served over plain http",
+        ),
+        (
+            "http://10.0.0.8:8080",
+            "it is not on this machine (127.0.0.1, ::1 or localhost)",
+        ),
+    ] {
+        support::test(["sandbox", "pause", "0123456789abcdef01234567", "--sandbox-url", url])
+            .env("NO_COLOR", "1")
+            .status(1)
+            .stderr(format!(
+                "sandbox::not_local\n\n  × `{url}` is not a sandbox address: {why}\n  help: the sandbox's own commands work only on a sandbox on this machine, e.g. --sandbox-url http://127.0.0.1:[PORT]; they can never reach Saleshandy\n"
+            ))
+            .run();
+    }
 }

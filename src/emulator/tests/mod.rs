@@ -2,6 +2,7 @@
 
 mod deliveries;
 mod faults;
+mod rehearsal;
 
 use std::time::Duration;
 
