@@ -32,10 +32,13 @@
 //!   [`execute`] (executes a plan's creates, several at once, each intent durable before its
 //!   request), [`live`] (reads recorded webhooks back: live status and drift), [`probe`]
 //!   (`plan --probe`: can Saleshandy reach each URL), [`emulator`] (the embedded emulator of the
-//!   API that the quickstart and the tests run against, on loopback only).
+//!   API that the quickstart, the rehearsals and the tests run against, on loopback only: an
+//!   account per `sandbox-NAME` key, a data file kept across restarts, and a "Saleshandy UI" —
+//!   its `/sandbox/` requests and its page — that only it has).
 //! - The commands: [`cli`] (clap definitions), [`app`] (runs a command line, maps the outcome
 //!   to an exit code), [`commands`] (one short function per command), `account` (one config
-//!   and everything that belongs to it: state location, key, endpoint, lock) and `accounts`
+//!   and everything that belongs to it: state location, key, endpoint, lock, and the sandbox
+//!   file its `--sandbox` runs share) and `accounts`
 //!   (runs over several configs), [`diagnostic`] (the one miette handler), [`ui`], [`outcome`],
 //!   [`progress`], [`clock`] (the tool's own waits, shortened in test builds only),
 //!   [`interrupt`] (Ctrl-C and SIGTERM during `apply`'s creates: a graceful stop).
@@ -52,8 +55,8 @@
 //!   after it: a run killed at any moment leaves an id or an `unknown` entry, never a webhook
 //!   the state forgot. An `unknown` is never sent again on its own.
 //! - Requests to Saleshandy go only through [`api::Api`] (used by `apply`, `status` and
-//!   `state import`); the only other traffic is `plan --probe` and the sandbox's test
-//!   deliveries (loopback only). `plan` and the renderers are pure.
+//!   `state import`); the only other traffic is `plan --probe`, the sandbox's test
+//!   deliveries and the `sandbox` subcommands' requests to a sandbox (loopback only). `plan` and the renderers are pure.
 //! - A state that cannot be read is never overwritten; every save is conditional on the
 //!   version the writer read, under the state's lock.
 //! - A secret (the API key, every `${VAR}` value) is never printed, logged or stored in clear;

@@ -145,8 +145,8 @@ fn failure_if(failed: bool) -> Outcome {
     }
 }
 
-/// Sends the creates of every prepared account at once, against the embedded sandbox with
-/// `--sandbox`, and waits for them all; a signal meanwhile stops them gracefully
+/// Sends the creates of every prepared account at once (with `--sandbox`, each to its own
+/// account's sandbox), and waits for them all; a signal meanwhile stops them gracefully
 /// ([`crate::interrupt`]) and is returned.
 async fn execute_all(
     prepared: Vec<Prepared>,

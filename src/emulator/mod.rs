@@ -2,11 +2,17 @@
 //!
 //! It serves `POST /v1/webhook/create` and `GET /v1/webhook/{id}` as Saleshandy's API reference
 //! describes them (validation, `x-api-key` auth, 201 payloads, paused-on-failed-test-delivery,
-//! the 50-active-webhooks limit), so that `apply --sandbox`
-//! works with no Saleshandy account and the integration tests have a server to talk to.
-//! Tests can inspect what it stored and received, add latency and inject faults.
+//! the 50-active-webhooks limit), so that `apply --sandbox` works with no Saleshandy account
+//! and the integration tests have a server to talk to. Every `sandbox-NAME` key is an account
+//! of its own ([`SandboxOptions::open_accounts`]); tests can list other keys.
 //!
-//! Unknown routes get a JSON 404 before any authentication; the two endpoints check
+//! For rehearsals it also has what only a sandbox can have: the `admin` requests under
+//! `/sandbox/` (list, edit, pause, resume, delete, mark failed, queue faults) and the `page`
+//! at `/` that makes them buttons; and, with [`SandboxOptions::data`], the `persist` file that
+//! keeps its webhooks across restarts. Tests can also inspect what it stored and received, add
+//! latency and inject faults through the [`Sandbox`] handle.
+//!
+//! Unknown routes get a JSON 404 before any authentication; the two API endpoints check
 //! `x-api-key` first (401), and the create endpoint then applies any injected fault.
 //!
 //! It listens on 127.0.0.1 only and never sends traffic off this machine: a new webhook's test
