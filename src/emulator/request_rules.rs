@@ -33,15 +33,7 @@ pub(super) fn create_request(
         Ok(_) => return Err(vec!["the request body must be a JSON object".into()]),
         Err(e) => return Err(vec![format!("the request body is not valid JSON: {e}")]),
     };
-    let mut problems: Vec<String> = object
-        .keys()
-        .filter(|k| !FIELDS.contains(&k.as_str()))
-        .map(|k| {
-            format!(
-                "unknown field `{k}` (the fields are name, webhookUrl, webhookEvent and headers)"
-            )
-        })
-        .collect();
+    let mut problems = unknown_fields(&object);
     let name = name(&object).map_err(|p| problems.push(p)).ok();
     let webhook_url = webhook_url(&object).map_err(|p| problems.push(p)).ok();
     let events = events(&object).map_err(|p| problems.extend(p)).ok();
@@ -71,15 +63,7 @@ pub(super) struct Edit {
 
 /// Validates a change given as a JSON object of some of the create request's fields.
 pub(super) fn edit_request(object: &Map<String, Value>) -> Result<Edit, Vec<String>> {
-    let mut problems: Vec<String> = object
-        .keys()
-        .filter(|k| !FIELDS.contains(&k.as_str()))
-        .map(|k| {
-            format!(
-                "unknown field `{k}` (the fields are name, webhookUrl, webhookEvent and headers)"
-            )
-        })
-        .collect();
+    let mut problems = unknown_fields(object);
     if object.is_empty() {
         problems.push("nothing to change: give name, webhookUrl, webhookEvent or headers".into());
     }
@@ -103,6 +87,19 @@ pub(super) fn edit_request(object: &Map<String, Value>) -> Result<Edit, Vec<Stri
     } else {
         Err(problems)
     }
+}
+
+/// One problem per field that is not one of [`FIELDS`].
+fn unknown_fields(object: &Map<String, Value>) -> Vec<String> {
+    object
+        .keys()
+        .filter(|k| !FIELDS.contains(&k.as_str()))
+        .map(|k| {
+            format!(
+                "unknown field `{k}` (the fields are name, webhookUrl, webhookEvent and headers)"
+            )
+        })
+        .collect()
 }
 
 /// The name of a create request, loosely, for choosing a name-targeted fault.
