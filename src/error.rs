@@ -159,10 +159,10 @@ pub(crate) enum Error {
         help: String,
     },
 
-    #[error("there is no sandbox file `{}` beside this state", path.display())]
+    #[error("there is no sandbox file `{}`", path.display())]
     #[diagnostic(
         code(sandbox::missing),
-        help("`apply --sandbox` keeps the sandbox's webhooks there; with none, the sandbox holds nothing this state recorded: run `apply --sandbox` on a new state, or point this command at the sandbox that made it with --api-url")
+        help("`apply --sandbox` keeps its sandbox's webhooks in the file beside its state, and `sandbox --data FILE` in FILE; check the path (nothing was created), or point the command at a running sandbox (--api-url, --sandbox-url)")
     )]
     SandboxMissing { path: PathBuf },
 

@@ -448,3 +448,21 @@ fn the_sandbox_commands_refuse_an_address_off_this_machine() {
             .run();
     }
 }
+
+/// A sandbox file that does not exist is named, not made: nothing is created.
+#[test]
+fn a_missing_sandbox_file_is_refused_and_not_created() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = bin_process();
+    c.current_dir(dir.path()).env("NO_COLOR", "1").args([
+        "sandbox",
+        "list",
+        "--data",
+        "typo.sandbox.json",
+    ]);
+    crate::support::Test::from_command(c, Some(dir.path().to_path_buf()))
+        .status(1)
+        .stderr("sandbox::missing\n\n  × there is no sandbox file `typo.sandbox.json`\n  help: `apply --sandbox` keeps its sandbox's webhooks in the file beside its state, and `sandbox --data FILE` in FILE; check the path (nothing was created), or point the command at a running sandbox (--api-url, --sandbox-url)\n")
+        .run();
+    assert!(!dir.path().join("typo.sandbox.json").exists());
+}

@@ -48,8 +48,9 @@ impl Rehearsal {
         }
     }
 
-    /// The sandbox kept in `file`, which must exist: a run that only reads (`status`, `state
-    /// import`) on a state whose sandbox was never kept would find nothing.
+    /// The sandbox kept in `file`, which must exist: a run that only reads or edits what a
+    /// sandbox holds (`status`, `state import`, the `sandbox` subcommands) would otherwise make
+    /// an empty one, and find nothing.
     pub(crate) async fn attach_existing(file: &Path) -> Result<Rehearsal, Error> {
         if !file.exists() {
             return Err(Error::SandboxMissing {

@@ -51,7 +51,7 @@ enum Target {
 impl Target {
     async fn attach(at: &SandboxAt) -> Result<Target, Error> {
         if let Some(file) = &at.data {
-            return Ok(Target::File(Rehearsal::attach(file).await?));
+            return Ok(Target::File(Rehearsal::attach_existing(file).await?));
         }
         let url = at.sandbox_url.trim_end_matches('/').to_string();
         if let Some(reason) = not_local(&url) {
