@@ -133,7 +133,8 @@ struct State {
     /// In arrival order, the last [`MAX_RECORDED_REQUESTS`].
     requests: VecDeque<RecordedRequest>,
     faults_any: VecDeque<Fault>,
-    faults_named: HashMap<String, VecDeque<Fault>>,
+    /// By name: the page and `GET /sandbox/faults` list them in name order.
+    faults_named: BTreeMap<String, VecDeque<Fault>>,
     latency: Duration,
     create_requests: usize,
     in_flight_creates: usize,
@@ -330,12 +331,10 @@ impl Shared {
     pub(super) fn faults(&self) -> Vec<(Target, Fault)> {
         let state = self.lock();
         let any = state.faults_any.iter().map(|f| (Target::Any, f.clone()));
-        let mut named: Vec<_> = state
+        let named = state
             .faults_named
             .iter()
-            .flat_map(|(n, q)| q.iter().map(|f| (Target::Name(n.clone()), f.clone())))
-            .collect();
-        named.sort_by(|a, b| format!("{:?}", a.0).cmp(&format!("{:?}", b.0)));
+            .flat_map(|(n, q)| q.iter().map(|f| (Target::Name(n.clone()), f.clone())));
         any.chain(named).collect()
     }
 
